@@ -1,0 +1,44 @@
+// The demo's relying party: starts WS-Federation sign-in and shows the token it gets back, after
+// checking the signature against the certificate in Gatehouse's metadata. Demo only.
+import { createServer } from 'node:http';
+import { DOMParser } from '@xmldom/xmldom';
+import { SignedXml } from 'xml-crypto';
+
+const [port, idp] = [Number(process.argv[2] ?? 8081), process.argv[3] ?? 'http://localhost:8080'];
+const realm = 'urn:gatehouse:demo';
+const esc = (s) => String(s).replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]);
+const page = (body) => `<!doctype html><meta charset="utf-8"><title>Demo application</title>
+<body style="font:16px system-ui;max-width:50rem;margin:2rem auto">${body}</body>`;
+
+async function signingCert() {
+  const md = await (await fetch(`${idp}/FederationMetadata/2007-06/FederationMetadata.xml`)).text();
+  const b64 = /<ds:X509Certificate>([^<]+)<\/ds:X509Certificate>/.exec(md)[1];
+  return `-----BEGIN CERTIFICATE-----\n${b64.match(/.{1,64}/g).join('\n')}\n-----END CERTIFICATE-----\n`;
+}
+
+createServer((req, res) => {
+  if (req.method !== 'POST') {
+    const url = `${idp}/adfs/ls/?wa=wsignin1.0&wtrealm=${encodeURIComponent(realm)}&wctx=demo`;
+    res.writeHead(200, { 'content-type': 'text/html' });
+    return res.end(page(`<h1>Demo application</h1><p><a href="${esc(url)}">Sign in with Gatehouse</a></p>`));
+  }
+  let body = '';
+  req.on('data', (c) => (body += c));
+  req.on('end', async () => {
+    const wresult = new URLSearchParams(body).get('wresult') ?? '';
+    const doc = new DOMParser().parseFromString(wresult, 'text/xml');
+    const assertion = doc.getElementsByTagNameNS('urn:oasis:names:tc:SAML:1.0:assertion', 'Assertion')[0];
+    const sig = new SignedXml({ publicCert: await signingCert(), idAttribute: 'AssertionID' });
+    sig.loadSignature(assertion.getElementsByTagNameNS('http://www.w3.org/2000/09/xmldsig#', 'Signature')[0]);
+    let valid = false;
+    try { valid = sig.checkSignature(assertion.toString()); } catch { /* shown below */ }
+    const rows = [...assertion.getElementsByTagNameNS('urn:oasis:names:tc:SAML:1.0:assertion', 'Attribute')].map(
+      (a) => `<tr><td>${esc(a.getAttribute('AttributeNamespace'))}/<b>${esc(a.getAttribute('AttributeName'))}</b></td><td>${esc(a.textContent)}</td></tr>`,
+    );
+    res.writeHead(200, { 'content-type': 'text/html' });
+    res.end(page(`<h1>Signed in</h1><p>Signature: <b>${valid ? 'valid' : 'INVALID'}</b>; issuer ${esc(assertion.getAttribute('Issuer'))}</p>
+<table border=1 cellpadding=6>${rows.join('')}</table>
+<p><a href="${esc(idp)}/adfs/ls/?wa=wsignout1.0&amp;wreply=${encodeURIComponent(`http://localhost:${port}/`)}">Sign out</a></p>
+<details><summary>Token</summary><pre style="white-space:pre-wrap">${esc(wresult)}</pre></details>`));
+  });
+}).listen(port, '127.0.0.1', () => console.error(`[demo-rp] http://localhost:${port}/`));

@@ -1,0 +1,109 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import formbody from '@fastify/formbody';
+import cookie from '@fastify/cookie';
+import helmet from '@fastify/helmet';
+import view from '@fastify/view';
+import { Eta } from 'eta';
+import type { Config } from './config/load.js';
+import type { Directory } from './directory/directory.js';
+import type { SigningKey } from './keys/keystore.js';
+import { RelyingPartyRegistry } from './relying-parties/registry.js';
+import { SessionStore } from './authn/session-cookie.js';
+import { GatehouseError, ERRORS } from './errors.js';
+import { renderPage } from './http/pages.js';
+import { wsFederationRoutes } from './protocols/wsfed/routes.js';
+import { metadataRoutes } from './metadata/routes.js';
+import { healthRoutes } from './health/routes.js';
+import type { Services } from './services.js';
+
+export const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const VIEWS = join(ROOT, 'views');
+
+export interface AppDeps {
+  config: Config;
+  directory: Directory;
+  signingKey: SigningKey;
+  sessionKey: Buffer;
+  /** A pino logger or logger options; default: pino at config.logLevel. */
+  logger?: FastifyServerOptions['logger'] | FastifyServerOptions['loggerInstance'];
+}
+
+/** Passwords, cookies and tokens never reach the log. */
+export const LOG_REDACT = ['req.headers.cookie', 'req.headers.authorization', 'res.headers["set-cookie"]', 'Password', 'password', '*.Password', '*.password'];
+
+/** Builds the whole app without listening (tests use it directly). */
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const { config } = deps;
+  const app = Fastify({
+    logger: deps.logger === undefined ? { level: config.logLevel, redact: LOG_REDACT } : (deps.logger as FastifyServerOptions['logger']),
+    trustProxy: config.trustProxy,
+    bodyLimit: 64 * 1024,
+    genReqId: () => crypto.randomUUID(),
+    requestIdLogLabel: 'correlationId',
+    routerOptions: { ignoreTrailingSlash: false },
+  });
+
+  const services: Services = {
+    config,
+    directory: deps.directory,
+    signingKey: deps.signingKey,
+    relyingParties: new RelyingPartyRegistry(config.relyingParties),
+    sessions: new SessionStore(deps.sessionKey, config.session, config.publicUrl),
+  };
+  app.decorate('gatehouse', services);
+
+  await app.register(formbody, { bodyLimit: 64 * 1024 });
+  await app.register(cookie);
+  // Pages set their own CSP (the auto-post page allows the relying party's origin as form-action).
+  await app.register(helmet, {
+    contentSecurityPolicy: false,
+    strictTransportSecurity: config.publicUrl.startsWith('https:') ? { maxAge: 31536000 } : false,
+    referrerPolicy: { policy: 'no-referrer' },
+  });
+  await app.register(view, {
+    engine: { eta: new Eta({ views: VIEWS, cache: true, autoEscape: true }) },
+    templates: VIEWS,
+    viewExt: 'eta',
+  });
+
+  app.setErrorHandler((err: FastifyError | GatehouseError, request, reply) => {
+    let ghErr: GatehouseError;
+    if (err instanceof GatehouseError) ghErr = err;
+    else if ((err as FastifyError).validation) ghErr = new GatehouseError('GH_BAD_REQUEST', { detail: err.message });
+    else if (typeof (err as FastifyError).statusCode === 'number' && (err as FastifyError).statusCode! < 500) {
+      ghErr = new GatehouseError('GH_BAD_REQUEST', { detail: err.message });
+    } else ghErr = new GatehouseError('GH_INTERNAL', { detail: err.message, cause: err });
+    if (ghErr.status >= 500 && ghErr.code !== 'GH_DIRECTORY_UNAVAILABLE') request.log.error({ err, code: ghErr.code }, 'request failed');
+    else request.log.warn({ code: ghErr.code, detail: ghErr.detail }, 'request refused');
+    if (ghErr.code === 'GH_DIRECTORY_UNAVAILABLE') reply.header('retry-after', '30');
+    return renderPage(
+      reply,
+      'error',
+      {
+        title: 'Sign-in problem',
+        heading: ghErr.status >= 500 ? 'Sign-in is unavailable' : 'We could not sign you in',
+        message: ghErr.message,
+        correlationId: request.id,
+      },
+      ghErr.status,
+    );
+  });
+  app.setNotFoundHandler((request, reply) =>
+    renderPage(reply, 'error', { title: 'Not found', heading: 'Not found', message: 'There is no page at this address.', correlationId: request.id }, 404),
+  );
+
+  const css = readFileSync(join(VIEWS, 'static', 'gatehouse.css'));
+  app.get('/adfs/portal/gatehouse.css', (_req, reply) =>
+    reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(css),
+  );
+
+  await app.register(wsFederationRoutes);
+  await app.register(metadataRoutes);
+  await app.register(healthRoutes);
+  return app;
+}
+
+export { ERRORS };

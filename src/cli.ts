@@ -1,0 +1,122 @@
+#!/usr/bin/env node
+import { Command, Option } from 'commander';
+import pino from 'pino';
+import { ConfigError, loadConfig, type Config } from './config/load.js';
+import { serve } from './server.js';
+import { createSelfSignedCertificate, newSessionKey, writePublicFile, writeSecretFile } from './keys/generate.js';
+import { loadSessionKey, loadSigningKey } from './keys/keystore.js';
+import { Directory } from './directory/directory.js';
+import { existsSync } from 'node:fs';
+import { GatehouseError } from './errors.js';
+
+const configOption = () =>
+  new Option('-c, --config <file>', 'configuration file (.yaml, .yml or .json); default $GATEHOUSE_CONFIG');
+
+function load(opts: { config?: string }): Config {
+  return loadConfig({ file: opts.config });
+}
+
+function fail(err: unknown): never {
+  if (err instanceof ConfigError) {
+    process.stderr.write(`gatehouse: configuration error:\n  ${err.message.split('\n').join('\n  ')}\n`);
+  } else {
+    process.stderr.write(`gatehouse: ${(err as Error).message ?? String(err)}\n`);
+  }
+  process.exit(1);
+}
+
+/** The issuer's host (http://sts.corp.example.com/adfs/services/trust -> sts.corp.example.com), else publicUrl's. */
+function issuerHost(config: Config): string {
+  try {
+    const host = new URL(config.issuer).hostname;
+    if (host) return host;
+  } catch {
+    /* a URN issuer has no host */
+  }
+  return new URL(config.publicUrl).hostname;
+}
+
+const program = new Command()
+  .name('gatehouse')
+  .description('On-premises sign-in for Microsoft 365 with Active Directory passwords (an ADFS replacement).')
+  .showHelpAfterError();
+
+program
+  .command('serve')
+  .description('run the sign-in server')
+  .addOption(configOption())
+  .action(async (opts) => {
+    try {
+      await serve(load(opts));
+    } catch (err) {
+      fail(err);
+    }
+  });
+
+program
+  .command('check-config')
+  .description('validate the configuration, the keys and the directory connection, then exit')
+  .addOption(configOption())
+  .option('--no-directory', 'do not try to reach the domain controllers')
+  .action(async (opts: { config?: string; directory: boolean }) => {
+    try {
+      const config = load(opts);
+      const key = loadSigningKey(config.signing.certFile, config.signing.keyFile);
+      loadSessionKey(config.session.keyFile);
+      const out = (s: string) => process.stdout.write(s + '\n');
+      out(`configuration:  ${config.source}: OK`);
+      out(`issuer:         ${config.issuer}`);
+      out(`sign-in URL:    ${config.publicUrl}/adfs/ls/`);
+      out(`metadata:       ${config.publicUrl}/FederationMetadata/2007-06/FederationMetadata.xml`);
+      out(`certificate:    ${key.thumbprint}, expires ${key.notAfter.toISOString()}`);
+      out(`relying parties: ${[...config.relyingParties.keys()].join(', ')}`);
+      if (opts.directory) {
+        const directory = new Directory(config.directory, pino({ level: 'silent' }));
+        try {
+          await directory.ping();
+          out(`directory:      service account bound OK (${config.directory.urls.join(', ')})`);
+        } catch (err) {
+          throw new Error(`directory: cannot use the service account: ${(err as GatehouseError).detail ?? (err as Error).message}`);
+        } finally {
+          await directory.close();
+        }
+      }
+    } catch (err) {
+      fail(err);
+    }
+  });
+
+const certs = program.command('certs').description('manage the token-signing certificate and the session key');
+certs
+  .command('init')
+  .description('create a self-signed token-signing certificate and a session key')
+  .addOption(configOption())
+  .option('--force', 'replace existing files (invalidates tokens\' trust until the tenant is updated)', false)
+  .addOption(new Option('--bits <n>', 'RSA key size').choices(['2048', '3072', '4096']).default('2048'))
+  .option('--days <n>', 'validity in days', '1095')
+  .option('--cn <name>', 'certificate common name (default: the issuer\'s host)')
+  .action((opts: { config?: string; force: boolean; bits: string; days: string; cn?: string }) => {
+    try {
+      const config = load(opts);
+      const days = Number(opts.days);
+      if (!Number.isInteger(days) || days < 1 || days > 3650) throw new Error('--days must be a whole number from 1 to 3650');
+      const { certFile, keyFile } = config.signing;
+      if (!opts.force) {
+        for (const f of [certFile, keyFile]) if (existsSync(f)) throw new Error(`${f} already exists (use --force to replace it)`);
+      }
+      const cn = opts.cn ?? issuerHost(config);
+      const { certPem, keyPem } = createSelfSignedCertificate({ commonName: cn, bits: Number(opts.bits), days });
+      writeSecretFile(keyFile, keyPem, opts.force);
+      writePublicFile(certFile, certPem, opts.force);
+      const key = loadSigningKey(certFile, keyFile);
+      process.stdout.write(`token-signing certificate: ${certFile}\n  subject CN=${cn}\n  thumbprint ${key.thumbprint}\n  expires ${key.notAfter.toISOString()}\nprivate key: ${keyFile} (mode 0600)\n`);
+      if (!existsSync(config.session.keyFile) || opts.force) {
+        writeSecretFile(config.session.keyFile, newSessionKey(), true);
+        process.stdout.write(`session key: ${config.session.keyFile} (mode 0600)\n`);
+      }
+    } catch (err) {
+      fail(err);
+    }
+  });
+
+program.parseAsync().catch(fail);

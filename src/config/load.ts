@@ -1,0 +1,214 @@
+import { readFileSync } from 'node:fs';
+import { extname, resolve } from 'node:path';
+import { Ajv, type ErrorObject } from 'ajv';
+import addFormatsModule from 'ajv-formats';
+import { parse as parseYaml } from 'yaml';
+import type { TSchema } from '@sinclair/typebox';
+import { ConfigSchema, type RawConfig, type RelyingPartyConfig } from './schema.js';
+import { builtInRelyingParties } from '../relying-parties/built-in.js';
+
+/** Raised for any configuration problem; the message names the key and what is wrong. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export interface Config extends Omit<RawConfig, 'issuer' | 'relyingParties'> {
+  issuer: string;
+  /** Relying parties by realm, built-in ones merged with configured ones. */
+  relyingParties: Map<string, RelyingPartyConfig>;
+  /** Where the configuration came from, for messages. */
+  source: string;
+}
+
+export const ENV_PREFIX = 'GATEHOUSE_';
+
+const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
+const ajv = addFormats(new Ajv({ allErrors: true, useDefaults: true, strict: false }));
+const validate = ajv.compile<RawConfig>(ConfigSchema);
+
+/** `directory.bindPassword` -> `GATEHOUSE_DIRECTORY_BIND_PASSWORD` */
+export function envName(path: string[]): string {
+  return ENV_PREFIX + path.map((p) => p.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase()).join('_');
+}
+
+interface Leaf {
+  path: string[];
+  schema: TSchema;
+}
+
+/** Every settable key of the schema (objects are walked, arrays and scalars are leaves). */
+export function configLeaves(schema: TSchema = ConfigSchema, path: string[] = []): Leaf[] {
+  if (schema.type === 'object' && schema.properties) {
+    return Object.entries(schema.properties as Record<string, TSchema>).flatMap(([k, s]) => configLeaves(s, [...path, k]));
+  }
+  return [{ path, schema }];
+}
+
+function coerceEnv(raw: string, leaf: Leaf, name: string): unknown {
+  const t = leaf.schema.type ?? (leaf.schema.anyOf ? 'string' : undefined);
+  const key = leaf.path.join('.');
+  if (t === 'integer' || t === 'number') {
+    const n = Number(raw);
+    if (raw.trim() === '' || Number.isNaN(n)) throw new ConfigError(`${name} (${key}): expected a number, got "${raw}"`);
+    return n;
+  }
+  if (t === 'boolean') {
+    if (/^(true|1|yes)$/i.test(raw)) return true;
+    if (/^(false|0|no)$/i.test(raw)) return false;
+    throw new ConfigError(`${name} (${key}): expected true or false, got "${raw}"`);
+  }
+  if (t === 'array') {
+    const trimmed = raw.trim();
+    if (trimmed.startsWith('[')) {
+      try {
+        return JSON.parse(trimmed);
+      } catch {
+        throw new ConfigError(`${name} (${key}): not valid JSON`);
+      }
+    }
+    return trimmed.split(',').map((s) => s.trim()).filter(Boolean);
+  }
+  return raw;
+}
+
+function setPath(obj: Record<string, unknown>, path: string[], value: unknown): void {
+  let cur = obj;
+  for (const p of path.slice(0, -1)) {
+    const next = cur[p];
+    if (typeof next !== 'object' || next === null || Array.isArray(next)) cur[p] = {};
+    cur = cur[p] as Record<string, unknown>;
+  }
+  cur[path[path.length - 1]!] = value;
+}
+
+function keyOf(e: ErrorObject): string {
+  const parts = e.instancePath.split('/').slice(1).map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
+  let out = '';
+  for (const p of parts) out += /^\d+$/.test(p) ? `[${p}]` : out ? `.${p}` : p;
+  return out;
+}
+
+function describe(e: ErrorObject): string {
+  const key = keyOf(e);
+  const at = (k: string) => (key ? `${key}.${k}` : k);
+  switch (e.keyword) {
+    case 'additionalProperties':
+      return `${at(String(e.params.additionalProperty))}: unknown key`;
+    case 'required':
+      return `${at(String(e.params.missingProperty))}: required but missing`;
+    case 'type':
+      return `${key || '(top level)'}: must be ${e.params.type}`;
+    case 'pattern':
+      return `${key}: ${key === 'publicUrl' ? 'must start with http:// or https://' : key.startsWith('directory.urls') ? 'must be an ldap:// or ldaps:// URL' : `must match ${e.params.pattern}`}`;
+    case 'format':
+      return `${key}: must be a valid ${e.params.format}`;
+    default:
+      return `${key || '(top level)'}: ${e.message ?? 'invalid'}`;
+  }
+}
+
+function readConfigFile(file: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`cannot read configuration file ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
+  const ext = extname(file).toLowerCase();
+  let data: unknown;
+  try {
+    if (ext === '.json') data = JSON.parse(text);
+    else if (ext === '.yaml' || ext === '.yml') data = parseYaml(text, { maxAliasCount: 100 });
+    else throw new ConfigError(`${file}: unsupported extension "${ext}" (use .yaml, .yml or .json)`);
+  } catch (err) {
+    if (err instanceof ConfigError) throw err;
+    throw new ConfigError(`${file}: not valid ${ext === '.json' ? 'JSON' : 'YAML'}: ${(err as Error).message.split('\n')[0]}`);
+  }
+  if (data === null || data === undefined) return {};
+  if (typeof data !== 'object' || Array.isArray(data)) throw new ConfigError(`${file}: the top level must be a mapping of keys`);
+  return data as Record<string, unknown>;
+}
+
+export interface LoadOptions {
+  /** Config file path; falls back to GATEHOUSE_CONFIG. Without either, only the environment is used. */
+  file?: string | undefined;
+  env?: NodeJS.ProcessEnv;
+  /** Base for relative paths; default the current directory. */
+  cwd?: string;
+}
+
+/**
+ * Reads the file, applies environment overrides, validates against the schema and resolves derived values.
+ * @throws ConfigError naming the key and the problem.
+ */
+export function loadConfig(opts: LoadOptions = {}): Config {
+  const env = opts.env ?? process.env;
+  const cwd = opts.cwd ?? process.cwd();
+  const file = opts.file ?? env.GATEHOUSE_CONFIG;
+  const data: Record<string, unknown> = file ? readConfigFile(resolve(cwd, file)) : {};
+
+  const known = new Set<string>();
+  for (const leaf of configLeaves()) {
+    const name = envName(leaf.path);
+    known.add(name);
+    const raw = env[name];
+    if (raw !== undefined) setPath(data, leaf.path, coerceEnv(raw, leaf, name));
+  }
+  const stray = Object.keys(env).filter((k) => k.startsWith(ENV_PREFIX) && k !== 'GATEHOUSE_CONFIG' && !known.has(k));
+  if (stray.length) throw new ConfigError(`${stray[0]}: unknown environment variable (no such configuration key)`);
+
+  if (!validate(data)) {
+    const msgs = [...new Set((validate.errors ?? []).filter((e) => e.keyword !== 'if').map(describe))];
+    throw new ConfigError(msgs.join('\n'));
+  }
+  const raw = data as RawConfig;
+  return resolveConfig(raw, cwd, file ? resolve(cwd, file) : 'environment');
+}
+
+function resolveConfig(raw: RawConfig, cwd: string, source: string): Config {
+  const pub = new URL(raw.publicUrl);
+  if (pub.search || pub.hash) throw new ConfigError('publicUrl: must not have a query or fragment');
+  const dir = raw.directory;
+  if (!dir.bindPassword && !dir.bindPasswordFile) {
+    throw new ConfigError('directory.bindPassword: required (or set directory.bindPasswordFile)');
+  }
+  if (dir.bindPassword && dir.bindPasswordFile) {
+    throw new ConfigError('directory.bindPasswordFile: set either bindPassword or bindPasswordFile, not both');
+  }
+  let bindPassword = dir.bindPassword;
+  if (dir.bindPasswordFile) {
+    try {
+      bindPassword = readFileSync(resolve(cwd, dir.bindPasswordFile), 'utf8').replace(/\r?\n$/, '');
+    } catch (err) {
+      throw new ConfigError(`directory.bindPasswordFile: cannot read ${dir.bindPasswordFile} (${(err as NodeJS.ErrnoException).code})`);
+    }
+    if (!bindPassword) throw new ConfigError('directory.bindPasswordFile: the file is empty');
+  }
+
+  const rps = new Map<string, RelyingPartyConfig>();
+  for (const rp of builtInRelyingParties) rps.set(rp.id, rp);
+  const seen = new Set<string>();
+  raw.relyingParties.forEach((rp, i) => {
+    if (seen.has(rp.id)) throw new ConfigError(`relyingParties[${i}].id: "${rp.id}" is listed twice`);
+    seen.add(rp.id);
+    rp.replyUrls.forEach((u, j) => {
+      const url = new URL(u);
+      if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+        throw new ConfigError(`relyingParties[${i}].replyUrls[${j}]: must be an http(s) URL`);
+      }
+    });
+    rps.set(rp.id, { ...rps.get(rp.id), ...rp });
+  });
+
+  return {
+    ...raw,
+    publicUrl: raw.publicUrl.replace(/\/+$/, ''),
+    issuer: raw.issuer ?? `http://${pub.hostname}/adfs/services/trust`,
+    directory: { ...dir, bindPassword, bindPasswordFile: undefined },
+    signing: { certFile: resolve(cwd, raw.signing.certFile), keyFile: resolve(cwd, raw.signing.keyFile) },
+    session: { ...raw.session, keyFile: resolve(cwd, raw.session.keyFile) },
+    stateDir: resolve(cwd, raw.stateDir),
+    relyingParties: rps,
+    source,
+  };
+}

@@ -1,0 +1,110 @@
+import { Type, type Static } from '@sinclair/typebox';
+
+/**
+ * The one configuration schema. Every option has its description and default here; the README's
+ * configuration table is written from this file. Keys are camelCase; each one can be overridden by an
+ * environment variable `GATEHOUSE_` + the key path in upper snake case (see load.ts).
+ */
+
+const RelyingParty = Type.Object(
+  {
+    id: Type.String({ minLength: 1, description: 'Realm / entity ID (wtrealm, Audience).' }),
+    name: Type.Optional(Type.String({ description: 'Display name shown on pages.' })),
+    replyUrls: Type.Array(Type.String({ format: 'uri' }), {
+      minItems: 1,
+      description: 'Registered reply URLs. The first is the default; a wreply is honoured only if it is listed here.',
+    }),
+    tokenLifetimeSeconds: Type.Optional(
+      Type.Integer({ minimum: 60, maximum: 86400, description: 'Token validity for this relying party; default tokens.lifetimeSeconds.' }),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type RelyingPartyConfig = Static<typeof RelyingParty>;
+
+export const ConfigSchema = Type.Object(
+  {
+    publicUrl: Type.String({
+      format: 'uri',
+      pattern: '^https?://',
+      description: 'External base URL that users and Microsoft see (Gatehouse normally runs behind a TLS proxy), e.g. https://sts.corp.example.com.',
+    }),
+    listen: Type.Object(
+      {
+        host: Type.String({ default: '127.0.0.1', description: 'Address to listen on.' }),
+        port: Type.Integer({ minimum: 0, maximum: 65535, default: 8080, description: 'Port to listen on.' }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    issuer: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description: 'Entity ID and token Issuer. Default http://<host of publicUrl>/adfs/services/trust, as ADFS, so tenants moving from ADFS keep their IssuerUri.',
+      }),
+    ),
+    trustProxy: Type.Boolean({
+      default: false,
+      description: 'Trust X-Forwarded-* headers from the reverse proxy (set when behind one).',
+    }),
+    logLevel: Type.Union(
+      [Type.Literal('fatal'), Type.Literal('error'), Type.Literal('warn'), Type.Literal('info'), Type.Literal('debug'), Type.Literal('trace')],
+      { default: 'info', description: 'Log level (pino).' },
+    ),
+    directory: Type.Object(
+      {
+        urls: Type.Array(Type.String({ pattern: '^ldaps?://' }), {
+          minItems: 1,
+          description: 'Domain controllers, ldap:// or ldaps://, tried in order.',
+        }),
+        baseDn: Type.String({ minLength: 1, description: 'Search base for users, e.g. DC=corp,DC=example,DC=com.' }),
+        bindDn: Type.String({ minLength: 1, description: 'Service account for look-ups (DN, UPN or DOMAIN\\name).' }),
+        bindPassword: Type.Optional(Type.String({ minLength: 1, description: 'Service account password (or use bindPasswordFile).' })),
+        bindPasswordFile: Type.Optional(Type.String({ minLength: 1, description: 'File holding the service account password.' })),
+        netbiosName: Type.Optional(
+          Type.String({ description: 'NetBIOS domain name (CORP). When set, DOMAIN\\user logins must use it.' }),
+        ),
+        caFile: Type.Optional(Type.String({ description: 'PEM CA bundle to verify the DCs\' LDAPS/StartTLS certificates.' })),
+        tlsServerName: Type.Optional(
+          Type.String({ description: 'Name expected in the DC certificate when it differs from the URL host.' }),
+        ),
+        startTls: Type.Boolean({ default: false, description: 'Upgrade ldap:// connections with StartTLS.' }),
+        timeoutMs: Type.Integer({ minimum: 100, default: 5000, description: 'Connect and operation timeout per DC.' }),
+        userFilter: Type.String({
+          default: '(&(objectCategory=person)(objectClass=user))',
+          description: 'LDAP filter that every signed-in user must match (ANDed with the name look-up).',
+        }),
+      },
+      { additionalProperties: false },
+    ),
+    signing: Type.Object(
+      {
+        certFile: Type.String({ default: 'certs/signing.crt', description: 'Token-signing certificate (PEM).' }),
+        keyFile: Type.String({ default: 'certs/signing.key', description: 'Token-signing private key (PEM, mode 0600).' }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    session: Type.Object(
+      {
+        keyFile: Type.String({ default: 'certs/session.key', description: 'Secret that encrypts session cookies; made by `certs init`.' }),
+        lifetimeMinutes: Type.Integer({ minimum: 1, default: 480, description: 'Single sign-on lifetime (ADFS default 8 h).' }),
+        cookieName: Type.String({ default: 'gatehouse_session', pattern: '^[A-Za-z0-9_-]+$', description: 'Session cookie name.' }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    tokens: Type.Object(
+      {
+        lifetimeSeconds: Type.Integer({ minimum: 60, maximum: 86400, default: 3600, description: 'Token validity (NotOnOrAfter - NotBefore).' }),
+        clockSkewSeconds: Type.Integer({ minimum: 0, maximum: 600, default: 0, description: 'NotBefore is set this many seconds in the past to absorb RP clock drift.' }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    stateDir: Type.String({ default: './var', description: 'Where embedded state lives (sessions, counters, sync state).' }),
+    relyingParties: Type.Array(RelyingParty, {
+      default: [],
+      description: 'Extra relying parties. Microsoft 365 (urn:federation:MicrosoftOnline) is built in; an entry with its id overrides it (e.g. national clouds).',
+    }),
+  },
+  { additionalProperties: false },
+);
+
+export type RawConfig = Static<typeof ConfigSchema>;

@@ -1,0 +1,241 @@
+import { readFileSync } from 'node:fs';
+import type { ConnectionOptions } from 'node:tls';
+import { Client, NoSuchObjectError, ResultCodeError, SizeLimitExceededError, type Entry } from 'ldapts';
+import type { Logger } from 'pino';
+import type { Config } from '../config/load.js';
+import { GatehouseError } from '../errors.js';
+import { mapBindError } from './bind-errors.js';
+import { parseLoginName, userFilter } from './login-name.js';
+
+/** What Gatehouse knows about a user after the look-up; claims are resolved from this. */
+export interface DirectoryUser {
+  dn: string;
+  sAMAccountName: string;
+  userPrincipalName: string | undefined;
+  objectGUID: Buffer;
+  /** Set by Azure AD Connect (and our sync) when it anchors on ms-DS-ConsistencyGuid. */
+  consistencyGuid: Buffer | undefined;
+  displayName: string | undefined;
+  givenName: string | undefined;
+  surname: string | undefined;
+  mail: string | undefined;
+  userAccountControl: number;
+}
+
+const USER_ATTRIBUTES = [
+  'sAMAccountName', 'userPrincipalName', 'objectGUID', 'mS-DS-ConsistencyGuid', 'displayName',
+  'givenName', 'sn', 'mail', 'userAccountControl',
+];
+const BINARY_ATTRIBUTES = ['objectGUID', 'mS-DS-ConsistencyGuid'];
+
+type DirectoryOptions = Config['directory'];
+
+const UAC_ACCOUNTDISABLE = 0x2;
+
+function str(v: Entry[string] | undefined): string | undefined {
+  const x = Array.isArray(v) ? v[0] : v;
+  if (x === undefined) return undefined;
+  return Buffer.isBuffer(x) ? x.toString('utf8') : String(x);
+}
+function buf(v: Entry[string] | undefined): Buffer | undefined {
+  const x = Array.isArray(v) ? v[0] : v;
+  return Buffer.isBuffer(x) && x.length > 0 ? x : undefined;
+}
+
+function toUser(e: Entry): DirectoryUser {
+  const objectGUID = buf(e.objectGUID);
+  if (!objectGUID || objectGUID.length !== 16) throw new GatehouseError('GH_INTERNAL', { detail: `${e.dn} has no objectGUID` });
+  return {
+    dn: e.dn,
+    sAMAccountName: str(e.sAMAccountName) ?? '',
+    userPrincipalName: str(e.userPrincipalName),
+    objectGUID,
+    consistencyGuid: buf(e['mS-DS-ConsistencyGuid']),
+    displayName: str(e.displayName),
+    givenName: str(e.givenName),
+    surname: str(e.sn),
+    mail: str(e.mail),
+    userAccountControl: Number(str(e.userAccountControl) ?? 0),
+  };
+}
+
+/**
+ * Active Directory over LDAP. One long-lived service-account connection serves look-ups (reused, not
+ * opened per request); each password check binds on a connection of its own, which is then closed.
+ * Domain controllers in `urls` are tried in order; the one that answered last is tried first.
+ */
+export class Directory {
+  private readonly tlsOptions: ConnectionOptions;
+  private lookup: { client: Client; url: string } | undefined;
+  private connecting: Promise<{ client: Client; url: string }> | undefined;
+  private preferred = 0;
+
+  constructor(
+    private readonly opts: DirectoryOptions,
+    private readonly log: Logger,
+  ) {
+    this.tlsOptions = {
+      minVersion: 'TLSv1.2',
+      ...(opts.caFile ? { ca: readFileSync(opts.caFile) } : {}),
+      ...(opts.tlsServerName ? { servername: opts.tlsServerName } : {}),
+    };
+  }
+
+  /** DCs in the order to try them: the last good one first. */
+  private order(): string[] {
+    const urls = this.opts.urls;
+    return urls.map((_, i) => urls[(this.preferred + i) % urls.length]!);
+  }
+
+  private async open(url: string): Promise<Client> {
+    const client = new Client({
+      url,
+      timeout: this.opts.timeoutMs,
+      connectTimeout: this.opts.timeoutMs,
+      // ldapts switches to TLS whenever tlsOptions are given, even for ldap:// (StartTLS gets them below).
+      ...(url.startsWith('ldaps://') ? { tlsOptions: this.tlsOptions } : {}),
+      strictDN: false,
+    });
+    if (this.opts.startTls && url.startsWith('ldap://')) {
+      try {
+        await client.startTLS(this.tlsOptions);
+      } catch (err) {
+        await client.unbind().catch(() => {});
+        throw err;
+      }
+    }
+    return client;
+  }
+
+  private async connectLookup(): Promise<{ client: Client; url: string }> {
+    const errors: string[] = [];
+    for (const url of this.order()) {
+      let client: Client | undefined;
+      try {
+        client = await this.open(url);
+        await client.bind(this.opts.bindDn, this.opts.bindPassword!);
+        this.preferred = this.opts.urls.indexOf(url);
+        this.log.info({ dc: url }, 'directory: service account connected');
+        return { client, url };
+      } catch (err) {
+        await client?.unbind().catch(() => {});
+        const why = err instanceof ResultCodeError ? `service account bind refused: ${err.message}` : (err as Error).message;
+        errors.push(`${url}: ${why}`);
+        this.log.warn({ dc: url, err: why }, 'directory: domain controller not usable');
+      }
+    }
+    throw new GatehouseError('GH_DIRECTORY_UNAVAILABLE', { detail: errors.join('; ') });
+  }
+
+  private async lookupClient(): Promise<{ client: Client; url: string }> {
+    if (this.lookup?.client.isConnected) return this.lookup;
+    this.connecting ??= this.connectLookup().finally(() => {
+      this.connecting = undefined;
+    });
+    this.lookup = await this.connecting;
+    return this.lookup;
+  }
+
+  private async dropLookup(): Promise<void> {
+    const old = this.lookup;
+    this.lookup = undefined;
+    await old?.client.unbind().catch(() => {});
+  }
+
+  /**
+   * Finds the user by what they typed. Returns undefined when no (or more than one) account matches.
+   * @throws GH_AUTHN_FAILED for unusable names, GH_DIRECTORY_UNAVAILABLE when no DC answers.
+   */
+  async findUser(input: string): Promise<DirectoryUser | undefined> {
+    const login = parseLoginName(input, this.opts.netbiosName);
+    return this.searchOne(this.opts.baseDn, 'sub', userFilter(login, this.opts.userFilter));
+  }
+
+  /**
+   * Reads a known user again (single sign-on): undefined when the account is gone, moved or disabled.
+   * @throws GH_DIRECTORY_UNAVAILABLE
+   */
+  async findByDn(dn: string): Promise<DirectoryUser | undefined> {
+    const user = await this.searchOne(dn, 'base', this.opts.userFilter);
+    return user && (user.userAccountControl & UAC_ACCOUNTDISABLE) === 0 ? user : undefined;
+  }
+
+  private async searchOne(base: string, scope: 'sub' | 'base', filter: string): Promise<DirectoryUser | undefined> {
+    // Retried on a fresh connection (and the next DC): an idle connection may have been closed by the DC.
+    for (let attempt = 0; ; attempt++) {
+      const { client, url } = await this.lookupClient();
+      try {
+        const { searchEntries } = await client.search(base, {
+          scope,
+          filter,
+          attributes: USER_ATTRIBUTES,
+          explicitBufferAttributes: BINARY_ATTRIBUTES,
+          sizeLimit: 2,
+        });
+        if (searchEntries.length !== 1) {
+          if (searchEntries.length > 1) this.log.warn({ filter }, 'directory: user name matches more than one account');
+          return undefined;
+        }
+        return toUser(searchEntries[0]!);
+      } catch (err) {
+        if (err instanceof GatehouseError) throw err;
+        if (err instanceof NoSuchObjectError) return undefined;
+        if (err instanceof SizeLimitExceededError) {
+          this.log.warn({ filter }, 'directory: user name matches more than one account');
+          return undefined;
+        }
+        await this.dropLookup();
+        this.log.warn({ dc: url, err: (err as Error).message }, 'directory: look-up failed');
+        if (attempt >= this.opts.urls.length) {
+          throw new GatehouseError('GH_DIRECTORY_UNAVAILABLE', { detail: `look-up failed: ${(err as Error).message}`, cause: err });
+        }
+        this.preferred = (this.opts.urls.indexOf(url) + 1) % this.opts.urls.length;
+      }
+    }
+  }
+
+  /**
+   * Verifies the password with a simple bind as the user's DN, on its own connection.
+   * @throws GH_PASSWORD_EMPTY, GH_AUTHN_FAILED, account-state errors, GH_DIRECTORY_UNAVAILABLE.
+   */
+  async verifyPassword(user: DirectoryUser, password: string): Promise<void> {
+    // AD treats a simple bind with an empty password as an anonymous bind and reports success.
+    if (!password) throw new GatehouseError('GH_PASSWORD_EMPTY', { detail: `empty password for ${user.dn}` });
+    let lastErr: unknown;
+    for (const url of this.order()) {
+      let client: Client | undefined;
+      try {
+        client = await this.open(url);
+        await client.bind(user.dn, password);
+        return;
+      } catch (err) {
+        const mapped = mapBindError(err, user.dn);
+        if (mapped.code !== 'GH_DIRECTORY_UNAVAILABLE') throw mapped;
+        lastErr = mapped;
+        this.log.warn({ dc: url, err: (err as Error).message }, 'directory: user bind could not reach DC');
+      } finally {
+        await client?.unbind().catch(() => {});
+      }
+    }
+    throw lastErr;
+  }
+
+  /** Look-up then bind: the whole password check. */
+  async authenticate(input: string, password: string): Promise<DirectoryUser> {
+    if (!password) throw new GatehouseError('GH_PASSWORD_EMPTY');
+    const user = await this.findUser(input);
+    if (!user) throw new GatehouseError('GH_AUTHN_FAILED', { detail: 'no such user' });
+    await this.verifyPassword(user, password);
+    return user;
+  }
+
+  /** For /adfs/probe?verbose: can the service account reach a DC? */
+  async ping(): Promise<string> {
+    const { url } = await this.lookupClient();
+    return url;
+  }
+
+  async close(): Promise<void> {
+    await this.dropLookup();
+  }
+}

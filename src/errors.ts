@@ -1,0 +1,49 @@
+/**
+ * Named errors. Each code has an HTTP status and a message that is safe to show a user; `detail` only
+ * goes to the log. Protocol plugins turn these into their wire format (an error page for WS-Federation).
+ */
+export const ERRORS = {
+  GH_BAD_REQUEST: [400, 'The sign-in request is not valid.'],
+  GH_RP_UNKNOWN: [400, 'The application that sent you here is not registered with this sign-in service.'],
+  GH_UNSUPPORTED_ACTION: [400, 'This sign-in action is not supported.'],
+  GH_FORBIDDEN: [403, 'The request was refused.'],
+  GH_AUTHN_FAILED: [401, 'The user name or password is incorrect.'],
+  GH_PASSWORD_EMPTY: [401, 'Enter your password.'],
+  GH_ACCOUNT_DISABLED: [403, 'Your account is disabled. Contact your help desk.'],
+  GH_ACCOUNT_LOCKED: [403, 'Your account is locked because of too many failed sign-in attempts. Try again later or contact your help desk.'],
+  GH_ACCOUNT_EXPIRED: [403, 'Your account has expired. Contact your help desk.'],
+  GH_PASSWORD_EXPIRED: [403, 'Your password has expired and must be changed before you can sign in.'],
+  GH_PASSWORD_MUST_CHANGE: [403, 'You must change your password before you can sign in.'],
+  GH_LOGON_HOURS: [403, 'You are not allowed to sign in at this time.'],
+  GH_LOGON_WORKSTATION: [403, 'You are not allowed to sign in from here.'],
+  GH_USER_INCOMPLETE: [403, 'Your account cannot be used with this application (it has no user principal name). Contact your help desk.'],
+  GH_DIRECTORY_UNAVAILABLE: [503, 'Sign-in is unavailable right now. Try again in a few minutes.'],
+  GH_INTERNAL: [500, 'Something went wrong on our side. Try again; if it keeps happening, contact your help desk.'],
+} as const satisfies Record<string, readonly [number, string]>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+export class GatehouseError extends Error {
+  override name = 'GatehouseError';
+  readonly code: ErrorCode;
+  readonly status: number;
+  /** For logs only; may name users, DNs, realms. */
+  readonly detail: string | undefined;
+
+  constructor(code: ErrorCode, opts: { detail?: string; cause?: unknown; message?: string } = {}) {
+    const [status, message] = ERRORS[code];
+    super(opts.message ?? message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    this.code = code;
+    this.status = status;
+    this.detail = opts.detail;
+  }
+
+  /** Errors about the user's own account, shown on the login form rather than an error page. */
+  get isCredentialProblem(): boolean {
+    return this.status === 401 || this.status === 403;
+  }
+}
+
+export function isGatehouseError(err: unknown): err is GatehouseError {
+  return err instanceof GatehouseError;
+}

@@ -1,0 +1,35 @@
+import { createHash } from 'node:crypto';
+import type {} from '@fastify/view';
+import type { FastifyReply } from 'fastify';
+
+/** The only script Gatehouse ever runs in a page; allowed by its hash, so the CSP needs no 'unsafe-inline'. */
+export const AUTO_POST_SCRIPT = "document.getElementById('autopost').submit();";
+const AUTO_POST_HASH = `'sha256-${createHash('sha256').update(AUTO_POST_SCRIPT).digest('base64')}'`;
+
+/** Strict CSP for every page; `formAction` adds the relying party's origin for the auto-post page. */
+export function contentSecurityPolicy(formAction?: string): string {
+  return [
+    "default-src 'none'",
+    "style-src 'self'",
+    "img-src 'self'",
+    `script-src ${formAction ? AUTO_POST_HASH : "'none'"}`,
+    `form-action 'self'${formAction ? ' ' + formAction : ''}`,
+    "frame-ancestors 'none'",
+    "base-uri 'none'",
+  ].join('; ');
+}
+
+function noStore(reply: FastifyReply): FastifyReply {
+  return reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
+}
+
+export function renderPage(reply: FastifyReply, view: string, data: Record<string, unknown>, status = 200) {
+  return noStore(reply).code(status).header('content-security-policy', contentSecurityPolicy()).view(view, data);
+}
+
+/** The HTML form that POSTs a token to the relying party (works without JavaScript: a visible button). */
+export function renderFormPost(reply: FastifyReply, action: string, fields: { name: string; value: string }[]) {
+  return noStore(reply)
+    .header('content-security-policy', contentSecurityPolicy(new URL(action).origin))
+    .view('form-post', { title: 'Signing you in', action, fields, autoPostScript: AUTO_POST_SCRIPT });
+}

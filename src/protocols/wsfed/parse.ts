@@ -1,0 +1,66 @@
+import { WSFED } from '../../constants.js';
+import { GatehouseError } from '../../errors.js';
+
+/** The WS-Federation passive requestor parameters (WS-Federation 1.2, section 13). */
+export interface WsFedQuery {
+  wa?: string;
+  wtrealm?: string;
+  wreply?: string;
+  wctx?: string;
+  wct?: string;
+  wfresh?: string;
+  whr?: string;
+  wauth?: string;
+  username?: string;
+}
+
+export interface SignInRequest {
+  action: typeof WSFED.signIn;
+  realm: string;
+  wreply: string | undefined;
+  /** Opaque relying-party state, echoed back unchanged. */
+  wctx: string | undefined;
+  /** Maximum age of the authentication in minutes; 0 forces a fresh password prompt. */
+  freshness: number | undefined;
+  loginHint: string | undefined;
+}
+
+export interface SignOutRequest {
+  action: typeof WSFED.signOut | typeof WSFED.signOutCleanup;
+  wreply: string | undefined;
+}
+
+export type WsFedRequest = SignInRequest | SignOutRequest;
+
+/**
+ * @throws GH_BAD_REQUEST when a required parameter is missing or malformed,
+ *         GH_UNSUPPORTED_ACTION for an unknown `wa`.
+ */
+export function parseWsFed(q: WsFedQuery): WsFedRequest {
+  switch (q.wa) {
+    case WSFED.signIn: {
+      if (!q.wtrealm) throw new GatehouseError('GH_BAD_REQUEST', { detail: 'wsignin1.0 without wtrealm' });
+      let freshness: number | undefined;
+      if (q.wfresh !== undefined && q.wfresh !== '') {
+        if (!/^\d{1,9}$/.test(q.wfresh)) throw new GatehouseError('GH_BAD_REQUEST', { detail: `wfresh=${q.wfresh} is not a number of minutes` });
+        freshness = Number(q.wfresh);
+      }
+      return {
+        action: WSFED.signIn,
+        realm: q.wtrealm,
+        wreply: q.wreply || undefined,
+        wctx: q.wctx,
+        freshness,
+        loginHint: q.username || undefined,
+      };
+    }
+    case WSFED.signOut:
+    case WSFED.signOutCleanup:
+      return { action: q.wa, wreply: q.wreply || undefined };
+    case undefined:
+    case '':
+      throw new GatehouseError('GH_BAD_REQUEST', { detail: 'no wa parameter' });
+    default:
+      throw new GatehouseError('GH_UNSUPPORTED_ACTION', { detail: `wa=${q.wa}` });
+  }
+}

@@ -1,0 +1,52 @@
+import pino from 'pino';
+import { buildApp, LOG_REDACT } from './app.js';
+import type { Config } from './config/load.js';
+import { Directory } from './directory/directory.js';
+import { loadSessionKey, loadSigningKey } from './keys/keystore.js';
+
+const CERT_WARN_DAYS = 30;
+
+/** Loads keys, builds the app, listens, and closes cleanly on SIGTERM/SIGINT. */
+export async function serve(config: Config): Promise<void> {
+  const log = pino({ level: config.logLevel, redact: LOG_REDACT });
+  const signingKey = loadSigningKey(config.signing.certFile, config.signing.keyFile);
+  const sessionKey = loadSessionKey(config.session.keyFile);
+  const directory = new Directory(config.directory, log.child({ component: 'directory' }));
+  const app = await buildApp({ config, directory, signingKey, sessionKey, logger: log });
+
+  const daysLeft = Math.floor((signingKey.notAfter.getTime() - Date.now()) / 86_400_000);
+  if (daysLeft < CERT_WARN_DAYS) {
+    log.warn({ thumbprint: signingKey.thumbprint, notAfter: signingKey.notAfter, daysLeft }, 'token-signing certificate expires soon');
+  }
+
+  await app.listen({ host: config.listen.host, port: config.listen.port });
+  log.info(
+    {
+      publicUrl: config.publicUrl,
+      issuer: config.issuer,
+      passiveEndpoint: `${config.publicUrl}/adfs/ls/`,
+      metadata: `${config.publicUrl}/FederationMetadata/2007-06/FederationMetadata.xml`,
+      thumbprint: signingKey.thumbprint,
+    },
+    'Gatehouse is serving',
+  );
+  // Not fatal: sign-ins answer 503 until a DC answers, and the probe says so.
+  directory.ping().catch((err: Error) => log.error({ detail: (err as { detail?: string }).detail ?? err.message }, 'directory unreachable at start-up'));
+
+  let closing = false;
+  const shutdown = (signal: string) => {
+    if (closing) return;
+    closing = true;
+    log.info({ signal }, 'shutting down');
+    app
+      .close()
+      .then(() => directory.close())
+      .then(() => process.exit(0))
+      .catch((err) => {
+        log.error({ err }, 'error while shutting down');
+        process.exit(1);
+      });
+  };
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.once('SIGINT', () => shutdown('SIGINT'));
+}

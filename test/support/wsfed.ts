@@ -1,0 +1,39 @@
+import { DOMParser } from '@xmldom/xmldom';
+import xpath from 'xpath';
+
+const select = xpath.useNamespaces({
+  t: 'http://schemas.xmlsoap.org/ws/2005/02/trust',
+  saml: 'urn:oasis:names:tc:SAML:1.0:assertion',
+  wsu: 'http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd',
+  wsp: 'http://schemas.xmlsoap.org/ws/2004/09/policy',
+  wsa: 'http://www.w3.org/2005/08/addressing',
+  ds: 'http://www.w3.org/2000/09/xmldsig#',
+  md: 'urn:oasis:names:tc:SAML:2.0:metadata',
+  fed: 'http://docs.oasis-open.org/wsfed/federation/200706',
+});
+
+export function parseXml(xml: string): Document {
+  return new DOMParser().parseFromString(xml, 'text/xml') as unknown as Document;
+}
+
+/** The text or attribute value of the first match, or undefined. */
+export function value(doc: Node, path: string): string | undefined {
+  const r = select(path, doc) as Node[];
+  const n = r[0];
+  if (!n) return undefined;
+  return n.nodeType === 2 ? (n as Attr).value : (n.textContent ?? undefined);
+}
+
+export function count(doc: Node, path: string): number {
+  return (select(path, doc) as Node[]).length;
+}
+
+/** The claims of a SAML 1.1 assertion, keyed by AttributeNamespace/AttributeName. */
+export function attributes(doc: Node): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const a of select('//saml:Assertion/saml:AttributeStatement/saml:Attribute', doc) as Element[]) {
+    const key = `${a.getAttribute('AttributeNamespace')}/${a.getAttribute('AttributeName')}`;
+    out[key] = (select('saml:AttributeValue', a) as Node[]).map((v) => v.textContent ?? '');
+  }
+  return out;
+}
