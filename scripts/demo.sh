@@ -16,6 +16,7 @@ say() { printf '\033[1m[demo]\033[0m %s\n' "$*" >&2; }
 [[ -f dist/cli.js ]] || { say "building"; npm run -s build; }
 
 say "starting a local Samba AD domain controller (first run installs packages and provisions, ~1 min)"
+bash test/fixtures/samba-dc.sh install
 bash test/fixtures/samba-dc.sh up
 
 cat > "$DEMO/gatehouse.yaml" <<YAML

@@ -19,6 +19,11 @@ export async function serve(config: Config): Promise<void> {
     log.warn({ thumbprint: signingKey.thumbprint, notAfter: signingKey.notAfter, daysLeft }, 'token-signing certificate expires soon');
   }
 
+  const plain = config.directory.urls.filter((u) => u.startsWith('ldap://'));
+  if (plain.length && !config.directory.startTls) {
+    log.warn({ dcs: plain }, 'directory: user passwords cross the network unencrypted; use ldaps:// or directory.startTls in production');
+  }
+
   await app.listen({ host: config.listen.host, port: config.listen.port });
   log.info(
     {
