@@ -26,13 +26,18 @@ createServer((req, res) => {
   req.on('data', (c) => (body += c));
   req.on('end', async () => {
     const wresult = new URLSearchParams(body).get('wresult') ?? '';
-    const doc = new DOMParser().parseFromString(wresult, 'text/xml');
-    const assertion = doc.getElementsByTagNameNS('urn:oasis:names:tc:SAML:1.0:assertion', 'Assertion')[0];
+    const doc = wresult && new DOMParser({ onError: () => {} }).parseFromString(wresult, 'text/xml');
+    const assertion = doc?.getElementsByTagNameNS?.('urn:oasis:names:tc:SAML:1.0:assertion', 'Assertion')[0];
+    if (!assertion) {
+      res.writeHead(400, { 'content-type': 'text/html' });
+      return res.end(page('<h1>No token</h1><p>This page expects a WS-Federation POST with a wresult.</p>'));
+    }
     const sig = new SignedXml({ publicCert: await signingCert(), idAttribute: 'AssertionID' });
     sig.loadSignature(assertion.getElementsByTagNameNS('http://www.w3.org/2000/09/xmldsig#', 'Signature')[0]);
     let valid = false;
     try { valid = sig.checkSignature(assertion.toString()); } catch { /* shown below */ }
-    const rows = [...assertion.getElementsByTagNameNS('urn:oasis:names:tc:SAML:1.0:assertion', 'Attribute')].map(
+    const list = assertion.getElementsByTagNameNS('urn:oasis:names:tc:SAML:1.0:assertion', 'Attribute');
+    const rows = Array.from({ length: list.length }, (_, i) => list.item(i)).map(
       (a) => `<tr><td>${esc(a.getAttribute('AttributeNamespace'))}/<b>${esc(a.getAttribute('AttributeName'))}</b></td><td>${esc(a.textContent)}</td></tr>`,
     );
     res.writeHead(200, { 'content-type': 'text/html' });

@@ -17,6 +17,7 @@ say() { printf '\033[1m[demo]\033[0m %s\n' "$*" >&2; }
 
 say "starting a local Samba AD domain controller (first run installs packages and provisions, ~1 min)"
 bash test/fixtures/samba-dc.sh install
+was_running=0; bash test/fixtures/samba-dc.sh status >/dev/null 2>&1 && was_running=1
 bash test/fixtures/samba-dc.sh up
 
 cat > "$DEMO/gatehouse.yaml" <<YAML
@@ -43,7 +44,8 @@ node dist/cli.js check-config --config "$DEMO/gatehouse.yaml"
 pids=()
 cleanup() {
   kill "${pids[@]}" 2>/dev/null || true
-  bash test/fixtures/samba-dc.sh down || true
+  # Leave a DC we did not start alone.
+  ((was_running)) || bash test/fixtures/samba-dc.sh down || true
 }
 trap cleanup EXIT INT TERM
 
@@ -69,7 +71,7 @@ cat >&2 <<TXT
     hank                     Passw0rd!Hank1   password expired
     frank                    Passw0rd!Frank1  account expired
 
-  Ctrl-C stops Gatehouse, the demo application and the domain controller.
+  Ctrl-C stops Gatehouse, the demo application and the domain controller (SAMBA_DC_DIR=$SAMBA_DC_DIR).
 
 TXT
 wait -n "${pids[@]}"

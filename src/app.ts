@@ -27,8 +27,9 @@ export interface AppDeps {
   directory: Directory;
   signingKey: SigningKey;
   sessionKey: Buffer;
-  /** A pino logger or logger options; default: pino at config.logLevel. */
-  logger?: FastifyServerOptions['logger'] | FastifyServerOptions['loggerInstance'];
+  /** Logger options (tests), or a ready pino logger (the server); default: pino at config.logLevel. */
+  logger?: FastifyServerOptions['logger'];
+  loggerInstance?: FastifyServerOptions['loggerInstance'];
 }
 
 /** Passwords, cookies and tokens never reach the log. */
@@ -38,7 +39,9 @@ export const LOG_REDACT = ['req.headers.cookie', 'req.headers.authorization', 'r
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { config } = deps;
   const app = Fastify({
-    logger: deps.logger === undefined ? { level: config.logLevel, redact: LOG_REDACT } : (deps.logger as FastifyServerOptions['logger']),
+    ...(deps.loggerInstance
+      ? { loggerInstance: deps.loggerInstance }
+      : { logger: deps.logger ?? { level: config.logLevel, redact: LOG_REDACT } }),
     trustProxy: config.trustProxy,
     bodyLimit: 64 * 1024,
     genReqId: () => crypto.randomUUID(),

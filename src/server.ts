@@ -12,7 +12,7 @@ export async function serve(config: Config): Promise<void> {
   const signingKey = loadSigningKey(config.signing.certFile, config.signing.keyFile);
   const sessionKey = loadSessionKey(config.session.keyFile);
   const directory = new Directory(config.directory, log.child({ component: 'directory' }));
-  const app = await buildApp({ config, directory, signingKey, sessionKey, logger: log });
+  const app = await buildApp({ config, directory, signingKey, sessionKey, loggerInstance: log });
 
   const daysLeft = Math.floor((signingKey.notAfter.getTime() - Date.now()) / 86_400_000);
   if (daysLeft < CERT_WARN_DAYS) {
