@@ -15,6 +15,7 @@ import { SessionStore } from './authn/session-cookie.js';
 import { GatehouseError, ERRORS } from './errors.js';
 import { renderPage } from './http/pages.js';
 import { wsFederationRoutes } from './protocols/wsfed/routes.js';
+import { wsTrustRoutes } from './protocols/wstrust/routes.js';
 import { metadataRoutes } from './metadata/routes.js';
 import { healthRoutes } from './health/routes.js';
 import type { Services } from './services.js';
@@ -104,6 +105,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   );
 
   await app.register(wsFederationRoutes);
+  await app.register(wsTrustRoutes);
   await app.register(metadataRoutes);
   await app.register(healthRoutes);
   return app;

@@ -8,6 +8,7 @@ import { loadSessionKey, loadSigningKey } from './keys/keystore.js';
 import { Directory } from './directory/directory.js';
 import { existsSync } from 'node:fs';
 import { GatehouseError } from './errors.js';
+import { registerSyncCommand } from './sync/command.js';
 
 const configOption = () =>
   new Option('-c, --config <file>', 'configuration file (.yaml, .yml or .json); default $GATEHOUSE_CONFIG');
@@ -118,5 +119,7 @@ certs
       fail(err);
     }
   });
+
+registerSyncCommand(program);
 
 program.parseAsync().catch(fail);

@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { SyncConfigSchema } from '../sync/config-schema.js';
 
 /**
  * The one configuration schema. Every option has its description and default here; the README's
@@ -99,6 +100,7 @@ export const ConfigSchema = Type.Object(
       { additionalProperties: false, default: {} },
     ),
     stateDir: Type.String({ default: './var', description: 'Where embedded state lives (sessions, counters, sync state).' }),
+    sync: Type.Optional(SyncConfigSchema),
     relyingParties: Type.Array(RelyingParty, {
       default: [],
       description: 'Extra relying parties. Microsoft 365 (urn:federation:MicrosoftOnline) is built in; an entry with its id overrides it (e.g. national clouds).',
