@@ -49,7 +49,7 @@ function coerceEnv(raw: string, leaf: Leaf, name: string): unknown {
   const key = leaf.path.join('.');
   if (t === 'integer' || t === 'number') {
     const n = Number(raw);
-    if (raw.trim() === '' || Number.isNaN(n)) throw new ConfigError(`${name} (${key}): expected a number, got "${raw}"`);
+    if (!/^\s*-?\d+(\.\d+)?\s*$/.test(raw) || Number.isNaN(n)) throw new ConfigError(`${name} (${key}): expected a number, got "${raw}"`);
     return n;
   }
   if (t === 'boolean') {
@@ -100,6 +100,11 @@ function describe(e: ErrorObject): string {
       return `${key || '(top level)'}: must be ${e.params.type}`;
     case 'pattern':
       return `${key}: ${key === 'publicUrl' ? 'must start with http:// or https://' : key.startsWith('directory.urls') ? 'must be an ldap:// or ldaps:// URL' : `must match ${e.params.pattern}`}`;
+    case 'anyOf': {
+      const options = (configLeaves().find((l) => l.path.join('.') === key)?.schema.anyOf as TSchema[] | undefined)?.map((x) => x.const);
+      if (options?.length && options.every((o) => o !== undefined)) return `${key}: must be one of ${options.join(', ')}`;
+      return `${key}: ${e.message ?? 'invalid'}`;
+    }
     case 'format':
       return `${key}: must be a valid ${e.params.format}`;
     default:
@@ -152,13 +157,14 @@ export function loadConfig(opts: LoadOptions = {}): Config {
     const name = envName(leaf.path);
     known.add(name);
     const raw = env[name];
-    if (raw !== undefined) setPath(data, leaf.path, coerceEnv(raw, leaf, name));
+    // An empty variable (docker-compose's unset ${VAR}) does not override the file.
+    if (raw !== undefined && raw !== '') setPath(data, leaf.path, coerceEnv(raw, leaf, name));
   }
   const stray = Object.keys(env).filter((k) => k.startsWith(ENV_PREFIX) && k !== 'GATEHOUSE_CONFIG' && !known.has(k));
   if (stray.length) throw new ConfigError(`${stray[0]}: unknown environment variable (no such configuration key)`);
 
   if (!validate(data)) {
-    const msgs = [...new Set((validate.errors ?? []).filter((e) => e.keyword !== 'if').map(describe))];
+    const msgs = [...new Set((validate.errors ?? []).filter((e) => e.keyword !== 'if' && e.keyword !== 'const').map(describe))];
     throw new ConfigError(msgs.join('\n'));
   }
   const raw = data as RawConfig;
