@@ -43,9 +43,9 @@ export const ConfigSchema = Type.Object(
         description: 'Entity ID and token Issuer. Default http://<host of publicUrl>/adfs/services/trust, as ADFS, so tenants moving from ADFS keep their IssuerUri.',
       }),
     ),
-    trustProxy: Type.Boolean({
-      default: false,
-      description: 'Trust X-Forwarded-* headers from the reverse proxy (set when behind one).',
+    trustedProxies: Type.Array(Type.String({ minLength: 1 }), {
+      default: [],
+      description: 'Addresses or CIDR ranges of reverse proxies whose X-Forwarded-For (and, on WS-Trust, X-MS-Forwarded-Client-IP) is believed. Empty: the client address is the TCP peer.',
     }),
     logLevel: Type.Union(
       [Type.Literal('fatal'), Type.Literal('error'), Type.Literal('warn'), Type.Literal('info'), Type.Literal('debug'), Type.Literal('trace')],
@@ -70,6 +70,15 @@ export const ConfigSchema = Type.Object(
         ),
         startTls: Type.Boolean({ default: false, description: 'Upgrade ldap:// connections with StartTLS.' }),
         timeoutMs: Type.Integer({ minimum: 100, default: 5000, description: 'Connect and operation timeout per DC.' }),
+        retryDownAfterSeconds: Type.Integer({
+          minimum: 1,
+          default: 30,
+          description: 'A DC that did not answer is tried last for this long, then tried again.',
+        }),
+        tlsVerify: Type.Boolean({
+          default: true,
+          description: 'Verify DC certificates (LDAPS, StartTLS). Turning this off is logged as a warning at every start.',
+        }),
         userFilter: Type.String({
           default: '(&(objectCategory=person)(objectClass=user))',
           description: 'LDAP filter that every signed-in user must match (ANDed with the name look-up).',
@@ -89,6 +98,8 @@ export const ConfigSchema = Type.Object(
         keyFile: Type.String({ default: 'certs/session.key', description: 'Secret that encrypts session cookies; made by `certs init`.' }),
         lifetimeMinutes: Type.Integer({ minimum: 1, default: 480, description: 'Single sign-on lifetime (ADFS default 8 h).' }),
         cookieName: Type.String({ default: 'gatehouse_session', pattern: '^[A-Za-z0-9_-]+$', description: 'Session cookie name.' }),
+        keepMeSignedIn: Type.Boolean({ default: false, description: 'Offer "Keep me signed in" on the login page (a persistent cookie).' }),
+        keepMeSignedInMinutes: Type.Integer({ minimum: 1, default: 1440, description: 'Session lifetime when "Keep me signed in" is ticked (ADFS default 24 h).' }),
       },
       { additionalProperties: false, default: {} },
     ),
@@ -96,6 +107,34 @@ export const ConfigSchema = Type.Object(
       {
         lifetimeSeconds: Type.Integer({ minimum: 60, maximum: 86400, default: 3600, description: 'Token validity (NotOnOrAfter - NotBefore).' }),
         clockSkewSeconds: Type.Integer({ minimum: 0, maximum: 600, default: 0, description: 'NotBefore is set this many seconds in the past to absorb RP clock drift.' }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    lockout: Type.Object(
+      {
+        mode: Type.Union([Type.Literal('enforce'), Type.Literal('log-only'), Type.Literal('off')], {
+          default: 'enforce',
+          description: 'Smart lockout: enforce refuses attempts for a locked location without asking AD; log-only only logs what it would refuse.',
+        }),
+        threshold: Type.Optional(
+          Type.Integer({ minimum: 1, description: "Bad passwords per location before it is locked. Default: half of AD's lockoutThreshold (at least 1), or 5 when AD has none. Must stay below AD's." }),
+        ),
+        observationWindowMinutes: Type.Integer({ minimum: 1, default: 30, description: 'A locked location may try once more after this long since its last bad password.' }),
+        familiarAddresses: Type.Integer({ minimum: 1, maximum: 100, default: 20, description: 'How many addresses of successful sign-ins are remembered per user.' }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    rateLimit: Type.Object(
+      {
+        perAddressPerMinute: Type.Integer({ minimum: 1, default: 30, description: 'Credential posts allowed per client address per minute.' }),
+        globalPerMinute: Type.Integer({ minimum: 1, default: 1800, description: 'Credential posts allowed per minute in all (per server).' }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    passwordExpiry: Type.Object(
+      {
+        notifyDays: Type.Integer({ minimum: 0, maximum: 90, default: 14, description: "Send Microsoft's password-expiry claims when the password expires within this many days (0: never)." }),
+        changeUrl: Type.Optional(Type.String({ format: 'uri', description: 'Where users change their password; default <publicUrl>/adfs/portal/updatepassword.' })),
       },
       { additionalProperties: false, default: {} },
     ),

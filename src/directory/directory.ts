@@ -1,10 +1,14 @@
 import { readFileSync } from 'node:fs';
 import type { ConnectionOptions } from 'node:tls';
-import { Client, NoSuchObjectError, ResultCodeError, SizeLimitExceededError, type Entry } from 'ldapts';
+import { randomBytes } from 'node:crypto';
+import {
+  Attribute, Change, Client, ConstraintViolationError, NoSuchObjectError, ResultCodeError, SizeLimitExceededError,
+  UnwillingToPerformError, type Entry,
+} from 'ldapts';
 import type { Logger } from 'pino';
 import type { Config } from '../config/load.js';
 import { GatehouseError } from '../errors.js';
-import { mapBindError } from './bind-errors.js';
+import { adBindDataCode, mapBindError } from './bind-errors.js';
 import { parseLoginName, userFilter } from './login-name.js';
 
 /** What Gatehouse knows about a user after the look-up; claims are resolved from this. */
@@ -20,11 +24,19 @@ export interface DirectoryUser {
   surname: string | undefined;
   mail: string | undefined;
   userAccountControl: number;
+  /** When the password expires (msDS-UserPasswordExpiryTimeComputed), undefined when it never does. */
+  passwordExpires: Date | undefined;
+}
+
+/** The domain's password and lockout policy, read once at start-up. */
+export interface DomainPolicy {
+  /** AD's lockoutThreshold; 0 means AD never locks accounts. */
+  lockoutThreshold: number;
 }
 
 const USER_ATTRIBUTES = [
   'sAMAccountName', 'userPrincipalName', 'objectGUID', 'mS-DS-ConsistencyGuid', 'displayName',
-  'givenName', 'sn', 'mail', 'userAccountControl',
+  'givenName', 'sn', 'mail', 'userAccountControl', 'msDS-UserPasswordExpiryTimeComputed',
 ];
 const BINARY_ATTRIBUTES = ['objectGUID', 'mS-DS-ConsistencyGuid'];
 
@@ -56,7 +68,19 @@ function toUser(e: Entry): DirectoryUser {
     surname: str(e.sn),
     mail: str(e.mail),
     userAccountControl: Number(str(e.userAccountControl) ?? 0),
+    passwordExpires: fileTimeToDate(str(e['msDS-UserPasswordExpiryTimeComputed'])),
   };
+}
+
+const FILETIME_EPOCH_OFFSET = 116444736000000000n; // 100 ns intervals from 1601 to 1970
+const FILETIME_NEVER = 0x7fffffffffffffffn;
+
+/** AD FILETIME (100 ns since 1601) to Date; 0 and "never" give undefined. */
+export function fileTimeToDate(v: string | undefined): Date | undefined {
+  if (!v || !/^-?\d+$/.test(v)) return undefined;
+  const t = BigInt(v);
+  if (t <= 0n || t >= FILETIME_NEVER) return undefined;
+  return new Date(Number((t - FILETIME_EPOCH_OFFSET) / 10000n));
 }
 
 /**
@@ -220,13 +244,87 @@ export class Directory {
     throw lastErr;
   }
 
-  /** Look-up then bind: the whole password check. */
+  /**
+   * Look-up then bind, without lockout or timing protection.
+   * @deprecated sign-in paths use PasswordVerifier (src/authn/password-check.ts).
+   */
   async authenticate(input: string, password: string): Promise<DirectoryUser> {
     if (!password) throw new GatehouseError('GH_PASSWORD_EMPTY');
     const user = await this.findUser(input);
     if (!user) throw new GatehouseError('GH_AUTHN_FAILED', { detail: 'no such user' });
     await this.verifyPassword(user, password);
     return user;
+  }
+
+  /**
+   * A bind that cannot succeed, for names that match no account: the answer then takes as long as a
+   * wrong password does, so response times do not tell which user names exist.
+   */
+  async dummyBind(password: string): Promise<void> {
+    const dn = `CN=gatehouse-no-such-user-${randomBytes(8).toString('hex')},${this.opts.baseDn}`;
+    for (const url of this.order()) {
+      let client: Client | undefined;
+      try {
+        client = await this.open(url);
+        await client.bind(dn, password || 'x');
+        return;
+      } catch (err) {
+        if (err instanceof ResultCodeError) return;
+      } finally {
+        await client?.unbind().catch(() => {});
+      }
+    }
+  }
+
+  /**
+   * Changes a password the way a user does (delete the old value, add the new one), so AD checks the old
+   * password and applies its history, length and complexity rules. Done on the service account's own
+   * encrypted connection because a user whose password has expired cannot bind to change it.
+   * @throws GH_AUTHN_FAILED (old password wrong), GH_PASSWORD_REJECTED, GH_DIRECTORY_UNAVAILABLE
+   */
+  async changePassword(user: DirectoryUser, oldPassword: string, newPassword: string): Promise<void> {
+    const quoted = (pw: string) => Buffer.from(`"${pw}"`, 'utf16le');
+    const errors: string[] = [];
+    for (const url of this.order()) {
+      let client: Client | undefined;
+      try {
+        client = await this.open(url);
+        if (url.startsWith('ldap://') && !this.opts.startTls) await client.startTLS(this.tlsOptions);
+        await client.bind(this.opts.bindDn, this.opts.bindPassword!);
+        await client.modify(user.dn, [
+          new Change({ operation: 'delete', modification: new Attribute({ type: 'unicodePwd', values: [quoted(oldPassword)] }) }),
+          new Change({ operation: 'add', modification: new Attribute({ type: 'unicodePwd', values: [quoted(newPassword)] }) }),
+        ]);
+        this.log.info({ user: user.dn }, 'directory: password changed');
+        return;
+      } catch (err) {
+        if (err instanceof ResultCodeError) {
+          const data = adBindDataCode(err.message);
+          // AD answers a wrong old password with 0000052D/0000056B-style constraint errors or data 56b/52e.
+          if (data === '52e' || data === '56b' || /0000056B/i.test(err.message)) {
+            throw new GatehouseError('GH_AUTHN_FAILED', { detail: `password change for ${user.dn}: old password wrong` });
+          }
+          if (err instanceof ConstraintViolationError || err instanceof UnwillingToPerformError || /0000052D/i.test(err.message)) {
+            throw new GatehouseError('GH_PASSWORD_REJECTED', { detail: `password change for ${user.dn} refused: ${err.message}` });
+          }
+        }
+        errors.push(`${url}: ${(err as Error).message}`);
+        this.log.warn({ dc: url, err: (err as Error).message }, 'directory: password change failed');
+      } finally {
+        await client?.unbind().catch(() => {});
+      }
+    }
+    throw new GatehouseError('GH_DIRECTORY_UNAVAILABLE', { detail: `password change: ${errors.join('; ')}` });
+  }
+
+  /** The domain's lockout threshold, from the domain head named by the rootDSE. */
+  async readDomainPolicy(): Promise<DomainPolicy> {
+    const { client } = await this.lookupClient();
+    const root = await client.search('', { scope: 'base', attributes: ['defaultNamingContext'] });
+    const domain = str(root.searchEntries[0]?.defaultNamingContext);
+    if (!domain) throw new GatehouseError('GH_DIRECTORY_UNAVAILABLE', { detail: 'rootDSE has no defaultNamingContext' });
+    const { searchEntries } = await client.search(domain, { scope: 'base', attributes: ['lockoutThreshold'] });
+    return { lockoutThreshold: Number(str(searchEntries[0]?.lockoutThreshold) ?? 0) };
   }
 
   /** For /adfs/probe?verbose: can the service account reach a DC? */

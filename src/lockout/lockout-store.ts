@@ -1,0 +1,64 @@
+import type Database from 'better-sqlite3';
+import { EMPTY_ACTIVITY, type AccountActivity, type Location } from './smart-lockout.js';
+
+export interface AccountActivityRow extends AccountActivity {
+  account: string;
+  userName: string;
+}
+
+/** Lockout counters per account, in the embedded SQLite database (they survive restarts). */
+export class LockoutStore {
+  private readonly getStmt: Database.Statement<[string], { data: string }>;
+  private readonly putStmt: Database.Statement<[string, string, string, number]>;
+
+  constructor(private readonly db: Database.Database) {
+    db.exec(`CREATE TABLE IF NOT EXISTS account_activity (
+      account TEXT PRIMARY KEY,      -- objectGUID (hex): survives renames
+      user_name TEXT NOT NULL,       -- UPN or sAMAccountName, for admins
+      data TEXT NOT NULL,            -- AccountActivity as JSON
+      updated INTEGER NOT NULL
+    )`);
+    this.getStmt = db.prepare('SELECT data FROM account_activity WHERE account = ?');
+    this.putStmt = db.prepare(
+      `INSERT INTO account_activity (account, user_name, data, updated) VALUES (?, ?, ?, ?)
+       ON CONFLICT(account) DO UPDATE SET user_name = excluded.user_name, data = excluded.data, updated = excluded.updated`,
+    );
+  }
+
+  get(account: string): AccountActivity {
+    const row = this.getStmt.get(account);
+    return row ? (JSON.parse(row.data) as AccountActivity) : EMPTY_ACTIVITY;
+  }
+
+  /** Read-modify-write in one transaction, so concurrent requests don't lose a count. */
+  update(account: string, userName: string, change: (a: AccountActivity) => AccountActivity, now = Date.now()): AccountActivity {
+    return this.db.transaction(() => {
+      const next = change(this.get(account));
+      this.putStmt.run(account, userName, JSON.stringify(next), now);
+      return next;
+    })();
+  }
+
+  list(userName?: string): AccountActivityRow[] {
+    const rows = (
+      userName
+        ? this.db.prepare('SELECT account, user_name, data FROM account_activity WHERE lower(user_name) = lower(?)').all(userName)
+        : this.db.prepare('SELECT account, user_name, data FROM account_activity ORDER BY updated DESC').all()
+    ) as { account: string; user_name: string; data: string }[];
+    return rows.map((r) => ({ account: r.account, userName: r.user_name, ...(JSON.parse(r.data) as AccountActivity) }));
+  }
+
+  /** Clears the bad-password counters (of one location, or both); familiar addresses are kept. */
+  reset(userName: string, location?: Location): number {
+    let n = 0;
+    for (const row of this.list(userName)) {
+      this.update(row.account, row.userName, (a) => ({
+        ...a,
+        ...(location !== 'unknown' ? { badFamiliar: 0, lastBadFamiliar: 0 } : {}),
+        ...(location !== 'familiar' ? { badUnknown: 0, lastBadUnknown: 0 } : {}),
+      }));
+      n++;
+    }
+    return n;
+  }
+}
