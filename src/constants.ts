@@ -10,6 +10,10 @@ export const NS = {
   fed: 'http://docs.oasis-open.org/wsfed/federation/200706',
   auth: 'http://docs.oasis-open.org/wsfed/authorization/200706',
   xsi: 'http://www.w3.org/2001/XMLSchema-instance',
+  soap12: 'http://www.w3.org/2003/05/soap-envelope',
+  trust13: 'http://docs.oasis-open.org/ws-sx/ws-trust/200512',
+  wsse: 'http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd',
+  wsse11: 'http://docs.oasis-open.org/wss/oasis-wss-wssecurity-secext-1.1.xsd',
 } as const;
 
 export const ALG = {
@@ -32,6 +36,28 @@ export const SAML11 = {
 export const WSTRUST2005 = {
   issue: 'http://schemas.xmlsoap.org/ws/2005/02/trust/Issue',
   noProofKey: 'http://schemas.xmlsoap.org/ws/2005/05/identity/NoProofKey',
+  /** WS-Addressing Action of the request and of the answer. */
+  rstIssue: 'http://schemas.xmlsoap.org/ws/2005/02/trust/RST/Issue',
+  rstrIssue: 'http://schemas.xmlsoap.org/ws/2005/02/trust/RSTR/Issue',
+} as const;
+
+export const WSTRUST13 = {
+  issue: 'http://docs.oasis-open.org/ws-sx/ws-trust/200512/Issue',
+  bearer: 'http://docs.oasis-open.org/ws-sx/ws-trust/200512/Bearer',
+  rstIssue: 'http://docs.oasis-open.org/ws-sx/ws-trust/200512/RST/Issue',
+  rstrcIssueFinal: 'http://docs.oasis-open.org/ws-sx/ws-trust/200512/RSTRC/IssueFinal',
+} as const;
+
+/** WS-Security: UsernameToken and SAML token profiles. */
+export const WSSE = {
+  passwordText: 'http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-username-token-profile-1.0#PasswordText',
+  samlAssertionId: 'http://docs.oasis-open.org/wss/oasis-wss-saml-token-profile-1.0#SAMLAssertionID',
+  saml11TokenType: 'http://docs.oasis-open.org/wss/oasis-wss-saml-token-profile-1.1#SAMLV1.1',
+} as const;
+
+export const WSA = {
+  anonymous: 'http://www.w3.org/2005/08/addressing/anonymous',
+  soapFault: 'http://www.w3.org/2005/08/addressing/soap/fault',
 } as const;
 
 /** Claim namespaces Microsoft 365 reads from a SAML 1.1 token. */

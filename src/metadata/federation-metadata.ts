@@ -29,6 +29,8 @@ export function buildFederationMetadata(m: MetadataInput): string {
     )
     .join('');
   const passive = `${m.publicUrl}/adfs/ls/`;
+  // The active (WS-Trust 1.3 username/password) endpoint; the schema puts it before the passive one.
+  const active = `${m.publicUrl}/adfs/services/trust/13/usernamemixed`;
   const claims = CLAIMS_OFFERED.map(
     (c) =>
       `<auth:ClaimType Uri="${a(c.uri)}" Optional="true" xmlns:auth="${NS.auth}"><auth:DisplayName>${t(c.name)}</auth:DisplayName><auth:Description>${t(c.description)}</auth:Description></auth:ClaimType>`,
@@ -39,6 +41,7 @@ export function buildFederationMetadata(m: MetadataInput): string {
     keyDescriptors +
     `<fed:TokenTypesOffered><fed:TokenType Uri="${SAML11.tokenType}"/></fed:TokenTypesOffered>` +
     `<fed:ClaimTypesOffered>${claims}</fed:ClaimTypesOffered>` +
+    `<fed:SecurityTokenServiceEndpoint><wsa:EndpointReference xmlns:wsa="${NS.wsa}"><wsa:Address>${t(active)}</wsa:Address></wsa:EndpointReference></fed:SecurityTokenServiceEndpoint>` +
     `<fed:PassiveRequestorEndpoint><wsa:EndpointReference xmlns:wsa="${NS.wsa}"><wsa:Address>${t(passive)}</wsa:Address></wsa:EndpointReference></fed:PassiveRequestorEndpoint>` +
     '</RoleDescriptor>' +
     '</EntityDescriptor>';
