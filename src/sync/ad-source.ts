@@ -1,0 +1,138 @@
+import { readFileSync } from 'node:fs';
+import type { ConnectionOptions } from 'node:tls';
+import { Client, Control, type Entry } from 'ldapts';
+import type { Logger } from 'pino';
+import type { Config } from '../config/load.js';
+
+/** LDAP_SERVER_SHOW_DELETED_OID: lets a search see tombstones (deleted objects keep their objectGUID). */
+const SHOW_DELETED = '1.2.840.113556.1.4.417';
+/** LDAP_MATCHING_RULE_IN_CHAIN: memberOf through nested groups. */
+export const IN_CHAIN = '1.2.840.113556.1.4.1941';
+
+/** One directory object as the sync sees it: attribute names in lower case, values as arrays. */
+export interface AdEntry {
+  dn: string;
+  /** objectGUID as hex, the key of the sync state (it survives renames, moves and deletion). */
+  guid: string;
+  objectGUID: Buffer;
+  consistencyGuid: Buffer | undefined;
+  attrs: Map<string, string[]>;
+}
+
+export interface RootDse {
+  highestCommittedUSN: number;
+  /** Identifies the DC: USNs are per DC, so a high-water mark is only valid on the DC that produced it. */
+  dsServiceName: string;
+  defaultNamingContext: string;
+}
+
+const BINARY = ['objectGUID', 'mS-DS-ConsistencyGuid'];
+
+/** RFC 4515 escaping for an assertion value. */
+export function ldapEscape(value: string): string {
+  return value.replace(/[\\*()\0]/g, (c) => `\\${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
+/** An (objectGUID=...) assertion for a GUID given as hex. */
+export function guidFilter(hex: string): string {
+  return `(objectGUID=${hex.replace(/(..)/g, '\\$1')})`;
+}
+
+function toEntry(e: Entry): AdEntry | undefined {
+  const attrs = new Map<string, string[]>();
+  let objectGUID: Buffer | undefined;
+  let consistencyGuid: Buffer | undefined;
+  for (const [k, v] of Object.entries(e)) {
+    if (k === 'dn') continue;
+    const key = k.toLowerCase();
+    const values = Array.isArray(v) ? v : [v];
+    if (key === 'objectguid') objectGUID = values[0] as Buffer;
+    else if (key === 'ms-ds-consistencyguid') consistencyGuid = (values[0] as Buffer | undefined)?.length ? (values[0] as Buffer) : undefined;
+    else attrs.set(key, values.map((x) => (Buffer.isBuffer(x) ? x.toString('utf8') : String(x))));
+  }
+  if (!objectGUID || objectGUID.length !== 16) return undefined;
+  return { dn: e.dn, guid: objectGUID.toString('hex'), objectGUID, consistencyGuid, attrs };
+}
+
+/**
+ * Read-only access to AD for the sync: one service-account connection, paged searches only (never one
+ * unbounded result), and a count of the entries read for the summary. Independent of the sign-in
+ * server's Directory (which does single-entry look-ups and password binds).
+ */
+export class AdSource {
+  entriesRead = 0;
+
+  private constructor(
+    private readonly client: Client,
+    readonly url: string,
+    private readonly pageSize: number,
+  ) {}
+
+  static async connect(dir: Config['directory'], pageSize: number, log: Logger): Promise<AdSource> {
+    const tls: ConnectionOptions = {
+      minVersion: 'TLSv1.2',
+      ...(dir.caFile ? { ca: readFileSync(dir.caFile) } : {}),
+      ...(dir.tlsServerName ? { servername: dir.tlsServerName } : {}),
+    };
+    const errors: string[] = [];
+    for (const url of dir.urls) {
+      const client = new Client({
+        url,
+        timeout: Math.max(dir.timeoutMs, 30_000), // big pages take longer than a sign-in look-up
+        connectTimeout: dir.timeoutMs,
+        ...(url.startsWith('ldaps://') ? { tlsOptions: tls } : {}),
+        strictDN: false,
+      });
+      try {
+        if (dir.startTls && url.startsWith('ldap://')) await client.startTLS(tls);
+        await client.bind(dir.bindDn, dir.bindPassword!);
+        log.debug({ dc: url }, 'sync: directory connected');
+        return new AdSource(client, url, pageSize);
+      } catch (err) {
+        await client.unbind().catch(() => {});
+        errors.push(`${url}: ${(err as Error).message}`);
+      }
+    }
+    throw new Error(`no domain controller usable: ${errors.join('; ')}`);
+  }
+
+  async rootDse(): Promise<RootDse> {
+    const { searchEntries } = await this.client.search('', {
+      scope: 'base',
+      filter: '(objectClass=*)',
+      attributes: ['highestCommittedUSN', 'dsServiceName', 'defaultNamingContext'],
+    });
+    const e = searchEntries[0];
+    const one = (k: string) => String([e?.[k]].flat()[0] ?? '');
+    const usn = Number(one('highestCommittedUSN'));
+    if (!e || !Number.isSafeInteger(usn)) throw new Error('the DC did not return highestCommittedUSN in its rootDSE');
+    return { highestCommittedUSN: usn, dsServiceName: one('dsServiceName'), defaultNamingContext: one('defaultNamingContext') };
+  }
+
+  /** Paged subtree search; yields entries page by page so memory stays bounded by the caller. */
+  async *search(base: string, filter: string, attributes: string[], opts: { showDeleted?: boolean } = {}): AsyncGenerator<AdEntry> {
+    const controls = opts.showDeleted ? [new Control(SHOW_DELETED, { critical: true })] : [];
+    const pages = this.client.searchPaginated(
+      base,
+      {
+        scope: 'sub',
+        filter,
+        attributes: [...new Set(['objectGUID', ...attributes])],
+        explicitBufferAttributes: BINARY,
+        paged: { pageSize: this.pageSize },
+      },
+      controls,
+    );
+    for await (const page of pages) {
+      for (const raw of page.searchEntries) {
+        this.entriesRead++;
+        const entry = toEntry(raw);
+        if (entry) yield entry;
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.client.unbind().catch(() => {});
+  }
+}

@@ -1,0 +1,173 @@
+import { createHash } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { Config } from '../config/load.js';
+import { AdSource } from './ad-source.js';
+import { listCloudUsers, ownedProperties, PlanApplier } from './apply.js';
+import { graphTokenProvider } from './graph-auth.js';
+import { GraphClient } from './graph-client.js';
+import { UserMapper } from './mapping.js';
+import { buildPlan, count, describePlan, type CloudIndex, type Plan } from './plan.js';
+import type { Progress } from './progress.js';
+import { SourceReader } from './reader.js';
+import type { SyncSettings } from './settings.js';
+import { SyncState } from './state.js';
+
+export type CycleOutcome = 'success' | 'completed-with-errors' | 'stopped-deletion-threshold-exceeded' | 'planned' | 'interrupted';
+
+export interface CycleSummary {
+  kind: 'full' | 'incremental';
+  outcome: CycleOutcome;
+  /** For planned (dry-run, staging) cycles these are the planned counts. */
+  created: number;
+  updated: number;
+  disabled: number;
+  deleted: number;
+  unchanged: number;
+  skipped: number;
+  errors: number;
+  durationMs: number;
+  ldapEntriesRead: number;
+  graphRequests: number;
+  graphSubRequests: number;
+  throttled: number;
+  message?: string;
+}
+
+export interface CycleOptions {
+  full?: boolean;
+  dryRun?: boolean;
+  allowDeletions?: boolean;
+  log: Logger;
+  /** Where the plan and the summary are written (stdout for the CLI). */
+  out: (line: string) => void;
+  progress?: Progress;
+  stopRequested?: () => boolean;
+  /** For tests: a Graph client (else one with @azure/identity client credentials). */
+  graph?: GraphClient;
+}
+
+/** Settings that decide who is in scope and what is exported: when they change, the next cycle is full. */
+function scopeHash(s: SyncSettings): string {
+  const relevant = { ous: s.ous, scope: s.scope, attributeMap: s.attributeMap, domains: s.domains, upnSuffixMap: s.upnSuffixMap, usageLocation: s.usageLocation, usageLocationAttribute: s.usageLocationAttribute };
+  return createHash('sha256').update(JSON.stringify(relevant)).digest('base64url');
+}
+
+export function summaryLines(s: CycleSummary): string[] {
+  const verb = s.outcome === 'planned' ? 'planned' : 'finished';
+  return [
+    `sync: ${s.kind} cycle ${verb} in ${(s.durationMs / 1000).toFixed(1)} s: ${s.outcome}`,
+    `  created ${s.created}, updated ${s.updated}, disabled ${s.disabled}, deleted ${s.deleted}, unchanged ${s.unchanged}, skipped ${s.skipped}, errors ${s.errors}`,
+    `  LDAP entries read ${s.ldapEntriesRead}; Graph HTTP requests ${s.graphRequests} (${s.graphSubRequests} in $batch), throttled ${s.throttled}`,
+    ...(s.message ? [`  ${s.message}`] : []),
+  ];
+}
+
+/** One sync cycle: read AD, plan, check the safety limits, write to Entra batch by batch, record the state. */
+export async function runCycle(config: Config, settings: SyncSettings, opts: CycleOptions): Promise<CycleSummary> {
+  const started = Date.now();
+  const { log } = opts;
+  const planOnly = !!opts.dryRun || settings.stagingMode;
+  const state = new SyncState(config.stateDir, { readOnly: planOnly });
+  const mapper = new UserMapper(settings);
+  const owned = ownedProperties(Object.keys(mapper.attributeMap));
+  const graph = opts.graph ?? new GraphClient({ graphUrl: settings.graphUrl, token: graphTokenProvider(settings), maxRetries: settings.maxRetries, log, batchSize: settings.batchSize });
+  let ad: AdSource | undefined;
+  let runId: number | undefined;
+  let plan: Plan | undefined;
+  const summary = (outcome: CycleOutcome, extra: Partial<CycleSummary> = {}): CycleSummary => ({
+    kind: plan?.kind ?? 'full',
+    outcome,
+    created: 0,
+    updated: 0,
+    disabled: 0,
+    deleted: 0,
+    unchanged: plan?.unchanged ?? 0,
+    skipped: plan?.skipped.length ?? 0,
+    errors: 0,
+    ldapEntriesRead: ad?.entriesRead ?? 0,
+    graphRequests: graph.stats.httpRequests,
+    graphSubRequests: graph.stats.subRequests,
+    throttled: graph.stats.throttled,
+    ...extra,
+    durationMs: Date.now() - started,
+  });
+  try {
+    ad = await AdSource.connect(config.directory, settings.pageSize, log);
+    const dse = await ad.rootDse();
+    const usnKey = `usn:${dse.dsServiceName}`;
+    const lastUsn = state.getMeta(usnKey);
+    const hash = scopeHash(settings);
+    const scopeChanged = state.getMeta('scopeHash') !== undefined && state.getMeta('scopeHash') !== hash;
+    const full = !!opts.full || lastUsn === undefined || scopeChanged;
+    if (full && !opts.full) log.info({ reason: lastUsn === undefined ? 'no high-water mark for this DC' : 'scope or mapping changed' }, 'sync: full cycle');
+    if (!planOnly) runId = state.startRun(full ? 'full' : 'incremental');
+
+    const reader = new SourceReader(ad, settings, mapper, state, dse.defaultNamingContext);
+    const view = full ? await reader.full() : await reader.incremental(Number(lastUsn));
+
+    // A full cycle lists Entra once: it finds users created by an earlier, interrupted run, and soft matches.
+    let cloud: CloudIndex | undefined;
+    if (full) {
+      try {
+        cloud = await listCloudUsers(graph, owned);
+      } catch (err) {
+        if (!planOnly) throw err;
+        log.warn({ err: (err as Error).message }, 'sync: cannot list Entra users; the plan assumes none exist beyond the sync state');
+      }
+    }
+    plan = buildPlan(view, state, settings.deleteAction, cloud, settings.softMatch);
+    const removals = count(plan, 'disable') + count(plan, 'delete');
+    const planned = { created: count(plan, 'create'), updated: count(plan, 'update'), disabled: count(plan, 'disable'), deleted: count(plan, 'delete') };
+
+    if (removals > settings.deletionThreshold && !opts.allowDeletions) {
+      const message = `stopped before writing: ${removals} users would be ${settings.deleteAction}d, more than sync.deletionThreshold (${settings.deletionThreshold}). Check the scope; if intended, run once with --allow-deletions.`;
+      for (const line of describePlan(plan).filter((l) => /^(disable|delete)/.test(l)).slice(0, 20)) opts.out(`  ${line}`);
+      const s = summary('stopped-deletion-threshold-exceeded', { ...planned, message });
+      if (runId !== undefined) state.finishRun(runId, s.outcome, s);
+      return s;
+    }
+    if (planOnly) {
+      opts.out(settings.stagingMode && !opts.dryRun ? 'staging mode: nothing is written to Entra. Plan:' : 'dry run: nothing is written. Plan:');
+      const lines = describePlan(plan);
+      for (const line of lines) opts.out(`  ${line}`);
+      if (lines.length === 0) opts.out('  (nothing to do)');
+      return summary('planned', planned);
+    }
+
+    const applier = new PlanApplier(graph, state, owned, {
+      softMatch: settings.softMatch,
+      lookupCreates: !full,
+      log,
+      onProgress: (done) => opts.progress?.update(done),
+      stopRequested: opts.stopRequested ?? (() => false),
+    });
+    opts.progress?.start(plan.actions.length);
+    try {
+      await applier.apply(plan);
+    } finally {
+      opts.progress?.stop();
+    }
+    const interrupted = opts.stopRequested?.() ?? false;
+    if (!interrupted) {
+      // Only now: an interrupted cycle reads the same changes again next time. Failed users are in the retry set.
+      state.transaction(() => {
+        state.setMeta(usnKey, String(dse.highestCommittedUSN));
+        state.setMeta('scopeHash', hash);
+        if (full) state.setMeta('lastFullCycle', new Date().toISOString());
+      });
+    }
+    const c = applier.counts;
+    const s = summary(interrupted ? 'interrupted' : c.errors ? 'completed-with-errors' : 'success', { ...c, unchanged: plan.unchanged });
+    for (const e of applier.errors.slice(0, 20)) opts.out(`  error: ${e.dn}: ${e.error}`);
+    for (const k of plan.skipped.slice(0, 20)) opts.out(`  skip     ${k.dn}  (${k.reason})`);
+    if (plan.skipped.length > 20) opts.out(`  ... and ${plan.skipped.length - 20} more skipped (see --dry-run)`);
+    if (runId !== undefined) state.finishRun(runId, s.outcome, s);
+    return s;
+  } catch (err) {
+    if (runId !== undefined) state.finishRun(runId, 'failed', { error: (err as Error).message });
+    throw err;
+  } finally {
+    await ad?.close();
+    state.close();
+  }
+}

@@ -1,0 +1,112 @@
+import { guidFilter, IN_CHAIN, ldapEscape, type AdEntry, type AdSource } from './ad-source.js';
+import type { MappedUser, UserMapper } from './mapping.js';
+import type { SyncSettings } from './settings.js';
+import type { SyncState } from './state.js';
+
+/** What AD says for one cycle: the users to (re)consider and the synced users that are gone. */
+export interface SourceView {
+  kind: 'full' | 'incremental';
+  users: MappedUser[];
+  gone: { guid: string; reason: string }[];
+}
+
+const GUIDS_PER_FILTER = 50;
+
+/** The LDAP filter for "a user in scope" (OU is the search base). */
+export function scopeFilter(settings: Pick<SyncSettings, 'scope'>): string {
+  const group = settings.scope.group ? `(memberOf:${IN_CHAIN}:=${ldapEscape(settings.scope.group)})` : '';
+  return `(&${settings.scope.filter}${group})`;
+}
+
+/** Reads AD for one cycle: everything in scope (full), or only what changed since `sinceUsn` (incremental). */
+export class SourceReader {
+  constructor(
+    private readonly ad: AdSource,
+    private readonly settings: SyncSettings,
+    private readonly mapper: UserMapper,
+    private readonly state: SyncState,
+    private readonly namingContext: string,
+  ) {}
+
+  /** In-scope users matching `extra`, over every scope OU, each user once. */
+  private async *inScope(extra: string, attributes: string[]): AsyncGenerator<AdEntry> {
+    const seen = new Set<string>();
+    for (const ou of this.settings.ous) {
+      for await (const e of this.ad.search(ou, `(&${scopeFilter(this.settings)}${extra})`, attributes)) {
+        if (seen.has(e.guid)) continue; // nested or overlapping OUs
+        seen.add(e.guid);
+        yield e;
+      }
+    }
+  }
+
+  async full(): Promise<SourceView> {
+    const users: MappedUser[] = [];
+    const present = new Set<string>();
+    for await (const e of this.inScope('', this.mapper.attributes())) {
+      const m = this.mapper.map(e);
+      users.push(m);
+      if (m.kind === 'user') present.add(m.guid);
+    }
+    const gone: SourceView['gone'] = [];
+    for (const o of this.state.active()) {
+      if (!present.has(o.guid)) {
+        const skipped = users.find((u) => u.guid === o.guid && u.kind === 'skip');
+        gone.push({ guid: o.guid, reason: skipped?.kind === 'skip' ? skipped.reason : 'not in scope' });
+      }
+    }
+    return { kind: 'full', users, gone };
+  }
+
+  async incremental(sinceUsn: number): Promise<SourceView> {
+    const changed = `(uSNChanged>=${sinceUsn + 1})`;
+    const byGuid = new Map<string, MappedUser>();
+    for await (const e of this.inScope(changed, this.mapper.attributes())) byGuid.set(e.guid, this.mapper.map(e));
+
+    // Users whose last write failed or was never confirmed are read again whatever their USN.
+    const retry = this.state.retryGuids().filter((g) => !byGuid.has(g));
+    for (let i = 0; i < retry.length; i += GUIDS_PER_FILTER) {
+      const or = `(|${retry.slice(i, i + GUIDS_PER_FILTER).map(guidFilter).join('')})`;
+      for await (const e of this.inScope(or, this.mapper.attributes())) byGuid.set(e.guid, this.mapper.map(e));
+    }
+
+    const gone = new Map<string, string>();
+    const active = (guid: string) => {
+      const o = this.state.get(guid);
+      return !!o && o.status !== 'removed';
+    };
+    // Changed anywhere but not found in scope: moved out of the OUs, or no longer matches the filter.
+    for await (const e of this.ad.search(this.namingContext, `(&(objectClass=user)${changed})`, ['objectGUID'])) {
+      if (!byGuid.has(e.guid) && active(e.guid)) gone.set(e.guid, 'left the scope (moved or no longer matches the filter)');
+    }
+    for (const g of retry) if (!byGuid.has(g) && active(g) && !gone.has(g)) gone.set(g, 'left the scope');
+    // Deleted in AD: tombstones keep their objectGUID and get a new uSNChanged.
+    for await (const e of this.ad.search(this.namingContext, `(&(isDeleted=TRUE)(objectClass=user)${changed})`, ['objectGUID'], { showDeleted: true })) {
+      if (active(e.guid)) gone.set(e.guid, 'deleted in AD');
+    }
+    // Group membership changes do not touch the user's uSNChanged: re-read members when the group (or a nested one) changed.
+    const group = this.settings.scope.group;
+    if (group) {
+      const g = ldapEscape(group);
+      let groupChanged = false;
+      for await (const _ of this.ad.search(this.namingContext, `(&(objectClass=group)${changed}(|(distinguishedName=${g})(memberOf:${IN_CHAIN}:=${g})))`, ['objectGUID'])) {
+        groupChanged = true;
+      }
+      if (groupChanged) {
+        const members = new Set<string>();
+        for await (const e of this.inScope('', ['objectGUID'])) members.add(e.guid);
+        for (const o of this.state.active()) {
+          if (!members.has(o.guid) && !byGuid.has(o.guid)) gone.set(o.guid, `no longer a member of ${group}`);
+        }
+        const joined = [...members].filter((m) => !byGuid.has(m) && !active(m));
+        for (let i = 0; i < joined.length; i += GUIDS_PER_FILTER) {
+          const or = `(|${joined.slice(i, i + GUIDS_PER_FILTER).map(guidFilter).join('')})`;
+          for await (const e of this.inScope(or, this.mapper.attributes())) byGuid.set(e.guid, this.mapper.map(e));
+        }
+      }
+    }
+    const users = [...byGuid.values()];
+    for (const u of users) if (u.kind === 'skip' && active(u.guid)) gone.set(u.guid, u.reason);
+    return { kind: 'incremental', users, gone: [...gone].map(([guid, reason]) => ({ guid, reason })) };
+  }
+}
