@@ -6,6 +6,8 @@ import formbody from '@fastify/formbody';
 import cookie from '@fastify/cookie';
 import helmet from '@fastify/helmet';
 import view from '@fastify/view';
+import csrf from '@fastify/csrf-protection';
+import rateLimit from '@fastify/rate-limit';
 import { Eta } from 'eta';
 import type { Config } from './config/load.js';
 import type { Directory } from './directory/directory.js';
@@ -19,6 +21,11 @@ import { wsTrustRoutes } from './protocols/wstrust/routes.js';
 import { metadataRoutes } from './metadata/routes.js';
 import { healthRoutes } from './health/routes.js';
 import type { Services } from './services.js';
+import { openStateDatabase } from './state/database.js';
+import { createSmartLockout } from './lockout/create.js';
+import type { SmartLockout } from './lockout/lockout.js';
+import { PasswordVerifier } from './authn/password-check.js';
+import { portalRoutes } from './authn/portal-routes.js';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const VIEWS = join(ROOT, 'views');
@@ -27,7 +34,10 @@ export interface AppDeps {
   config: Config;
   directory: Directory;
   signingKey: SigningKey;
-  sessionKey: Buffer;
+  /** Session secrets: the first seals cookies, all open them (rotation). */
+  sessionKeys: Buffer[];
+  /** Default: built from config.lockout and AD's policy, with counters in stateDir. */
+  lockout?: SmartLockout;
   /** Logger options (tests), or a ready pino logger (the server); default: pino at config.logLevel. */
   logger?: FastifyServerOptions['logger'];
   loggerInstance?: FastifyServerOptions['loggerInstance'];
@@ -50,17 +60,31 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     routerOptions: { ignoreTrailingSlash: false },
   });
 
+  let lockout = deps.lockout;
+  if (!lockout) {
+    const db = openStateDatabase(config.stateDir);
+    app.addHook('onClose', async () => db.close());
+    lockout = await createSmartLockout(config, deps.directory, db, app.log);
+  }
   const services: Services = {
     config,
     directory: deps.directory,
     signingKey: deps.signingKey,
     relyingParties: new RelyingPartyRegistry(config.relyingParties),
-    sessions: new SessionStore(deps.sessionKey, config.session, config.publicUrl),
+    sessions: new SessionStore(deps.sessionKeys, config.session, config.publicUrl),
+    lockout,
+    passwords: new PasswordVerifier(deps.directory, lockout),
   };
   app.decorate('gatehouse', services);
 
   await app.register(formbody, { bodyLimit: 64 * 1024 });
   await app.register(cookie);
+  // Double-submit token for every form; the secret cookie is SameSite=Strict (forms post to our own pages).
+  await app.register(csrf, {
+    cookieKey: 'gatehouse_csrf',
+    cookieOpts: { path: '/', httpOnly: true, sameSite: 'strict', secure: config.publicUrl.startsWith('https:') },
+  });
+  await app.register(rateLimit, { global: false });
   // Pages set their own CSP (the auto-post page allows the relying party's origin as form-action).
   await app.register(helmet, {
     contentSecurityPolicy: false,
@@ -75,8 +99,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   app.setErrorHandler((err: FastifyError | GatehouseError, request, reply) => {
     let ghErr: GatehouseError;
+    const status = (err as FastifyError).statusCode;
     if (err instanceof GatehouseError) ghErr = err;
     else if ((err as FastifyError).validation) ghErr = new GatehouseError('GH_BAD_REQUEST', { detail: err.message });
+    else if (status === 429) ghErr = new GatehouseError('GH_RATE_LIMITED', { detail: `rate limit for ${request.ip}` });
+    else if (String((err as FastifyError).code ?? '').startsWith('FST_CSRF')) ghErr = new GatehouseError('GH_CSRF', { detail: err.message });
     else if (typeof (err as FastifyError).statusCode === 'number' && (err as FastifyError).statusCode! < 500) {
       ghErr = new GatehouseError('GH_BAD_REQUEST', { detail: err.message });
     } else ghErr = new GatehouseError('GH_INTERNAL', { detail: err.message, cause: err });
@@ -104,6 +131,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(css),
   );
 
+  await app.register(portalRoutes);
   await app.register(wsFederationRoutes);
   await app.register(wsTrustRoutes);
   await app.register(metadataRoutes);

@@ -4,11 +4,13 @@ import pino from 'pino';
 import { ConfigError, loadConfig, type Config } from './config/load.js';
 import { serve } from './server.js';
 import { createSelfSignedCertificate, newSessionKey, writePublicFile, writeSecretFile } from './keys/generate.js';
-import { loadSessionKey, loadSigningKey } from './keys/keystore.js';
+import { loadSessionKeys, loadSigningKey } from './keys/keystore.js';
 import { Directory } from './directory/directory.js';
 import { existsSync } from 'node:fs';
 import { GatehouseError } from './errors.js';
 import { registerSyncCommand } from './sync/command.js';
+import { openStateDatabase } from './state/database.js';
+import { LockoutStore } from './lockout/lockout-store.js';
 
 const configOption = () =>
   new Option('-c, --config <file>', 'configuration file (.yaml, .yml or .json); default $GATEHOUSE_CONFIG');
@@ -63,7 +65,7 @@ program
     try {
       const config = load(opts);
       const key = loadSigningKey(config.signing.certFile, config.signing.keyFile);
-      loadSessionKey(config.session.keyFile);
+      loadSessionKeys(config.session.keyFile);
       const out = (s: string) => process.stdout.write(s + '\n');
       out(`configuration:  ${config.source}: OK`);
       out(`issuer:         ${config.issuer}`);
@@ -115,6 +117,70 @@ certs
         writeSecretFile(config.session.keyFile, newSessionKey(), true);
         process.stdout.write(`session key: ${config.session.keyFile} (mode 0600)\n`);
       }
+    } catch (err) {
+      fail(err);
+    }
+  });
+
+certs
+  .command('rotate-session-key')
+  .description('start sealing session cookies with a new key; the previous key still opens existing ones')
+  .addOption(configOption())
+  .action((opts: { config?: string }) => {
+    try {
+      const config = load(opts);
+      const file = config.session.keyFile;
+      const previous = existsSync(file) ? loadSessionKeys(file)[0] : undefined;
+      const lines = newSessionKey() + (previous ? previous.toString('base64') + '\n' : '');
+      writeSecretFile(file, lines, true);
+      process.stdout.write(`session key: ${file}: new key first${previous ? ', previous key kept for existing sessions' : ''}\n`);
+      process.stdout.write('Restart Gatehouse (every server of a farm) to use it; rotate again later to drop the old key.\n');
+    } catch (err) {
+      fail(err);
+    }
+  });
+
+const lockout = program.command('lockout').description('smart lockout state (bad-password counters per user)');
+lockout
+  .command('list')
+  .description('list accounts with bad-password counters or familiar addresses')
+  .addOption(configOption())
+  .option('--user <name>', 'only this user (UPN or sAMAccountName, as stored)')
+  .option('--json', 'print JSON')
+  .action((opts: { config?: string; user?: string; json?: boolean }) => {
+    try {
+      const config = load(opts);
+      const db = openStateDatabase(config.stateDir);
+      const rows = new LockoutStore(db).list(opts.user);
+      db.close();
+      if (opts.json) return void process.stdout.write(JSON.stringify(rows, null, 2) + '\n');
+      if (!rows.length) return void process.stdout.write('no lockout state recorded\n');
+      const when = (t: number) => (t ? new Date(t).toISOString() : '-');
+      for (const r of rows) {
+        process.stdout.write(
+          `${r.userName}\n  unknown locations:  ${r.badUnknown} bad (last ${when(r.lastBadUnknown)})\n` +
+            `  familiar locations: ${r.badFamiliar} bad (last ${when(r.lastBadFamiliar)})\n` +
+            `  familiar addresses: ${r.familiarAddresses.join(', ') || '-'}\n`,
+        );
+      }
+    } catch (err) {
+      fail(err);
+    }
+  });
+lockout
+  .command('reset')
+  .description("clear a user's bad-password counters (familiar addresses are kept)")
+  .argument('<user>', 'UPN or sAMAccountName, as shown by lockout list')
+  .addOption(configOption())
+  .addOption(new Option('--location <where>', 'only this kind of location').choices(['familiar', 'unknown']))
+  .action((user: string, opts: { config?: string; location?: 'familiar' | 'unknown' }) => {
+    try {
+      const config = load(opts);
+      const db = openStateDatabase(config.stateDir);
+      const n = new LockoutStore(db).reset(user, opts.location);
+      db.close();
+      if (!n) throw new Error(`no lockout state for ${user}`);
+      process.stdout.write(`reset ${opts.location ?? 'all'} counters of ${user}\n`);
     } catch (err) {
       fail(err);
     }

@@ -64,6 +64,8 @@ export const WSA = {
 export const CLAIM_NS = {
   xmlsoap: 'http://schemas.xmlsoap.org/claims',
   liveId: 'http://schemas.microsoft.com/LiveID/Federation/2008/05',
+  /** ADFS's password-expiry claims (passwordexpirationtime, passwordexpirationdays, passwordchangeurl). */
+  ws2012: 'http://schemas.microsoft.com/ws/2012/01',
 } as const;
 
 export const WSFED = {

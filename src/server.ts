@@ -2,7 +2,7 @@ import pino from 'pino';
 import { buildApp, LOG_REDACT } from './app.js';
 import type { Config } from './config/load.js';
 import { Directory } from './directory/directory.js';
-import { loadSessionKey, loadSigningKey } from './keys/keystore.js';
+import { loadSessionKeys, loadSigningKey } from './keys/keystore.js';
 
 const CERT_WARN_DAYS = 30;
 
@@ -10,9 +10,9 @@ const CERT_WARN_DAYS = 30;
 export async function serve(config: Config): Promise<void> {
   const log = pino({ level: config.logLevel, redact: LOG_REDACT });
   const signingKey = loadSigningKey(config.signing.certFile, config.signing.keyFile);
-  const sessionKey = loadSessionKey(config.session.keyFile);
+  const sessionKeys = loadSessionKeys(config.session.keyFile);
   const directory = new Directory(config.directory, log.child({ component: 'directory' }));
-  const app = await buildApp({ config, directory, signingKey, sessionKey, loggerInstance: log });
+  const app = await buildApp({ config, directory, signingKey, sessionKeys, loggerInstance: log });
 
   const daysLeft = Math.floor((signingKey.notAfter.getTime() - Date.now()) / 86_400_000);
   if (daysLeft < CERT_WARN_DAYS) {

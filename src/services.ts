@@ -3,6 +3,8 @@ import type { Directory } from './directory/directory.js';
 import type { SigningKey } from './keys/keystore.js';
 import type { RelyingPartyRegistry } from './relying-parties/registry.js';
 import type { SessionStore } from './authn/session-cookie.js';
+import type { SmartLockout } from './lockout/lockout.js';
+import type { PasswordVerifier } from './authn/password-check.js';
 
 /** What the routes share, decorated on the app as `gatehouse`. */
 export interface Services {
@@ -11,6 +13,9 @@ export interface Services {
   signingKey: SigningKey;
   relyingParties: RelyingPartyRegistry;
   sessions: SessionStore;
+  lockout: SmartLockout;
+  /** The password check every sign-in path uses (lockout, timing, audit). */
+  passwords: PasswordVerifier;
 }
 
 declare module 'fastify' {

@@ -10,26 +10,38 @@ export class SessionStore {
   private readonly secure: boolean;
 
   constructor(
-    secret: Buffer,
+    secrets: Buffer[],
     private readonly cfg: Config['session'],
     publicUrl: string,
   ) {
-    this.codec = new SessionCodec(secret);
+    this.codec = new SessionCodec(secrets);
     this.secure = publicUrl.startsWith('https:');
+  }
+
+  /**
+   * Over https the cookie is SameSite=None (with Secure) so that SAML's cross-site POST binding still
+   * finds the session; the forms are protected by CSRF tokens instead. Browsers refuse None without
+   * Secure, so plain-http trials fall back to Lax (enough for WS-Federation's GET redirects).
+   */
+  private get sameSite(): 'none' | 'lax' {
+    return this.secure ? 'none' : 'lax';
   }
 
   read(request: FastifyRequest): Session | undefined {
     return this.codec.open(request.cookies[this.cfg.cookieName]);
   }
 
-  start(user: DirectoryUser, now = Date.now()): Session {
+  start(user: DirectoryUser, keepMeSignedIn = false, now = Date.now()): Session {
+    const persistent = keepMeSignedIn && this.cfg.keepMeSignedIn;
+    const minutes = persistent ? this.cfg.keepMeSignedInMinutes : this.cfg.lifetimeMinutes;
     return {
       sid: newSessionId(),
       dn: user.dn,
       upn: user.userPrincipalName,
       authInstant: now,
-      expires: now + this.cfg.lifetimeMinutes * 60_000,
+      expires: now + minutes * 60_000,
       realms: [],
+      ...(persistent ? { persistent: true } : {}),
     };
   }
 
@@ -38,13 +50,13 @@ export class SessionStore {
       path: '/',
       httpOnly: true,
       secure: this.secure,
-      // Lax: sent on the top-level GET redirect from Microsoft, never on cross-site sub-requests.
-      sameSite: 'lax',
-      expires: new Date(session.expires),
+      sameSite: this.sameSite,
+      // Without "keep me signed in" the cookie ends with the browser; the session's own expiry still applies.
+      ...(session.persistent ? { expires: new Date(session.expires) } : {}),
     });
   }
 
   clear(reply: FastifyReply): void {
-    reply.clearCookie(this.cfg.cookieName, { path: '/', httpOnly: true, secure: this.secure, sameSite: 'lax' });
+    reply.clearCookie(this.cfg.cookieName, { path: '/', httpOnly: true, secure: this.secure, sameSite: this.sameSite });
   }
 }

@@ -10,6 +10,7 @@ export interface ResolvedClaims {
   givenName: string | undefined;
   surname: string | undefined;
   mail: string | undefined;
+  passwordExpires: Date | undefined;
 }
 
 export function resolveClaims(user: DirectoryUser): ResolvedClaims {
@@ -21,5 +22,6 @@ export function resolveClaims(user: DirectoryUser): ResolvedClaims {
     givenName: user.givenName,
     surname: user.surname,
     mail: user.mail,
+    passwordExpires: user.passwordExpires,
   };
 }

@@ -93,6 +93,8 @@ export class Directory {
   private lookup: { client: Client; url: string } | undefined;
   private connecting: Promise<{ client: Client; url: string }> | undefined;
   private preferred = 0;
+  /** DCs that did not answer, and until when they are tried last. */
+  private readonly downUntil = new Map<string, number>();
 
   constructor(
     private readonly opts: DirectoryOptions,
@@ -100,15 +102,26 @@ export class Directory {
   ) {
     this.tlsOptions = {
       minVersion: 'TLSv1.2',
+      rejectUnauthorized: opts.tlsVerify,
       ...(opts.caFile ? { ca: readFileSync(opts.caFile) } : {}),
       ...(opts.tlsServerName ? { servername: opts.tlsServerName } : {}),
     };
   }
 
-  /** DCs in the order to try them: the last good one first. */
-  private order(): string[] {
+  /** DCs in the order to try them: the last good one first, the ones that recently failed last. */
+  private order(now = Date.now()): string[] {
     const urls = this.opts.urls;
-    return urls.map((_, i) => urls[(this.preferred + i) % urls.length]!);
+    const rotated = urls.map((_, i) => urls[(this.preferred + i) % urls.length]!);
+    const isDown = (u: string) => (this.downUntil.get(u) ?? 0) > now;
+    return [...rotated.filter((u) => !isDown(u)), ...rotated.filter(isDown)];
+  }
+
+  private markDown(url: string): void {
+    this.downUntil.set(url, Date.now() + this.opts.retryDownAfterSeconds * 1000);
+  }
+
+  private markUp(url: string): void {
+    this.downUntil.delete(url);
   }
 
   private async open(url: string): Promise<Client> {
@@ -139,10 +152,12 @@ export class Directory {
         client = await this.open(url);
         await client.bind(this.opts.bindDn, this.opts.bindPassword!);
         this.preferred = this.opts.urls.indexOf(url);
+        this.markUp(url);
         this.log.info({ dc: url }, 'directory: service account connected');
         return { client, url };
       } catch (err) {
         await client?.unbind().catch(() => {});
+        if (!(err instanceof ResultCodeError)) this.markDown(url);
         const why = err instanceof ResultCodeError ? `service account bind refused: ${err.message}` : (err as Error).message;
         errors.push(`${url}: ${why}`);
         this.log.warn({ dc: url, err: why }, 'directory: domain controller not usable');
@@ -209,6 +224,7 @@ export class Directory {
           return undefined;
         }
         await this.dropLookup();
+        if (!(err instanceof ResultCodeError)) this.markDown(url);
         this.log.warn({ dc: url, err: (err as Error).message }, 'directory: look-up failed');
         if (attempt >= this.opts.urls.length) {
           throw new GatehouseError('GH_DIRECTORY_UNAVAILABLE', { detail: `look-up failed: ${(err as Error).message}`, cause: err });
@@ -235,6 +251,7 @@ export class Directory {
       } catch (err) {
         const mapped = mapBindError(err, user.dn);
         if (mapped.code !== 'GH_DIRECTORY_UNAVAILABLE') throw mapped;
+        this.markDown(url);
         lastErr = mapped;
         this.log.warn({ dc: url, err: (err as Error).message }, 'directory: user bind could not reach DC');
       } finally {
@@ -242,18 +259,6 @@ export class Directory {
       }
     }
     throw lastErr;
-  }
-
-  /**
-   * Look-up then bind, without lockout or timing protection.
-   * @deprecated sign-in paths use PasswordVerifier (src/authn/password-check.ts).
-   */
-  async authenticate(input: string, password: string): Promise<DirectoryUser> {
-    if (!password) throw new GatehouseError('GH_PASSWORD_EMPTY');
-    const user = await this.findUser(input);
-    if (!user) throw new GatehouseError('GH_AUTHN_FAILED', { detail: 'no such user' });
-    await this.verifyPassword(user, password);
-    return user;
   }
 
   /**

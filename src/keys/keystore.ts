@@ -58,14 +58,17 @@ export function loadSigningKey(certFile: string, keyFile: string): SigningKey {
   };
 }
 
-export function loadSessionKey(keyFile: string): Buffer {
+/** Session secrets, one base64 line each: the first seals new cookies, the others still open old ones. */
+export function loadSessionKeys(keyFile: string): Buffer[] {
   let text: string;
   try {
-    text = readFileSync(keyFile, 'utf8').trim();
+    text = readFileSync(keyFile, 'utf8');
   } catch (err) {
     throw new ConfigError(`session.keyFile: cannot read ${keyFile} (${(err as NodeJS.ErrnoException).code}); run "gatehouse certs init"`);
   }
-  const key = Buffer.from(text, 'base64');
-  if (key.length !== 32) throw new ConfigError(`session.keyFile: ${keyFile} must hold 32 bytes in base64`);
-  return key;
+  const keys = text.split(/\r?\n/).map((l) => l.trim()).filter(Boolean).map((l) => Buffer.from(l, 'base64'));
+  if (!keys.length || keys.some((k) => k.length !== 32)) {
+    throw new ConfigError(`session.keyFile: ${keyFile} must hold one or more lines of 32 bytes in base64`);
+  }
+  return keys;
 }

@@ -3,7 +3,7 @@
  * (addresses the user signed in from successfully) and *unknown* ones. Once a counter reaches the
  * threshold, attempts from that kind of location are refused without asking AD until the observation
  * window has passed since the last bad attempt; then one attempt is let through. A success resets the
- * counters and makes the address familiar. So a spray from unknown addresses never locks the account in
+ * counter of its kind of location and makes the address familiar. So a spray from unknown addresses never locks the account in
  * AD, and the user keeps signing in from familiar places.
  */
 export type LockoutMode = 'off' | 'log-only' | 'enforce';
@@ -44,9 +44,15 @@ export function afterFailure(a: AccountActivity, where: Location, now: number): 
     : { ...a, badUnknown: a.badUnknown + 1, lastBadUnknown: now };
 }
 
-export function afterSuccess(a: AccountActivity, addresses: string[], p: LockoutPolicy): AccountActivity {
-  const familiar = [...a.familiarAddresses.filter((x) => !addresses.includes(x)), ...addresses].slice(-p.maxFamiliarAddresses);
-  return { badFamiliar: 0, badUnknown: 0, lastBadFamiliar: 0, lastBadUnknown: 0, familiarAddresses: familiar };
+/**
+ * A success clears the counter of the kind of location it came from, and makes its addresses familiar.
+ * The other counter stays: the user signing in at the office must not give a sprayer fresh attempts.
+ */
+export function afterSuccess(a: AccountActivity, addresses: string[], where: Location, p: LockoutPolicy): AccountActivity {
+  const familiarAddresses = [...a.familiarAddresses.filter((x) => !addresses.includes(x)), ...addresses].slice(-p.maxFamiliarAddresses);
+  return where === 'familiar'
+    ? { ...a, badFamiliar: 0, lastBadFamiliar: 0, familiarAddresses }
+    : { ...a, badUnknown: 0, lastBadUnknown: 0, familiarAddresses };
 }
 
 /**

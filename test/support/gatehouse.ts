@@ -7,16 +7,20 @@ import { buildApp } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config/load.js';
 import { Directory } from '../../src/directory/directory.js';
 import { createSelfSignedCertificate, newSessionKey } from '../../src/keys/generate.js';
-import { loadSessionKey, loadSigningKey } from '../../src/keys/keystore.js';
+import { loadSessionKeys, loadSigningKey } from '../../src/keys/keystore.js';
 import { DC } from './directory.js';
 
 export interface RunningGatehouse {
   app: FastifyInstance;
   config: Config;
+  /** The configuration as written to the file (for CLI runs against the same state). */
+  configRaw: Record<string, any>;
   /** Base URL the server listens on (also its publicUrl). */
   url: string;
   dir: string;
   certPem: string;
+  /** Every log line as parsed JSON (level info and above), for audit and lockout assertions. */
+  logs: Record<string, any>[];
   close(): Promise<void>;
 }
 
@@ -51,6 +55,10 @@ export function baseConfig(dir: string, port = 0): Record<string, unknown> {
     signing: { certFile: join(dir, 'signing.crt'), keyFile: join(dir, 'signing.key') },
     session: { keyFile: join(dir, 'session.key') },
     stateDir: join(dir, 'var'),
+    // Below AD's threshold of 3, and high enough that one wrong password does not lock a test user;
+    // test/lockout sets its own. Rate limits are tested on their own too.
+    lockout: { threshold: 2 },
+    rateLimit: { perAddressPerMinute: 10_000, globalPerMinute: 100_000 },
     relyingParties: [TEST_RP],
   };
 }
@@ -64,9 +72,18 @@ export async function startGatehouse(mutate?: (cfg: Record<string, any>) => void
   writeFileSync(file, stringify(raw));
   let config = loadConfig({ file, env: {} });
   const signingKey = loadSigningKey(config.signing.certFile, config.signing.keyFile);
-  const sessionKey = loadSessionKey(config.session.keyFile);
-  const silent = { level: process.env.GATEHOUSE_TEST_LOG ?? 'silent' };
-  const directory = new Directory(config.directory, (await import('pino')).default(silent));
+  const sessionKeys = loadSessionKeys(config.session.keyFile);
+  const logs: Record<string, any>[] = [];
+  const { Writable } = await import('node:stream');
+  const stream = new Writable({
+    write(chunk, _enc, cb) {
+      for (const line of String(chunk).split('\n')) if (line.trim()) logs.push(JSON.parse(line));
+      if (process.env.GATEHOUSE_TEST_LOG) process.stderr.write(chunk);
+      cb();
+    },
+  });
+  const logOptions = { level: 'info', stream };
+  const directory = new Directory(config.directory, (await import('pino')).default({ level: 'silent' }));
   // The public URL must be known before the app is built (metadata, cookies), so reserve the port first.
   const { createServer } = await import('node:net');
   const port: number = await new Promise((resolve) => {
@@ -77,14 +94,16 @@ export async function startGatehouse(mutate?: (cfg: Record<string, any>) => void
   });
   const url = `http://127.0.0.1:${port}`;
   config = { ...config, publicUrl: url, listen: { host: '127.0.0.1', port } };
-  const app = await buildApp({ config, directory, signingKey, sessionKey, logger: silent });
+  const app = await buildApp({ config, directory, signingKey, sessionKeys, logger: logOptions });
   await app.listen({ host: '127.0.0.1', port });
   return {
     app,
     config,
+    configRaw: raw,
     url,
     dir,
     certPem: testKeys().certPem,
+    logs,
     async close() {
       await app.close();
       await directory.close();

@@ -4,6 +4,9 @@ import { parse } from 'node-html-parser';
 export class Browser {
   readonly cookies = new Map<string, string>();
 
+  /** Sent with every request, e.g. X-Forwarded-For to play a client behind a trusted proxy. */
+  constructor(readonly headers: Record<string, string> = {}) {}
+
   private cookieHeader(): string {
     return [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
   }
@@ -20,7 +23,7 @@ export class Browser {
   }
 
   async get(url: string): Promise<Page> {
-    const res = await fetch(url, { redirect: 'manual', headers: { cookie: this.cookieHeader() } });
+    const res = await fetch(url, { redirect: 'manual', headers: { ...this.headers, cookie: this.cookieHeader() } });
     this.keep(res);
     return Page.from(res);
   }
@@ -29,7 +32,7 @@ export class Browser {
     const res = await fetch(url, {
       method: 'POST',
       redirect: 'manual',
-      headers: { cookie: this.cookieHeader(), 'content-type': 'application/x-www-form-urlencoded' },
+      headers: { ...this.headers, cookie: this.cookieHeader(), 'content-type': 'application/x-www-form-urlencoded' },
       body: new URLSearchParams(fields).toString(),
     });
     this.keep(res);

@@ -27,7 +27,7 @@ async function signIn(username: string, password: string, params: Record<string,
   const login = await browser.get(signInUrl(params));
   expect(login.status).toBe(200);
   const form = login.form();
-  const page = await browser.post(new URL(form.action, gh.url).toString(), { UserName: username, Password: password });
+  const page = await browser.post(new URL(form.action, gh.url).toString(), { ...form.fields, UserName: username, Password: password });
   return { page, browser };
 }
 
@@ -161,7 +161,7 @@ describe('single sign-on session', () => {
   it('issues a second token from the session without a password, and re-prompts on wfresh=0', async () => {
     const { browser } = await signIn(USERS.alice.upn, USERS.alice.password);
     const cookie = [...browser.cookies.keys()];
-    expect(cookie).toEqual(['gatehouse_session']);
+    expect(cookie.sort()).toEqual(['gatehouse_csrf', 'gatehouse_session']);
     const again = await browser.get(signInUrl({ wtrealm: TEST_RP.id }));
     expect(again.form().action).toBe(TEST_RP.replyUrls[0]);
     expect(again.form().fields.wresult).toContain(objectGuidBase64('alice'));
@@ -179,12 +179,14 @@ describe('single sign-on session', () => {
     const res = await fetch(new URL(login.form().action, gh.url), {
       method: 'POST',
       redirect: 'manual',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ UserName: USERS.alice.upn, Password: USERS.alice.password }),
+      headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: [...browser.cookies].map(([k, v]) => `${k}=${v}`).join('; ') },
+      body: new URLSearchParams({ ...login.form().fields, UserName: USERS.alice.upn, Password: USERS.alice.password }),
     });
     const setCookie = res.headers.getSetCookie().join('\n');
     expect(setCookie).toMatch(/HttpOnly/);
-    expect(setCookie).toMatch(/SameSite=Lax/);
+    expect(setCookie).toMatch(/gatehouse_session=[^;]+; Path=\/; HttpOnly; SameSite=Lax/);
+    // Without "keep me signed in" the session cookie ends with the browser.
+    expect(setCookie).not.toMatch(/gatehouse_session=.*(Expires|Max-Age)/i);
     const csp = res.headers.get('content-security-policy')!;
     expect(csp).toMatch(/script-src 'sha256-[A-Za-z0-9+/=]+'/);
     expect(csp).toContain("form-action 'self' https://login.microsoftonline.com");
@@ -202,7 +204,7 @@ describe('single sign-on session', () => {
     const out = await browser.get(`${gh.url}/adfs/ls/?wa=wsignout1.0&wreply=${encodeURIComponent(TEST_RP.replyUrls[0]!)}`);
     expect(out.status).toBe(302);
     expect(out.headers.get('location')).toBe(TEST_RP.replyUrls[0]);
-    expect(browser.cookies.size).toBe(0);
+    expect(browser.cookies.has('gatehouse_session')).toBe(false);
     const after = await browser.get(signInUrl({ wtrealm: M365 }));
     expect(after.form().fields).toHaveProperty('Password');
 
@@ -211,7 +213,7 @@ describe('single sign-on session', () => {
     expect(evil.status).toBe(200);
     expect(evil.headers.get('location')).toBeNull();
     expect(evil.body).toContain('signed out');
-    expect(b2.cookies.size).toBe(0);
+    expect(b2.cookies.has('gatehouse_session')).toBe(false);
   });
 });
 
@@ -247,12 +249,18 @@ describe('Active Directory refusals: each has its own message and no token', () 
     expect(await refused(USERS.carol.upn, USERS.carol.password)).toEqual({ status: 403, message: expect.stringMatching(/disabled/) });
   });
 
-  it('must change password at next logon', async () => {
-    expect(await refused(USERS.dave.upn, USERS.dave.password)).toEqual({ status: 403, message: expect.stringMatching(/must change your password/) });
+  // Changing the password on that page is tested in test/account-protection.
+  it('must change password at next logon: the change-password page, no token', async () => {
+    const { page } = await signIn(USERS.dave.upn, USERS.dave.password);
+    expect(page.body).not.toContain('wresult');
+    expect(page.text('#reason')).toBe('You must change your password before you can sign in.');
+    expect(Object.keys(page.form().fields)).toEqual(expect.arrayContaining(['OldPassword', 'NewPassword', 'ConfirmPassword']));
   });
 
-  it('password expired', async () => {
-    expect(await refused(USERS.hank.upn, USERS.hank.password)).toEqual({ status: 403, message: expect.stringMatching(/password has expired/) });
+  it('password expired: the change-password page, no token', async () => {
+    const { page } = await signIn(USERS.hank.upn, USERS.hank.password);
+    expect(page.body).not.toContain('wresult');
+    expect(page.text('#reason')).toBe('Your password has expired and must be changed before you can sign in.');
   });
 
   it('account expired', async () => {
@@ -315,7 +323,7 @@ describe('directory availability', () => {
     try {
       const browser = new Browser();
       const login = await browser.get(`${down.url}/adfs/ls/?wa=wsignin1.0&wtrealm=${encodeURIComponent(M365)}`);
-      const page = await browser.post(new URL(login.form().action, down.url).toString(), { UserName: USERS.alice.upn, Password: USERS.alice.password });
+      const page = await browser.post(new URL(login.form().action, down.url).toString(), { ...login.form().fields, UserName: USERS.alice.upn, Password: USERS.alice.password });
       expect(page.status).toBe(503);
       expect(page.text('#error')).toMatch(/unavailable/i);
       expect(page.body).not.toContain('wresult');
@@ -334,7 +342,7 @@ describe('directory availability', () => {
     try {
       const browser = new Browser();
       const login = await browser.get(`${g.url}/adfs/ls/?wa=wsignin1.0&wtrealm=${encodeURIComponent(M365)}`);
-      const page = await browser.post(new URL(login.form().action, g.url).toString(), { UserName: USERS.alice.upn, Password: USERS.alice.password });
+      const page = await browser.post(new URL(login.form().action, g.url).toString(), { ...login.form().fields, UserName: USERS.alice.upn, Password: USERS.alice.password });
       expect(page.form().fields.wresult).toContain(objectGuidBase64('alice'));
     } finally {
       await g.close();
@@ -350,7 +358,7 @@ describe('directory availability', () => {
     try {
       const browser = new Browser();
       const login = await browser.get(`${g.url}/adfs/ls/?wa=wsignin1.0&wtrealm=${encodeURIComponent(M365)}`);
-      const page = await browser.post(new URL(login.form().action, g.url).toString(), { UserName: USERS.alice.upn, Password: USERS.alice.password });
+      const page = await browser.post(new URL(login.form().action, g.url).toString(), { ...login.form().fields, UserName: USERS.alice.upn, Password: USERS.alice.password });
       expect(page.form().fields.wresult).toContain(objectGuidBase64('alice'));
     } finally {
       await g.close();
@@ -363,7 +371,7 @@ describe('directory availability', () => {
     try {
       const browser = new Browser();
       const login = await browser.get(`${untrusted.url}/adfs/ls/?wa=wsignin1.0&wtrealm=${encodeURIComponent(M365)}`);
-      const page = await browser.post(new URL(login.form().action, untrusted.url).toString(), { UserName: USERS.alice.upn, Password: USERS.alice.password });
+      const page = await browser.post(new URL(login.form().action, untrusted.url).toString(), { ...login.form().fields, UserName: USERS.alice.upn, Password: USERS.alice.password });
       expect(page.status).toBe(503);
     } finally {
       await untrusted.close();

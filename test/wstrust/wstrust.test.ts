@@ -1,3 +1,8 @@
+import rateLimit from '@fastify/rate-limit';
+import Database from 'better-sqlite3';
+import { SmartLockout } from '../../src/lockout/lockout.js';
+import { LockoutStore } from '../../src/lockout/lockout-store.js';
+import { PasswordVerifier } from '../../src/authn/password-check.js';
 import { Writable } from 'node:stream';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -294,12 +299,16 @@ describe('logging', () => {
     const directory = new Directory(config.directory, log);
     // Only the WS-Trust plugin, and without the app's log redaction: it must not log the password itself.
     const app = Fastify({ loggerInstance: log });
+    const lockout = new SmartLockout('enforce', { threshold: 2, observationWindowMs: 60_000, maxFamiliarAddresses: 20 }, new LockoutStore(new Database(':memory:')));
     app.decorate('gatehouse', {
       config,
       directory,
       signingKey: loadSigningKey(config.signing.certFile, config.signing.keyFile),
       relyingParties: new RelyingPartyRegistry(config.relyingParties),
+      lockout,
+      passwords: new PasswordVerifier(directory, lockout),
     } as unknown as FastifyInstance['gatehouse']);
+    await app.register(rateLimit, { global: false });
     await app.register(wsTrustRoutes);
     const secret = 'S3cret-Pa55word-Never-Logged';
     try {

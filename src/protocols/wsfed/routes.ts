@@ -1,16 +1,15 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { WSFED, SAML11 } from '../../constants.js';
+import { WSFED } from '../../constants.js';
 import { GatehouseError } from '../../errors.js';
-import { authenticateWithPassword, userFromSession } from '../../authn/authenticate.js';
-import { renderLogin } from '../../authn/login-page.js';
+import { userFromSession } from '../../authn/authenticate.js';
+import { renderChangePassword, renderLogin } from '../../authn/login-page.js';
+import { credentialFormSchema, credentialRateLimits, type CredentialForm } from '../../authn/forms.js';
 import type { Session } from '../../authn/session.js';
-import { resolveClaims } from '../../claims/resolve.js';
-import { releaseClaims } from '../../claims/release.js';
-import { buildAssertion } from '../../tokens/build.js';
-import { serializeSaml11 } from '../../tokens/saml11.js';
-import { SAML11_ASSERTION, signEnveloped } from '../../tokens/sign.js';
+import { issueSaml11 } from '../../tokens/issue-saml11.js';
 import { renderFormPost, renderPage } from '../../http/pages.js';
+import { clientAddresses } from '../../http/client-address.js';
 import type { DirectoryUser } from '../../directory/directory.js';
+import type { RelyingPartyConfig } from '../../config/schema.js';
 import { parseWsFed, type SignInRequest, type SignOutRequest, type WsFedQuery } from './parse.js';
 import { wrapInRstr } from './rstr.js';
 
@@ -19,28 +18,54 @@ const querySchema = {
   type: 'object',
   properties: { wa: str, wtrealm: str, wreply: str, wctx: str, wct: str, wfresh: str, whr: str, wauth: str, username: str },
 } as const;
-const loginBodySchema = {
-  type: 'object',
-  required: ['UserName', 'Password'],
-  properties: {
-    UserName: { type: 'string', maxLength: 256 },
-    Password: { type: 'string', maxLength: 512 },
-    AuthMethod: { type: 'string', maxLength: 200 },
-  },
-} as const;
 
-type Req = FastifyRequest<{ Querystring: WsFedQuery; Body: { UserName: string; Password: string } }>;
+type Req = FastifyRequest<{ Querystring: WsFedQuery; Body: CredentialForm }>;
+
+/** Errors shown on the form itself (the user can fix them) rather than on an error page. */
+function isFormError(err: unknown): err is GatehouseError {
+  return err instanceof GatehouseError && (err.isCredentialProblem || err.code === 'GH_DIRECTORY_UNAVAILABLE' || err.status === 400);
+}
 
 /**
  * WS-Federation passive requestor profile at ADFS's /adfs/ls/. A sign-in runs, in order:
- * parse the request → find the relying party and its reply URL → authenticate (password or session)
- * → resolve claims → release them for this relying party → build and sign the SAML 1.1 token
- * → POST it back in an RSTR.
+ * parse the request → find the relying party and its reply URL → authenticate (password, password
+ * change, or session) → resolve and release claims, build and sign the SAML 1.1 token → POST it back
+ * in an RSTR.
  */
 export async function wsFederationRoutes(app: FastifyInstance): Promise<void> {
-  const { relyingParties, directory, sessions, signingKey, config } = app.gatehouse;
+  const { relyingParties, directory, sessions, passwords } = app.gatehouse;
 
-  async function signIn(request: Req, reply: FastifyReply, req: SignInRequest, credentials?: { UserName: string; Password: string }) {
+  /** Stage 2 with a form: the password, or a password change that AD asked for. */
+  async function authenticateForm(request: Req, reply: FastifyReply, rp: RelyingPartyConfig): Promise<DirectoryUser | undefined> {
+    const b = request.body;
+    const attempt = { username: b.UserName ?? '', addresses: clientAddresses(request), protocol: 'wsfed', realm: rp.id };
+    if (b.Action === 'changePassword') {
+      try {
+        if ((b.NewPassword ?? '') !== (b.ConfirmPassword ?? '')) throw new GatehouseError('GH_PASSWORD_MISMATCH');
+        if (!b.NewPassword) throw new GatehouseError('GH_PASSWORD_REJECTED', { detail: 'empty new password' });
+        await passwords.changePassword({ ...attempt, password: b.OldPassword ?? '' }, b.NewPassword, request.log);
+        // Sign in with the new password, as the user would next time.
+        return await passwords.verify({ ...attempt, password: b.NewPassword }, request.log);
+      } catch (err) {
+        if (!isFormError(err)) throw err;
+        await renderChangePassword(request, reply, { username: b.UserName, error: err });
+        return undefined;
+      }
+    }
+    try {
+      return await passwords.verify({ ...attempt, password: b.Password ?? '' }, request.log);
+    } catch (err) {
+      if (err instanceof GatehouseError && (err.code === 'GH_PASSWORD_EXPIRED' || err.code === 'GH_PASSWORD_MUST_CHANGE')) {
+        await renderChangePassword(request, reply, { username: b.UserName, reason: err.message });
+        return undefined;
+      }
+      if (!isFormError(err)) throw err;
+      await renderLogin(request, reply, { rpName: rp.name ?? rp.id, username: b.UserName, error: err });
+      return undefined;
+    }
+  }
+
+  async function signIn(request: Req, reply: FastifyReply, req: SignInRequest) {
     const rp = relyingParties.get(req.realm);
     const replyTo = relyingParties.replyUrl(rp, req.wreply);
     if (req.wreply && req.wreply !== replyTo) {
@@ -49,34 +74,23 @@ export async function wsFederationRoutes(app: FastifyInstance): Promise<void> {
 
     let session: Session | undefined = sessions.read(request);
     let user: DirectoryUser | undefined;
-    if (credentials) {
-      try {
-        user = await authenticateWithPassword(directory, request.log, credentials.UserName, credentials.Password);
-      } catch (err) {
-        if (err instanceof GatehouseError && (err.isCredentialProblem || err.code === 'GH_DIRECTORY_UNAVAILABLE')) {
-          return renderLogin(request, reply, { rp, username: credentials.UserName, error: err });
-        }
-        throw err;
-      }
-      session = sessions.start(user);
+    if (request.method === 'POST') {
+      user = await authenticateForm(request, reply, rp);
+      if (!user) return reply; // a form was rendered
+      session = sessions.start(user, request.body.Kmsi === 'true');
     } else {
       user = await userFromSession(directory, session, req.freshness);
-      if (!user) return renderLogin(request, reply, { rp, username: req.loginHint });
+      if (!user) return renderLogin(request, reply, { rpName: rp.name ?? rp.id, username: req.loginHint });
     }
 
-    const released = releaseClaims(rp, resolveClaims(user));
-    const assertion = buildAssertion(
-      rp,
-      released,
-      { method: SAML11.passwordProtectedTransport, instant: new Date(session!.authInstant) },
-      { issuer: config.issuer, lifetimeSeconds: config.tokens.lifetimeSeconds, clockSkewSeconds: config.tokens.clockSkewSeconds },
-    );
-    const signed = signEnveloped(serializeSaml11(assertion), signingKey, SAML11_ASSERTION);
-
+    const { assertion, signed } = issueSaml11(app.gatehouse, rp, user, new Date(session!.authInstant));
     if (!session!.realms.includes(rp.id)) session!.realms.push(rp.id);
     sessions.write(reply, session!);
     request.log.info(
-      { event: 'token_issued', realm: rp.id, sid: session!.sid, user: user.userPrincipalName, assertionId: assertion.id },
+      {
+        event: 'token_issued', protocol: 'wsfed', realm: rp.id, sid: session!.sid, user: user.userPrincipalName,
+        addresses: clientAddresses(request), assertionId: assertion.id,
+      },
       'WS-Federation token issued',
     );
     const fields = [
@@ -99,14 +113,19 @@ export async function wsFederationRoutes(app: FastifyInstance): Promise<void> {
 
   async function handle(request: Req, reply: FastifyReply) {
     const req = parseWsFed(request.query);
-    if (req.action === WSFED.signIn) {
-      return signIn(request, reply, req, request.method === 'POST' ? request.body : undefined);
-    }
+    if (req.action === WSFED.signIn) return signIn(request, reply, req);
     return signOut(request, reply, req);
   }
 
   for (const url of ['/adfs/ls', '/adfs/ls/']) {
-    app.get(url, { schema: { querystring: querySchema } }, handle);
-    app.post(url, { schema: { querystring: querySchema, body: loginBodySchema } }, handle);
+    app.get<{ Querystring: WsFedQuery; Body: CredentialForm }>(url, { schema: { querystring: querySchema } }, handle);
+    app.post<{ Querystring: WsFedQuery; Body: CredentialForm }>(
+      url,
+      {
+        schema: { querystring: querySchema, body: credentialFormSchema },
+        preHandler: [...credentialRateLimits(app), app.csrfProtection],
+      },
+      handle,
+    );
   }
 }

@@ -1,11 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { SAML11 } from '../../constants.js';
-import { authenticateWithPassword } from '../../authn/authenticate.js';
-import { resolveClaims } from '../../claims/resolve.js';
-import { releaseClaims } from '../../claims/release.js';
-import { buildAssertion } from '../../tokens/build.js';
-import { serializeSaml11 } from '../../tokens/saml11.js';
-import { SAML11_ASSERTION, signEnveloped } from '../../tokens/sign.js';
+import { credentialRateLimits } from '../../authn/forms.js';
+import { clientAddresses } from '../../http/client-address.js';
+import { issueSaml11 } from '../../tokens/issue-saml11.js';
 import { parseXmlSafely } from '../../xml/parse.js';
 import { renderFault, toFault } from './faults.js';
 import { buildMexDocument } from './mex.js';
@@ -49,7 +46,7 @@ function sendFault(request: FastifyRequest, reply: FastifyReply, version: TrustV
  * apply to these routes only.
  */
 export async function wsTrustRoutes(app: FastifyInstance): Promise<void> {
-  const { relyingParties, directory, signingKey, config } = app.gatehouse;
+  const { relyingParties, passwords, config } = app.gatehouse;
 
   app.addContentTypeParser(['application/soap+xml', 'text/xml'], { parseAs: 'string', bodyLimit: BODY_LIMIT }, (_req, body, done) =>
     done(null, body),
@@ -63,19 +60,19 @@ export async function wsTrustRoutes(app: FastifyInstance): Promise<void> {
       const doc = parseXmlSafely(request.body, { maxBytes: BODY_LIMIT, maxDepth: 32, maxElements: 500 });
       const rst = readIssueRequest(doc, version, { endpointUrl: `${config.publicUrl}${version.path}` }, seen);
       const rp = relyingParties.get(rst.appliesTo);
-      const user = await authenticateWithPassword(directory, request.log, rst.username, rst.password);
-
-      const released = releaseClaims(rp, resolveClaims(user));
-      // A password sent in the message: SAML's "password" method, as ADFS writes for usernamemixed.
-      const assertion = buildAssertion(
-        rp,
-        released,
-        { method: SAML11.password, instant: new Date() },
-        { issuer: config.issuer, lifetimeSeconds: config.tokens.lifetimeSeconds, clockSkewSeconds: config.tokens.clockSkewSeconds },
+      // Exchange Online relays basic-auth clients and names the real client in X-MS-Forwarded-Client-IP.
+      const addresses = clientAddresses(request, { msForwarded: true });
+      const user = await passwords.verify(
+        { username: rst.username, password: rst.password, addresses, protocol: `ws-trust-${version.name}`, realm: rp.id },
+        request.log,
       );
-      const signed = signEnveloped(serializeSaml11(assertion), signingKey, SAML11_ASSERTION);
+      // A password sent in the message: SAML's "password" method, as ADFS writes for usernamemixed.
+      const { assertion, signed } = issueSaml11(app.gatehouse, rp, user, new Date(), SAML11.password);
       request.log.info(
-        { event: 'token_issued', protocol: 'ws-trust', version: version.name, realm: rp.id, user: user.userPrincipalName, assertionId: assertion.id },
+        {
+          event: 'token_issued', protocol: 'ws-trust', version: version.name, realm: rp.id, user: user.userPrincipalName,
+          addresses, assertionId: assertion.id,
+        },
         'WS-Trust token issued',
       );
       return reply
@@ -88,7 +85,11 @@ export async function wsTrustRoutes(app: FastifyInstance): Promise<void> {
   }
 
   for (const version of [TRUST_13, TRUST_2005]) {
-    app.post<{ Body: string }>(version.path, { schema: routeSchema, bodyLimit: BODY_LIMIT }, (request, reply) => issue(version, request, reply));
+    app.post<{ Body: string }>(
+      version.path,
+      { schema: routeSchema, bodyLimit: BODY_LIMIT, preHandler: credentialRateLimits(app) },
+      (request, reply) => issue(version, request, reply),
+    );
   }
 
   // The document only depends on configuration: built once.

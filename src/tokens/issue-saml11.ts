@@ -1,0 +1,36 @@
+import type { RelyingPartyConfig } from '../config/schema.js';
+import { SAML11 } from '../constants.js';
+import type { DirectoryUser } from '../directory/directory.js';
+import { resolveClaims } from '../claims/resolve.js';
+import { releaseClaims } from '../claims/release.js';
+import type { Services } from '../services.js';
+import type { Assertion } from './assertion.js';
+import { buildAssertion } from './build.js';
+import { serializeSaml11 } from './saml11.js';
+import { SAML11_ASSERTION, signEnveloped } from './sign.js';
+
+/**
+ * Stages 3 and 4 for SAML 1.1 (WS-Federation and WS-Trust): resolve the user's claims, release them for
+ * this relying party, build the assertion and sign it.
+ */
+export function issueSaml11(
+  services: Pick<Services, 'config' | 'signingKey'>,
+  rp: RelyingPartyConfig,
+  user: DirectoryUser,
+  authnInstant: Date,
+  /** The browser path says PasswordProtectedTransport; WS-Trust's usernamemixed says password, as ADFS does. */
+  authnMethod: string = SAML11.passwordProtectedTransport,
+): { assertion: Assertion; signed: string } {
+  const { config, signingKey } = services;
+  const released = releaseClaims(rp, resolveClaims(user), {
+    expiryNotifyDays: config.passwordExpiry.notifyDays,
+    passwordChangeUrl: config.passwordExpiry.changeUrl ?? `${config.publicUrl}/adfs/portal/updatepassword`,
+  });
+  const assertion = buildAssertion(
+    rp,
+    released,
+    { method: authnMethod, instant: authnInstant },
+    { issuer: config.issuer, lifetimeSeconds: config.tokens.lifetimeSeconds, clockSkewSeconds: config.tokens.clockSkewSeconds },
+  );
+  return { assertion, signed: signEnveloped(serializeSaml11(assertion), signingKey, SAML11_ASSERTION) };
+}
