@@ -2,7 +2,6 @@
 import { Command, Option } from 'commander';
 import pino from 'pino';
 import { ConfigError, loadConfig, type Config } from './config/load.js';
-import { serve } from './server.js';
 import { createSelfSignedCertificate, newSessionKey, writePublicFile, writeSecretFile } from './keys/generate.js';
 import { loadSessionKeys, loadSigningKey } from './keys/keystore.js';
 import { Directory } from './directory/directory.js';
@@ -50,6 +49,8 @@ program
   .addOption(configOption())
   .action(async (opts) => {
     try {
+      // Loaded on demand: `gatehouse sync` and the admin commands do not need the web server.
+      const { serve } = await import('./server.js');
       await serve(load(opts));
     } catch (err) {
       fail(err);

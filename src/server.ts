@@ -19,6 +19,9 @@ export async function serve(config: Config): Promise<void> {
     log.warn({ thumbprint: signingKey.thumbprint, notAfter: signingKey.notAfter, daysLeft }, 'token-signing certificate expires soon');
   }
 
+  if (!config.directory.tlsVerify) {
+    log.warn('directory.tlsVerify is false: DC certificates are NOT verified; anyone on the path can read passwords. Fix the CA (directory.caFile) and turn it back on.');
+  }
   const plain = config.directory.urls.filter((u) => u.startsWith('ldap://'));
   if (plain.length && !config.directory.startTls) {
     log.warn({ dcs: plain }, 'directory: user passwords cross the network unencrypted; use ldaps:// or directory.startTls in production');

@@ -214,6 +214,15 @@ function resolveConfig(raw: RawConfig, cwd: string, source: string): Config {
     signing: { certFile: resolve(cwd, raw.signing.certFile), keyFile: resolve(cwd, raw.signing.keyFile) },
     session: { ...raw.session, keyFile: resolve(cwd, raw.session.keyFile) },
     stateDir: resolve(cwd, raw.stateDir),
+    ...(raw.sync
+      ? {
+          sync: {
+            ...raw.sync,
+            ...(raw.sync.clientSecretFile ? { clientSecretFile: resolve(cwd, raw.sync.clientSecretFile) } : {}),
+            ...(raw.sync.clientCertificateFile ? { clientCertificateFile: resolve(cwd, raw.sync.clientCertificateFile) } : {}),
+          },
+        }
+      : {}),
     relyingParties: rps,
     source,
   };

@@ -304,12 +304,12 @@ export class Directory {
         return;
       } catch (err) {
         if (err instanceof ResultCodeError) {
-          const data = adBindDataCode(err.message);
-          // AD answers a wrong old password with 0000052D/0000056B-style constraint errors or data 56b/52e.
-          if (data === '52e' || data === '56b' || /0000056B/i.test(err.message)) {
+          // AD's Win32 codes: 0x56 ERROR_INVALID_PASSWORD (the old password is wrong), 0x52D
+          // ERROR_PASSWORD_RESTRICTION (length, complexity, history or minimum age).
+          if (/\b00000056\b/.test(err.message)) {
             throw new GatehouseError('GH_AUTHN_FAILED', { detail: `password change for ${user.dn}: old password wrong` });
           }
-          if (err instanceof ConstraintViolationError || err instanceof UnwillingToPerformError || /0000052D/i.test(err.message)) {
+          if (err instanceof ConstraintViolationError || err instanceof UnwillingToPerformError) {
             throw new GatehouseError('GH_PASSWORD_REJECTED', { detail: `password change for ${user.dn} refused: ${err.message}` });
           }
         }
