@@ -141,3 +141,36 @@ describe('smart lockout (log-only and configuration)', () => {
     }
   });
 });
+
+describe('smart lockout on WS-Trust (Exchange Online relaying basic auth)', () => {
+  const user = freshUser('prot-exo', 'Passw0rd!Exo1');
+  afterAll(() => unlockUser(user.sam));
+
+  it("counts X-MS-Forwarded-Client-IP's address as the client, and stops the spray before AD", async () => {
+    const { buildRst, V13 } = await import('../wstrust/soap-client.js');
+    const gh = await startGatehouse(behindProxy());
+    try {
+      const exo = '52.96.1.1'; // Exchange Online's address, as the proxy reports it in X-Forwarded-For
+      const rst = async (password: string) => {
+        const res = await fetch(`${gh.url}${V13.path}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/soap+xml; charset=utf-8', 'x-forwarded-for': exo, 'x-ms-forwarded-client-ip': ATTACKER },
+          body: buildRst(V13, { baseUrl: gh.url, username: user.upn, password }),
+        });
+        return { status: res.status, body: await res.text() };
+      };
+      expect((await attempt(gh, FAMILIAR, user.upn, user.password)).token).toBe(true); // FAMILIAR is familiar
+      const before = adBadPwdCount(user.sam);
+      for (let i = 0; i < 4; i++) expect((await rst(`Exo-Spray-${i}!`)).body).toContain('FailedAuthentication');
+      expect(adBadPwdCount(user.sam) - before).toBe(1);
+      const locked = gh.logs.filter((l) => l.event === 'extranet_lockout');
+      expect(locked.length).toBe(3);
+      expect(locked[0]?.addresses).toEqual([exo, ATTACKER]);
+      // The user still signs in from the familiar address; the relayed path stays locked.
+      expect((await attempt(gh, FAMILIAR, user.upn, user.password)).token).toBe(true);
+      expect((await rst(user.password)).body).toContain('FailedAuthentication');
+    } finally {
+      await gh.close();
+    }
+  });
+});

@@ -378,3 +378,46 @@ describe('directory availability', () => {
     }
   });
 });
+
+describe('directory transport security', () => {
+  async function signInAt(g: RunningGatehouse) {
+    const browser = new Browser();
+    const login = await browser.get(`${g.url}/adfs/ls/?wa=wsignin1.0&wtrealm=${encodeURIComponent(M365)}`);
+    return browser.post(new URL(login.form().action, g.url).toString(), { ...login.form().fields, UserName: USERS.alice.upn, Password: USERS.alice.password });
+  }
+
+  it('upgrades ldap:// with StartTLS when directory.startTls is set, verifying the DC certificate', async () => {
+    const g = await startGatehouse((c) => {
+      c.directory.startTls = true;
+      c.directory.caFile = DC.caFile;
+      c.directory.tlsServerName = DC.tlsServerName;
+    });
+    try {
+      expect((await signInAt(g)).form().fields.wresult).toContain(objectGuidBase64('alice'));
+    } finally {
+      await g.close();
+    }
+    const wrongName = await startGatehouse((c) => {
+      c.directory.startTls = true;
+      c.directory.caFile = DC.caFile; // right CA, but 127.0.0.1 is not the name in the certificate
+      c.directory.timeoutMs = 1000;
+    });
+    try {
+      expect((await signInAt(wrongName)).status).toBe(503);
+    } finally {
+      await wrongName.close();
+    }
+  });
+
+  it('tlsVerify: false is an explicit opt-out (LDAPS without the CA)', async () => {
+    const g = await startGatehouse((c) => {
+      c.directory.urls = [DC.ldapsUrl];
+      c.directory.tlsVerify = false;
+    });
+    try {
+      expect((await signInAt(g)).form().fields.wresult).toContain(objectGuidBase64('alice'));
+    } finally {
+      await g.close();
+    }
+  });
+});
