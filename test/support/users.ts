@@ -31,3 +31,27 @@ export function adBadPwdCount(sam: string): number {
   );
   return Number(/badPwdCount: (\d+)/.exec(out)?.[1] ?? 0);
 }
+
+/** NT hash (MD4 of the UTF-16LE password), as AD stores it in unicodePwd. Node 20's OpenSSL 3 has MD4 only in its legacy provider. */
+export function ntHash(password: string): string {
+  return execFileSync(
+    process.execPath,
+    ['--openssl-legacy-provider', '-e', "let s='';process.stdin.on('data',(d)=>s+=d).on('end',()=>process.stdout.write(require('crypto').createHash('md4').update(s,'utf16le').digest('hex')))"],
+    { input: password, encoding: 'utf8' },
+  );
+}
+
+/**
+ * What AD itself holds as the user's current password, read from sam.ldb with `samba-tool user getpassword`
+ * (unicodePwd is the NT hash) and the time it was set. Unlike a bind, this has no "old password allowed
+ * period": Samba accepts the previous password in simple binds for 60 minutes after a change.
+ */
+export function adPassword(sam: string): { ntHash: string; pwdLastSet: Date } {
+  const out = samba('user', 'getpassword', sam, '--attributes=unicodePwd,pwdLastSet');
+  const hash = /^unicodePwd:: (\S+)$/m.exec(out)?.[1];
+  const lastSet = /^pwdLastSet: (\d+)$/m.exec(out)?.[1];
+  if (!hash || !lastSet) throw new Error(`no unicodePwd/pwdLastSet for ${sam}:\n${out}`);
+  // pwdLastSet counts 100 ns intervals since 1601-01-01.
+  const ms = Number(BigInt(lastSet) / 10_000n) - 11_644_473_600_000;
+  return { ntHash: Buffer.from(hash, 'base64').toString('hex'), pwdLastSet: new Date(ms) };
+}
