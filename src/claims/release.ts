@@ -1,8 +1,10 @@
 import type { RelyingPartyConfig } from '../config/schema.js';
-import { CLAIM_NS, SAML11 } from '../constants.js';
+import { CLAIM_NS } from '../constants.js';
 import { GatehouseError } from '../errors.js';
 import type { AssertionSubject, AssertionAttribute } from '../tokens/assertion.js';
 import type { ResolvedClaims } from './resolve.js';
+import { applyRules, mergeClaims } from './rules.js';
+import type { ClaimRules } from './rules-schema.js';
 
 export interface ReleasedClaims {
   subject: AssertionSubject;
@@ -19,6 +21,9 @@ export interface ReleaseOptions {
 
 const DAY_MS = 86_400_000;
 
+/** Microsoft's SAML 2.0 attribute for the UPN (how-to-connect-fed-saml-idp: "IDPEmail" = UPN). */
+const IDP_EMAIL = 'IDPEmail';
+
 /**
  * ADFS's password-expiry claims, which Outlook and Exchange use for their expiry notices; sent only when
  * the password expires within the notification window, as ADFS does.
@@ -31,26 +36,72 @@ function passwordExpiryClaims(claims: ResolvedClaims, opts: ReleaseOptions | und
   const msLeft = expires.getTime() - now.getTime();
   if (msLeft < 0 || msLeft > opts.expiryNotifyDays * DAY_MS) return [];
   return [
-    { namespace: CLAIM_NS.ws2012, name: 'passwordexpirationtime', values: [expires.toISOString()] },
-    { namespace: CLAIM_NS.ws2012, name: 'passwordexpirationdays', values: [String(Math.floor(msLeft / DAY_MS))] },
-    { namespace: CLAIM_NS.ws2012, name: 'passwordchangeurl', values: [opts.passwordChangeUrl] },
+    { type: `${CLAIM_NS.ws2012}/passwordexpirationtime`, values: [expires.toISOString()] },
+    { type: `${CLAIM_NS.ws2012}/passwordexpirationdays`, values: [String(Math.floor(msLeft / DAY_MS))] },
+    { type: `${CLAIM_NS.ws2012}/passwordchangeurl`, values: [opts.passwordChangeUrl] },
   ];
 }
 
 /**
- * What a relying party receives (attribute release). Every relying party currently gets Microsoft 365's
- * documented set: NameIdentifier = ImmutableID, the UPN and ImmutableID attributes, and the
+ * The `microsoft365` preset, Azure AD Connect's rule set for the Microsoft 365 trust as far as users need
+ * it: UPN and ImmutableID (SAML 1.1 attributes; over SAML 2.0 the UPN goes out as IDPEmail) and the
  * password-expiry claims within the notification window.
  * @throws GH_USER_INCOMPLETE when the user has no UPN (Microsoft 365 cannot match the account).
  */
-export function releaseClaims(_rp: RelyingPartyConfig, claims: ResolvedClaims, opts?: ReleaseOptions): ReleasedClaims {
+function microsoft365Claims(claims: ResolvedClaims, opts: ReleaseOptions | undefined): AssertionAttribute[] {
   if (!claims.upn) throw new GatehouseError('GH_USER_INCOMPLETE', { detail: `${claims.sAMAccountName} has no userPrincipalName` });
-  return {
-    subject: { nameId: claims.immutableId, format: SAML11.nameIdPersistent },
-    attributes: [
-      { namespace: CLAIM_NS.xmlsoap, name: 'UPN', values: [claims.upn] },
-      { namespace: CLAIM_NS.liveId, name: 'ImmutableID', values: [claims.immutableId] },
-      ...passwordExpiryClaims(claims, opts),
-    ],
-  };
+  return [
+    { type: `${CLAIM_NS.xmlsoap}/UPN`, values: [claims.upn], name: IDP_EMAIL },
+    { type: `${CLAIM_NS.liveId}/ImmutableID`, values: [claims.immutableId] },
+    ...passwordExpiryClaims(claims, opts),
+  ];
+}
+
+/** The relying party's `nameId`: which resolved value is the NameID, and its Format. */
+interface NameIdSetting {
+  source?: 'immutableId' | 'upn' | 'mail' | 'sAMAccountName';
+  format?: string | undefined;
+}
+
+const NAMEID_FORMAT = {
+  persistent: 'urn:oasis:names:tc:SAML:2.0:nameid-format:persistent',
+  email: 'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress',
+  unspecified: 'urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified',
+} as const;
+
+/**
+ * The subject, from the relying party's `nameId`: ImmutableID as a persistent NameID by default
+ * (Microsoft 365's key, and a stable opaque identifier for anyone else); upn and mail default to the
+ * emailAddress format, sAMAccountName to unspecified.
+ * @throws GH_USER_INCOMPLETE when the user lacks the attribute the NameID comes from.
+ */
+function subjectOf(rp: RelyingPartyConfig, claims: ResolvedClaims): AssertionSubject {
+  // Read through a local type: the relying party's nameId setting belongs to the SAML 2.0 configuration.
+  const setting = (rp as { nameId?: NameIdSetting }).nameId;
+  const source = setting?.source ?? 'immutableId';
+  const value = { immutableId: claims.immutableId, upn: claims.upn, mail: claims.mail, sAMAccountName: claims.sAMAccountName || undefined }[source];
+  const defaultFormat =
+    source === 'immutableId' ? NAMEID_FORMAT.persistent : source === 'sAMAccountName' ? NAMEID_FORMAT.unspecified : NAMEID_FORMAT.email;
+  if (value === undefined) {
+    throw new GatehouseError('GH_USER_INCOMPLETE', {
+      detail: `${claims.sAMAccountName} has no ${source} for the NameID`,
+      message: 'Your account cannot be used with this application (it lacks information the application needs). Contact your help desk.',
+    });
+  }
+  return { nameId: value, format: setting?.format ?? defaultFormat };
+}
+
+/**
+ * What a relying party receives (attribute release): its `claims` rules applied to the resolved claims.
+ * Without rules, Microsoft 365's preset: NameIdentifier = ImmutableID (persistent), the UPN and
+ * ImmutableID attributes, and the password-expiry claims within the notification window. Nothing the
+ * rules do not name is released; a claim whose attribute the user lacks is left out.
+ * @throws GH_USER_INCOMPLETE when a required value is missing (the UPN for the preset, the NameID source).
+ */
+export function releaseClaims(rp: RelyingPartyConfig, claims: ResolvedClaims, opts?: ReleaseOptions): ReleasedClaims {
+  const rules: ClaimRules | undefined = rp.claims;
+  const preset = rules?.preset ?? 'microsoft365';
+  const attributes = preset === 'microsoft365' ? microsoft365Claims(claims, opts) : [];
+  mergeClaims(attributes, applyRules(rules?.rules ?? [], claims));
+  return { subject: subjectOf(rp, claims), attributes };
 }

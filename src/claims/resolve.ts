@@ -1,5 +1,10 @@
-import type { DirectoryUser } from '../directory/directory.js';
+import type { RelyingPartyConfig } from '../config/schema.js';
+import type { Directory, DirectoryUser } from '../directory/directory.js';
 import { immutableIdOf } from './immutable-id.js';
+import { claimNeeds, IMMUTABLE_ID } from './rules.js';
+
+/** A directory attribute's values as read: text, or the raw bytes of a binary attribute. */
+export type AttributeValues = readonly (string | Buffer)[];
 
 /** What is true about the user, independent of who asks (attribute resolution). */
 export interface ResolvedClaims {
@@ -11,8 +16,41 @@ export interface ResolvedClaims {
   surname: string | undefined;
   mail: string | undefined;
   passwordExpires: Date | undefined;
+  /**
+   * Directory attributes by lower-case LDAP name (plus the computed `immutableid`). Holds what the
+   * sign-in look-up read, and whatever else the relying party's rules asked for; an attribute the user
+   * lacks is absent, never an empty list.
+   */
+  attributes: ReadonlyMap<string, AttributeValues>;
+  /** Group DNs (as written in the rules) and whether the user is a member, directly or nested. */
+  memberOf: ReadonlyMap<string, boolean>;
 }
 
+/** The attributes the sign-in look-up always reads, so rules that name only these need no second read. */
+function baseAttributes(user: DirectoryUser): Map<string, AttributeValues> {
+  const m = new Map<string, AttributeValues>();
+  const put = (name: string, v: string | Buffer | undefined) => {
+    if (v !== undefined && v.length > 0) m.set(name.toLowerCase(), [v]);
+  };
+  put('sAMAccountName', user.sAMAccountName);
+  put('userPrincipalName', user.userPrincipalName);
+  put('objectGUID', user.objectGUID);
+  put('mS-DS-ConsistencyGuid', user.consistencyGuid);
+  put('displayName', user.displayName);
+  put('givenName', user.givenName);
+  put('sn', user.surname);
+  put('mail', user.mail);
+  put(IMMUTABLE_ID, immutableIdOf(user));
+  return m;
+}
+
+/** Attribute names already in the look-up result (lower case). */
+const BASE_NAMES = new Set(['samaccountname', 'userprincipalname', 'objectguid', 'ms-ds-consistencyguid', 'displayname', 'givenname', 'sn', 'mail', IMMUTABLE_ID]);
+
+/**
+ * Resolution from the look-up result alone: enough for the Microsoft 365 preset and for rules that
+ * name only the attributes the sign-in look-up reads. Group conditions are never met here.
+ */
 export function resolveClaims(user: DirectoryUser): ResolvedClaims {
   return {
     immutableId: immutableIdOf(user),
@@ -23,5 +61,30 @@ export function resolveClaims(user: DirectoryUser): ResolvedClaims {
     surname: user.surname,
     mail: user.mail,
     passwordExpires: user.passwordExpires,
+    attributes: baseAttributes(user),
+    memberOf: new Map(),
   };
+}
+
+/**
+ * Full resolution for one relying party: the look-up result, plus the attributes and group memberships
+ * its claim rules name, read from the directory (one base read for the attributes, one in-chain match
+ * per group). The Microsoft 365 preset alone needs no directory round trip.
+ * @throws GH_DIRECTORY_UNAVAILABLE
+ */
+export async function resolveClaimsFor(
+  directory: Pick<Directory, 'readAttributes' | 'isMemberOf'>,
+  user: DirectoryUser,
+  rp: RelyingPartyConfig,
+): Promise<ResolvedClaims> {
+  const base = resolveClaims(user);
+  const needs = claimNeeds(rp.claims);
+  const extra = needs.attributes.filter((n) => !BASE_NAMES.has(n.toLowerCase()));
+  const [read, groups] = await Promise.all([
+    directory.readAttributes(user.dn, extra, needs.binary.filter((n) => extra.some((e) => e.toLowerCase() === n.toLowerCase()))),
+    Promise.all(needs.groups.map(async (g) => [g, await directory.isMemberOf(user.dn, g)] as const)),
+  ]);
+  const attributes = new Map(base.attributes);
+  for (const [name, values] of read) attributes.set(name.toLowerCase(), values);
+  return { ...base, attributes, memberOf: new Map(groups) };
 }

@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { SyncConfigSchema } from '../sync/config-schema.js';
+import { ClaimRulesSchema } from '../claims/rules-schema.js';
 
 /**
  * The one configuration schema. Every option has its description and default here; the README's
@@ -18,6 +19,7 @@ const RelyingParty = Type.Object(
     tokenLifetimeSeconds: Type.Optional(
       Type.Integer({ minimum: 60, maximum: 86400, description: 'Token validity for this relying party; default tokens.lifetimeSeconds.' }),
     ),
+    claims: Type.Optional(ClaimRulesSchema),
   },
   { additionalProperties: false },
 );

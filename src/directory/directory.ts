@@ -3,7 +3,7 @@ import type { ConnectionOptions } from 'node:tls';
 import { randomBytes } from 'node:crypto';
 import {
   Attribute, Change, Client, ConstraintViolationError, NoSuchObjectError, ResultCodeError, SizeLimitExceededError,
-  UnwillingToPerformError, type Entry,
+  UnwillingToPerformError, escapeFilter, type Entry, type SearchOptions,
 } from 'ldapts';
 import type { Logger } from 'pino';
 import type { Config } from '../config/load.js';
@@ -228,6 +228,73 @@ export class Directory {
         this.log.warn({ dc: url, err: (err as Error).message }, 'directory: look-up failed');
         if (attempt >= this.opts.urls.length) {
           throw new GatehouseError('GH_DIRECTORY_UNAVAILABLE', { detail: `look-up failed: ${(err as Error).message}`, cause: err });
+        }
+        this.preferred = (this.opts.urls.indexOf(url) + 1) % this.opts.urls.length;
+      }
+    }
+  }
+
+  /**
+   * Reads the named attributes of one entry, for claim rules that need more than the sign-in look-up
+   * reads. Keys are the attribute names in lower case; an attribute the entry lacks is simply absent.
+   * Attributes named in `binary` come back as Buffers, the others as strings.
+   * @throws GH_DIRECTORY_UNAVAILABLE
+   */
+  async readAttributes(dn: string, names: readonly string[], binary: readonly string[] = []): Promise<Map<string, (string | Buffer)[]>> {
+    const out = new Map<string, (string | Buffer)[]>();
+    if (names.length === 0) return out;
+    const entries = await this.lookupSearch(dn, {
+      scope: 'base',
+      filter: '(objectClass=*)',
+      attributes: [...names],
+      explicitBufferAttributes: [...binary],
+      sizeLimit: 1,
+    });
+    const entry = entries[0];
+    if (!entry) return out;
+    const wanted = new Set(names.map((n) => n.toLowerCase()));
+    for (const [key, raw] of Object.entries(entry)) {
+      const name = key.toLowerCase();
+      if (key === 'dn' || !wanted.has(name)) continue;
+      const values = (Array.isArray(raw) ? raw : [raw]).filter((v) => (Buffer.isBuffer(v) ? v.length > 0 : String(v) !== ''));
+      if (values.length) out.set(name, values.map((v) => (Buffer.isBuffer(v) ? v : String(v))));
+    }
+    return out;
+  }
+
+  /**
+   * True when the entry `dn` is a member of `groupDn`, directly or through nested groups, by AD's
+   * LDAP_MATCHING_RULE_IN_CHAIN (1.2.840.113556.1.4.1941), evaluated by the DC in one base search.
+   * Membership through the primary group (primaryGroupID, usually Domain Users) is not in memberOf and
+   * does not count.
+   * @throws GH_DIRECTORY_UNAVAILABLE
+   */
+  async isMemberOf(dn: string, groupDn: string): Promise<boolean> {
+    const entries = await this.lookupSearch(dn, {
+      scope: 'base',
+      filter: escapeFilter`(memberOf:1.2.840.113556.1.4.1941:=${groupDn})`,
+      attributes: ['1.1'], // no attributes: only whether the entry matches
+      sizeLimit: 1,
+    });
+    return entries.length === 1;
+  }
+
+  /**
+   * A search on the service-account connection, retried on a fresh connection (and the next DC) like
+   * the user look-up. A base that does not exist gives no entries.
+   */
+  private async lookupSearch(base: string, options: SearchOptions): Promise<Entry[]> {
+    for (let attempt = 0; ; attempt++) {
+      const { client, url } = await this.lookupClient();
+      try {
+        return (await client.search(base, options)).searchEntries;
+      } catch (err) {
+        if (err instanceof NoSuchObjectError) return [];
+        await this.dropLookup();
+        if (!(err instanceof ResultCodeError)) this.markDown(url);
+        this.log.warn({ dc: url, err: (err as Error).message }, 'directory: search failed');
+        if (attempt >= this.opts.urls.length) {
+          throw new GatehouseError('GH_DIRECTORY_UNAVAILABLE', { detail: `search failed: ${(err as Error).message}`, cause: err });
         }
         this.preferred = (this.opts.urls.indexOf(url) + 1) % this.opts.urls.length;
       }

@@ -1,8 +1,7 @@
 import type { RelyingPartyConfig } from '../config/schema.js';
 import { SAML11 } from '../constants.js';
 import type { DirectoryUser } from '../directory/directory.js';
-import { resolveClaims } from '../claims/resolve.js';
-import { releaseClaims } from '../claims/release.js';
+import { claimsFor } from '../claims/claims-for.js';
 import type { Services } from '../services.js';
 import type { Assertion } from './assertion.js';
 import { buildAssertion } from './build.js';
@@ -12,20 +11,18 @@ import { SAML11_ASSERTION, signEnveloped } from './sign.js';
 /**
  * Stages 3 and 4 for SAML 1.1 (WS-Federation and WS-Trust): resolve the user's claims, release them for
  * this relying party, build the assertion and sign it.
+ * @throws GH_DIRECTORY_UNAVAILABLE (rules that read the directory), GH_USER_INCOMPLETE
  */
-export function issueSaml11(
-  services: Pick<Services, 'config' | 'signingKey'>,
+export async function issueSaml11(
+  services: Pick<Services, 'config' | 'signingKey' | 'directory'>,
   rp: RelyingPartyConfig,
   user: DirectoryUser,
   authnInstant: Date,
   /** The browser path says PasswordProtectedTransport; WS-Trust's usernamemixed says password, as ADFS does. */
   authnMethod: string = SAML11.passwordProtectedTransport,
-): { assertion: Assertion; signed: string } {
+): Promise<{ assertion: Assertion; signed: string }> {
   const { config, signingKey } = services;
-  const released = releaseClaims(rp, resolveClaims(user), {
-    expiryNotifyDays: config.passwordExpiry.notifyDays,
-    passwordChangeUrl: config.passwordExpiry.changeUrl ?? `${config.publicUrl}/adfs/portal/updatepassword`,
-  });
+  const released = await claimsFor(services, rp, user);
   const assertion = buildAssertion(
     rp,
     released,

@@ -1,6 +1,6 @@
 import { NS, SAML11 } from '../constants.js';
 import { escapeAttr as a, escapeText as t } from '../xml/escape.js';
-import { xmlTime, type Assertion, type AssertionSubject } from './assertion.js';
+import { saml11AttributeName, xmlTime, type Assertion, type AssertionSubject } from './assertion.js';
 
 function subjectXml(s: AssertionSubject): string {
   return (
@@ -19,12 +19,14 @@ function subjectXml(s: AssertionSubject): string {
 export function serializeSaml11(x: Assertion): string {
   const attrs = x.attributes
     .filter((at) => at.values.length > 0)
-    .map(
-      (at) =>
-        `<saml:Attribute AttributeName="${a(at.name)}" AttributeNamespace="${a(at.namespace)}">` +
+    .map((at) => {
+      const { namespace, name } = saml11AttributeName(at.type);
+      return (
+        `<saml:Attribute AttributeName="${a(name)}" AttributeNamespace="${a(namespace)}">` +
         at.values.map((v) => `<saml:AttributeValue>${t(v)}</saml:AttributeValue>`).join('') +
-        '</saml:Attribute>',
-    )
+        '</saml:Attribute>'
+      );
+    })
     .join('');
   return (
     `<saml:Assertion xmlns:saml="${NS.saml11}" MajorVersion="1" MinorVersion="1" AssertionID="${a(x.id)}" ` +

@@ -83,7 +83,7 @@ export async function wsFederationRoutes(app: FastifyInstance): Promise<void> {
       if (!user) return renderLogin(request, reply, { rpName: rp.name ?? rp.id, username: req.loginHint });
     }
 
-    const { assertion, signed } = issueSaml11(app.gatehouse, rp, user, new Date(session!.authInstant));
+    const { assertion, signed } = await issueSaml11(app.gatehouse, rp, user, new Date(session!.authInstant));
     if (!session!.realms.includes(rp.id)) session!.realms.push(rp.id);
     sessions.write(reply, session!);
     request.log.info(

@@ -67,7 +67,7 @@ export async function wsTrustRoutes(app: FastifyInstance): Promise<void> {
         request.log,
       );
       // A password sent in the message: SAML's "password" method, as ADFS writes for usernamemixed.
-      const { assertion, signed } = issueSaml11(app.gatehouse, rp, user, new Date(), SAML11.password);
+      const { assertion, signed } = await issueSaml11(app.gatehouse, rp, user, new Date(), SAML11.password);
       request.log.info(
         {
           event: 'token_issued', protocol: 'ws-trust', version: version.name, realm: rp.id, user: user.userPrincipalName,

@@ -1,0 +1,27 @@
+import type { RelyingPartyConfig } from '../config/schema.js';
+import type { DirectoryUser } from '../directory/directory.js';
+import type { Services } from '../services.js';
+import { releaseClaims, type ReleasedClaims, type ReleaseOptions } from './release.js';
+import { resolveClaimsFor } from './resolve.js';
+
+/** The release options every protocol uses, from the configuration. */
+export function releaseOptions(config: Services['config']): ReleaseOptions {
+  return {
+    expiryNotifyDays: config.passwordExpiry.notifyDays,
+    passwordChangeUrl: config.passwordExpiry.changeUrl ?? `${config.publicUrl}/adfs/portal/updatepassword`,
+  };
+}
+
+/**
+ * Stage 3 for every protocol: resolve what the relying party's rules need about the user, then release
+ * what they give it. Serializers (SAML 1.1, SAML 2.0) take the result as it is.
+ * @throws GH_DIRECTORY_UNAVAILABLE, GH_USER_INCOMPLETE
+ */
+export async function claimsFor(
+  services: Pick<Services, 'config' | 'directory'>,
+  rp: RelyingPartyConfig,
+  user: DirectoryUser,
+): Promise<ReleasedClaims> {
+  const resolved = await resolveClaimsFor(services.directory, user, rp);
+  return releaseClaims(rp, resolved, releaseOptions(services.config));
+}
