@@ -17,6 +17,7 @@ import { SessionStore } from './authn/session-cookie.js';
 import { GatehouseError, ERRORS } from './errors.js';
 import { renderPage } from './http/pages.js';
 import { wsFederationRoutes } from './protocols/wsfed/routes.js';
+import { saml2Routes } from './protocols/saml2/routes.js';
 import { wsTrustRoutes } from './protocols/wstrust/routes.js';
 import { metadataRoutes } from './metadata/routes.js';
 import { healthRoutes } from './health/routes.js';
@@ -70,12 +71,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     config,
     directory: deps.directory,
     signingKey: deps.signingKey,
-    relyingParties: new RelyingPartyRegistry(config.relyingParties),
+    relyingParties: new RelyingPartyRegistry(config.relyingParties, { stateDir: config.stateDir, log: app.log }),
     sessions: new SessionStore(deps.sessionKeys, config.session, config.publicUrl),
     lockout,
     passwords: new PasswordVerifier(deps.directory, lockout),
   };
   app.decorate('gatehouse', services);
+  // SAML 2.0 SP metadata from URLs: fetched before the first request, refreshed in the background.
+  await services.relyingParties.start();
+  app.addHook('onClose', async () => services.relyingParties.stop());
 
   await app.register(formbody, { bodyLimit: 64 * 1024 });
   await app.register(cookie);
@@ -132,6 +136,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   );
 
   await app.register(portalRoutes);
+  // Before WS-Federation: /adfs/ls/ hands SAML messages to it.
+  await app.register(saml2Routes, { sessionKeys: deps.sessionKeys });
   await app.register(wsFederationRoutes);
   await app.register(wsTrustRoutes);
   await app.register(metadataRoutes);

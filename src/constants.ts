@@ -73,3 +73,45 @@ export const WSFED = {
   signOut: 'wsignout1.0',
   signOutCleanup: 'wsignoutcleanup1.0',
 } as const;
+
+/** SAML 2.0 (OASIS saml-core, saml-bindings, saml-profiles). */
+export const SAML2 = {
+  assertion: 'urn:oasis:names:tc:SAML:2.0:assertion',
+  protocol: 'urn:oasis:names:tc:SAML:2.0:protocol',
+  xenc: 'http://www.w3.org/2001/04/xmlenc#',
+  bindingRedirect: 'urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect',
+  bindingPost: 'urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST',
+  bearer: 'urn:oasis:names:tc:SAML:2.0:cm:bearer',
+  passwordProtectedTransport: 'urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport',
+  nameIdPersistent: 'urn:oasis:names:tc:SAML:2.0:nameid-format:persistent',
+  nameIdTransient: 'urn:oasis:names:tc:SAML:2.0:nameid-format:transient',
+  nameIdEmail: 'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress',
+  nameIdUnspecified: 'urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified',
+  attrNameUri: 'urn:oasis:names:tc:SAML:2.0:attrname-format:uri',
+  attrNameBasic: 'urn:oasis:names:tc:SAML:2.0:attrname-format:basic',
+  attrNameUnspecified: 'urn:oasis:names:tc:SAML:2.0:attrname-format:unspecified',
+  logoutUser: 'urn:oasis:names:tc:SAML:2.0:logout:user',
+} as const;
+
+/** samlp:StatusCode values (saml-core 3.2.2.2). */
+export const SAML2_STATUS = {
+  success: 'urn:oasis:names:tc:SAML:2.0:status:Success',
+  requester: 'urn:oasis:names:tc:SAML:2.0:status:Requester',
+  responder: 'urn:oasis:names:tc:SAML:2.0:status:Responder',
+  versionMismatch: 'urn:oasis:names:tc:SAML:2.0:status:VersionMismatch',
+  authnFailed: 'urn:oasis:names:tc:SAML:2.0:status:AuthnFailed',
+  invalidNameIdPolicy: 'urn:oasis:names:tc:SAML:2.0:status:InvalidNameIDPolicy',
+  noPassive: 'urn:oasis:names:tc:SAML:2.0:status:NoPassive',
+  requestDenied: 'urn:oasis:names:tc:SAML:2.0:status:RequestDenied',
+  requestUnsupported: 'urn:oasis:names:tc:SAML:2.0:status:RequestUnsupported',
+  partialLogout: 'urn:oasis:names:tc:SAML:2.0:status:PartialLogout',
+  unknownPrincipal: 'urn:oasis:names:tc:SAML:2.0:status:UnknownPrincipal',
+} as const;
+
+export const ALG_SAML2 = {
+  rsaSha1: 'http://www.w3.org/2000/09/xmldsig#rsa-sha1',
+  rsaSha512: 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha512',
+  sha1: 'http://www.w3.org/2000/09/xmldsig#sha1',
+  sha512: 'http://www.w3.org/2001/04/xmlenc#sha512',
+  c14n: 'http://www.w3.org/TR/2001/REC-xml-c14n-20010315',
+} as const;

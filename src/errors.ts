@@ -23,6 +23,10 @@ export const ERRORS = {
   GH_CSRF: [403, 'This form has expired. Go back, reload the page and try again.'],
   GH_USER_INCOMPLETE: [403, 'Your account cannot be used with this application (it has no user principal name). Contact your help desk.'],
   GH_DIRECTORY_UNAVAILABLE: [503, 'Sign-in is unavailable right now. Try again in a few minutes.'],
+  GH_RP_METADATA_UNAVAILABLE: [503, 'The application that sent you here cannot be reached by this sign-in service right now (its metadata is unavailable).'],
+  GH_SAML_ENDPOINT_UNREGISTERED: [400, 'The sign-in request asks for an answer address that is not registered for this application.'],
+  GH_SAML_SIGNATURE: [400, 'The sign-in request is not correctly signed.'],
+  GH_SAML_LOGOUT: [400, 'The sign-out request is not valid.'],
   GH_INTERNAL: [500, 'Something went wrong on our side. Try again; if it keeps happening, contact your help desk.'],
 } as const satisfies Record<string, readonly [number, string]>;
 

@@ -197,7 +197,7 @@ function resolveConfig(raw: RawConfig, cwd: string, source: string): Config {
   raw.relyingParties.forEach((rp, i) => {
     if (seen.has(rp.id)) throw new ConfigError(`relyingParties[${i}].id: "${rp.id}" is listed twice`);
     seen.add(rp.id);
-    rp.replyUrls.forEach((u, j) => {
+    (rp.replyUrls ?? []).forEach((u, j) => {
       const url = new URL(u);
       if (url.protocol !== 'https:' && url.protocol !== 'http:') {
         throw new ConfigError(`relyingParties[${i}].replyUrls[${j}]: must be an http(s) URL`);

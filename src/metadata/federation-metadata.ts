@@ -3,6 +3,7 @@ import { escapeAttr as a, escapeText as t } from '../xml/escape.js';
 import type { SigningKey } from '../keys/keystore.js';
 import { newAssertionId } from '../tokens/assertion.js';
 import { METADATA_ENTITY, signEnveloped } from '../tokens/sign.js';
+import { idpSsoDescriptor } from './saml-idp.js';
 
 /** Claim types offered, in the form ADFS lists them (auth:ClaimType). */
 const CLAIMS_OFFERED = [
@@ -44,6 +45,8 @@ export function buildFederationMetadata(m: MetadataInput): string {
     `<fed:SecurityTokenServiceEndpoint><wsa:EndpointReference xmlns:wsa="${NS.wsa}"><wsa:Address>${t(active)}</wsa:Address></wsa:EndpointReference></fed:SecurityTokenServiceEndpoint>` +
     `<fed:PassiveRequestorEndpoint><wsa:EndpointReference xmlns:wsa="${NS.wsa}"><wsa:Address>${t(passive)}</wsa:Address></wsa:EndpointReference></fed:PassiveRequestorEndpoint>` +
     '</RoleDescriptor>' +
+    // The SAML 2.0 IdP role beside the WS-Federation one, as ADFS publishes both.
+    idpSsoDescriptor(m) +
     '</EntityDescriptor>';
   return signEnveloped(xml, m.keys[0]!, METADATA_ENTITY);
 }

@@ -46,3 +46,18 @@ export function signEnveloped(xml: string, key: SigningKey, target: EnvelopedSig
   });
   return sig.getSignedXml();
 }
+
+/** SAML 2.0: ds:Signature goes right after saml:Issuer (saml-core 5.4.1; the schema's element order). */
+function saml2Target(ns: string, localName: string): EnvelopedSignatureTarget {
+  const xpath = `/*[local-name(.)='${localName}' and namespace-uri(.)='${ns}']`;
+  return {
+    xpath,
+    idAttribute: 'ID',
+    location: { reference: `${xpath}/*[local-name(.)='Issuer' and namespace-uri(.)='urn:oasis:names:tc:SAML:2.0:assertion']`, action: 'after' },
+  };
+}
+
+export const SAML20_ASSERTION = saml2Target('urn:oasis:names:tc:SAML:2.0:assertion', 'Assertion');
+/** A samlp:Response, LogoutRequest or LogoutResponse: the root protocol message. */
+export const saml20Message = (localName: 'Response' | 'LogoutRequest' | 'LogoutResponse'): EnvelopedSignatureTarget =>
+  saml2Target('urn:oasis:names:tc:SAML:2.0:protocol', localName);

@@ -101,13 +101,15 @@ export async function wsFederationRoutes(app: FastifyInstance): Promise<void> {
     return renderFormPost(reply, replyTo, fields);
   }
 
-  function signOut(request: Req, reply: FastifyReply, req: SignOutRequest) {
+  /** Ends the session; its SAML 2.0 relying parties are logged out too (a front-channel chain) before wreply. */
+  async function signOut(request: Req, reply: FastifyReply, req: SignOutRequest) {
     const session = sessions.read(request);
     sessions.clear(reply);
     request.log.info({ event: 'signout', sid: session?.sid, action: req.action }, 'signed out');
-    if (req.wreply && relyingParties.isRegisteredReply(req.wreply)) {
-      return reply.header('cache-control', 'no-store').redirect(req.wreply, 302);
-    }
+    const wreply = req.wreply && relyingParties.isRegisteredReply(req.wreply) ? req.wreply : undefined;
+    const chained = await app.saml2?.propagateLogout(request, reply, session, wreply);
+    if (chained) return chained;
+    if (wreply) return reply.header('cache-control', 'no-store').redirect(wreply, 302);
     return renderPage(reply, 'signed-out', { title: 'Signed out' });
   }
 
@@ -117,12 +119,20 @@ export async function wsFederationRoutes(app: FastifyInstance): Promise<void> {
     return signOut(request, reply, req);
   }
 
+  // SAML 2.0 shares /adfs/ls/ (as at ADFS): a request with SAMLRequest/SAMLResponse goes to the SAML
+  // endpoint before WS-Federation's validation, CSRF check and rate limits, which are for the login form.
+  const saml2 = async (request: FastifyRequest, reply: FastifyReply) => {
+    const handled = await app.saml2?.dispatch(request, reply);
+    if (handled) return handled;
+  };
+
   for (const url of ['/adfs/ls', '/adfs/ls/']) {
-    app.get<{ Querystring: WsFedQuery; Body: CredentialForm }>(url, { schema: { querystring: querySchema } }, handle);
+    app.get<{ Querystring: WsFedQuery; Body: CredentialForm }>(url, { schema: { querystring: querySchema }, preValidation: saml2 }, handle);
     app.post<{ Querystring: WsFedQuery; Body: CredentialForm }>(
       url,
       {
         schema: { querystring: querySchema, body: credentialFormSchema },
+        preValidation: saml2,
         preHandler: [...credentialRateLimits(app), app.csrfProtection],
       },
       handle,

@@ -1,0 +1,113 @@
+import { X509Certificate } from 'node:crypto';
+import { SPMetadata } from 'samlify';
+import { NS, SAML2 } from '../constants.js';
+import { parseXmlSafely } from '../xml/parse.js';
+import { verifyRootSignature } from '../protocols/saml2/signature.js';
+
+/** An endpoint from the SP's metadata (or from configuration). */
+export interface SpEndpoint {
+  binding: string;
+  location: string;
+  /** AssertionConsumerService only. */
+  index?: number;
+  isDefault?: boolean;
+  /** SingleLogoutService only: where LogoutResponses go, when not Location. */
+  responseLocation?: string;
+}
+
+/** What Gatehouse knows and trusts about a SAML 2.0 service provider. */
+export interface SamlServiceProvider {
+  entityId: string;
+  acs: SpEndpoint[];
+  slo: SpEndpoint[];
+  /** Pinned from metadata: the only keys that may sign the SP's requests. */
+  signingCerts: X509Certificate[];
+  encryptionCert: X509Certificate | undefined;
+  authnRequestsSigned: boolean;
+  wantAssertionsSigned: boolean;
+  nameIdFormats: string[];
+}
+
+export class MetadataError extends Error {
+  override name = 'MetadataError';
+}
+
+function pem(b64: string): X509Certificate {
+  const body = b64.replace(/\s+/g, '');
+  return new X509Certificate(`-----BEGIN CERTIFICATE-----\n${body.replace(/.{64}/g, '$&\n').replace(/\n$/, '')}\n-----END CERTIFICATE-----\n`);
+}
+
+function asArray<T>(v: T | T[] | undefined): T[] {
+  return v === undefined ? [] : Array.isArray(v) ? v : [v];
+}
+
+/**
+ * Reads SP metadata. The document first goes through the safe parser (no DTD, bounded size and depth);
+ * when `pinned` is given the EntityDescriptor's signature must verify with it. samlify's SPMetadata reads
+ * the entity ID, certificates, flags and logout services; the AssertionConsumerService list (with index
+ * and isDefault, which samlify does not expose) is read here.
+ * @throws MetadataError
+ */
+export function parseSpMetadata(xml: string, opts: { pinned?: X509Certificate | undefined; expectedEntityId: string }): SamlServiceProvider {
+  let doc: Document;
+  try {
+    doc = parseXmlSafely(xml, { maxBytes: 1024 * 1024, maxElements: 50_000 });
+  } catch (err) {
+    throw new MetadataError(`metadata refused by the XML parser: ${(err as Error).message}`);
+  }
+  const root = doc.documentElement;
+  if (root.namespaceURI !== NS.md || root.localName !== 'EntityDescriptor') {
+    throw new MetadataError('metadata root is not an md:EntityDescriptor (an EntitiesDescriptor aggregate is not supported)');
+  }
+  if (opts.pinned) {
+    try {
+      verifyRootSignature(xml, doc, [opts.pinned]);
+    } catch (err) {
+      throw new MetadataError(`metadata signature refused: ${(err as Error).message}`);
+    }
+  }
+  const entityId = root.getAttribute('entityID') ?? '';
+  if (entityId !== opts.expectedEntityId) {
+    throw new MetadataError(`metadata entityID ${JSON.stringify(entityId)} is not the configured id ${JSON.stringify(opts.expectedEntityId)}`);
+  }
+  const sps = Array.from(root.getElementsByTagNameNS(NS.md, 'SPSSODescriptor'));
+  if (sps.length !== 1) throw new MetadataError(`expected one SPSSODescriptor, found ${sps.length}`);
+  const sp = sps[0]!;
+
+  const meta = SPMetadata(xml);
+  const certsOf = (use: string) =>
+    asArray(meta.getX509Certificate(use) as string | string[] | undefined)
+      .filter(Boolean)
+      .map(pem);
+  // A KeyDescriptor without "use" serves both purposes (saml-metadata 2.4.1.1).
+  const both = Array.from(sp.getElementsByTagNameNS(NS.md, 'KeyDescriptor'))
+    .filter((k) => !k.getAttribute('use'))
+    .flatMap((k) => Array.from(k.getElementsByTagNameNS(NS.ds, 'X509Certificate')).map((c) => pem(c.textContent ?? '')));
+
+  const acs: SpEndpoint[] = Array.from(sp.getElementsByTagNameNS(NS.md, 'AssertionConsumerService')).map((e, i) => ({
+    binding: e.getAttribute('Binding') ?? '',
+    location: e.getAttribute('Location') ?? '',
+    index: e.hasAttribute('index') ? Number(e.getAttribute('index')) : i,
+    isDefault: e.getAttribute('isDefault') === 'true',
+  }));
+  const slo: SpEndpoint[] = Array.from(sp.getElementsByTagNameNS(NS.md, 'SingleLogoutService')).map((e) => ({
+    binding: e.getAttribute('Binding') ?? '',
+    location: e.getAttribute('Location') ?? '',
+    ...(e.getAttribute('ResponseLocation') ? { responseLocation: e.getAttribute('ResponseLocation')! } : {}),
+  }));
+  for (const ep of [...acs, ...slo]) {
+    if (!/^https?:\/\//.test(ep.location)) throw new MetadataError(`endpoint location ${JSON.stringify(ep.location)} is not an http(s) URL`);
+  }
+  if (!acs.some((a) => a.binding === SAML2.bindingPost)) throw new MetadataError('no AssertionConsumerService with the HTTP-POST binding');
+
+  return {
+    entityId,
+    acs,
+    slo,
+    signingCerts: [...certsOf('signing'), ...both],
+    encryptionCert: [...certsOf('encryption'), ...both][0],
+    authnRequestsSigned: sp.getAttribute('AuthnRequestsSigned') === 'true',
+    wantAssertionsSigned: sp.getAttribute('WantAssertionsSigned') === 'true',
+    nameIdFormats: Array.from(sp.getElementsByTagNameNS(NS.md, 'NameIDFormat')).map((n) => (n.textContent ?? '').trim()),
+  };
+}

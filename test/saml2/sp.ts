@@ -1,0 +1,52 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { SAML, type SamlConfig } from '@node-saml/node-saml';
+import { createSelfSignedCertificate } from '../../src/keys/generate.js';
+
+/** An SP written by others (@node-saml/node-saml) in-process, with its metadata written for Gatehouse. */
+export interface TestSp {
+  saml: SAML;
+  entityId: string;
+  acs: string;
+  keys: { certPem: string; keyPem: string };
+  metadataFile: string;
+}
+
+let spKeys: { certPem: string; keyPem: string } | undefined;
+export function spKeyPair() {
+  spKeys ??= createSelfSignedCertificate({ commonName: 'test-sp', bits: 2048, days: 30 });
+  return spKeys;
+}
+
+export function makeSp(
+  dir: string,
+  name: string,
+  idpCertPem: string,
+  idpSsoUrl: string,
+  opts: Partial<SamlConfig> & { signRequests?: boolean; encrypt?: boolean } = {},
+): TestSp {
+  const entityId = `https://${name}.test.invalid/sp`;
+  const acs = `https://${name}.test.invalid/acs`;
+  const keys = spKeyPair();
+  const { signRequests, encrypt, ...rest } = opts;
+  const saml = new SAML({
+    entryPoint: idpSsoUrl,
+    logoutUrl: idpSsoUrl,
+    issuer: entityId,
+    audience: entityId,
+    callbackUrl: acs,
+    logoutCallbackUrl: `https://${name}.test.invalid/slo`,
+    idpCert: idpCertPem,
+    wantAssertionsSigned: true,
+    wantAuthnResponseSigned: false,
+    identifierFormat: null,
+    validateInResponseTo: 'always' as never,
+    signatureAlgorithm: 'sha256',
+    ...(signRequests ? { privateKey: keys.keyPem, publicCert: keys.certPem } : {}),
+    ...(encrypt ? { decryptionPvk: keys.keyPem } : {}),
+    ...rest,
+  } as SamlConfig);
+  const metadataFile = join(dir, `${name}-metadata.xml`);
+  writeFileSync(metadataFile, saml.generateServiceProviderMetadata(encrypt ? keys.certPem : null, signRequests ? keys.certPem : null));
+  return { saml, entityId, acs, keys, metadataFile };
+}
