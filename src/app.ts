@@ -12,6 +12,7 @@ import { Eta } from 'eta';
 import type { Config } from './config/load.js';
 import type { Directory } from './directory/directory.js';
 import type { SigningKey } from './keys/keystore.js';
+import { SigningKeyRing } from './keys/keyring.js';
 import { RelyingPartyRegistry } from './relying-parties/registry.js';
 import { SessionStore } from './authn/session-cookie.js';
 import { GatehouseError, ERRORS } from './errors.js';
@@ -35,6 +36,8 @@ export interface AppDeps {
   config: Config;
   directory: Directory;
   signingKey: SigningKey;
+  /** Current and next signing keys; default a ring holding only signingKey. The server swaps keys through it. */
+  signingKeys?: SigningKeyRing;
   /** Session secrets: the first seals cookies, all open them (rotation). */
   sessionKeys: Buffer[];
   /** Default: built from config.lockout and AD's policy, with counters in stateDir. */
@@ -67,10 +70,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     app.addHook('onClose', async () => db.close());
     lockout = await createSmartLockout(config, deps.directory, db, app.log);
   }
+  const signingKeys = deps.signingKeys ?? new SigningKeyRing(deps.signingKey);
   const services: Services = {
     config,
     directory: deps.directory,
-    signingKey: deps.signingKey,
+    get signingKey() {
+      return signingKeys.current;
+    },
+    signingKeys,
     relyingParties: new RelyingPartyRegistry(config.relyingParties, { stateDir: config.stateDir, log: app.log }),
     sessions: new SessionStore(deps.sessionKeys, config.session, config.publicUrl),
     lockout,

@@ -10,6 +10,8 @@ import { GatehouseError } from './errors.js';
 import { registerSyncCommand } from './sync/command.js';
 import { openStateDatabase } from './state/database.js';
 import { LockoutStore } from './lockout/lockout-store.js';
+import { createNextCertificate, defaultNextDays, loadCurrentKey, promoteNextCertificate, rolloverFiles } from './keys/rollover.js';
+import { registerTenantSetupCommand } from './tenant/command.js';
 
 const configOption = () =>
   new Option('-c, --config <file>', 'configuration file (.yaml, .yml or .json); default $GATEHOUSE_CONFIG');
@@ -141,6 +143,63 @@ certs
     }
   });
 
+certs
+  .command('rollover')
+  .description('create the next token-signing certificate: the metadata publishes it beside the current one, which still signs')
+  .addOption(configOption())
+  .option('--force', 'replace a next certificate that already exists', false)
+  .addOption(new Option('--bits <n>', 'RSA key size (default: the current key\'s)').choices(['2048', '3072', '4096']))
+  .option('--days <n>', 'validity in days (default: the current certificate\'s, at least 365)')
+  .option('--cn <name>', 'certificate common name (default: the current certificate\'s)')
+  .action((opts: { config?: string; force: boolean; bits?: string; days?: string; cn?: string }) => {
+    try {
+      const config = load(opts);
+      const current = loadCurrentKey(config.signing);
+      const days = opts.days === undefined ? defaultNextDays(current) : Number(opts.days);
+      if (!Number.isInteger(days) || days < 1 || days > 3650) throw new Error('--days must be a whole number from 1 to 3650');
+      const next = createNextCertificate(config.signing, {
+        days,
+        force: opts.force,
+        ...(opts.bits ? { bits: Number(opts.bits) } : {}),
+        ...(opts.cn ? { cn: opts.cn } : {}),
+      });
+      const s = config.signing;
+      process.stdout.write(
+        `next token-signing certificate: ${s.nextCertFile}\n  subject ${next.certificate.subject.replace(/\n/g, ', ')}\n  thumbprint ${next.thumbprint}\n  expires ${next.notAfter.toISOString()}\nprivate key: ${s.nextKeyFile} (mode 0600)\n` +
+          `current certificate ${current.thumbprint} (expires ${current.notAfter.toISOString()}) still signs every token.\n\n` +
+          'Next steps:\n' +
+          '  1. Reload the server (kill -HUP <pid>, or restart; it also re-reads the files once a day): the federation metadata then lists both certificates.\n' +
+          '  2. Let Microsoft 365 learn it: it reads the metadata from about 30 days before the current certificate expires, or now with\n' +
+          '     gatehouse tenant-setup --domain <domain> --apply      (sets nextSigningCertificate)\n' +
+          '  3. gatehouse tenant-setup --domain <domain> --check     (shows both thumbprints on the tenant)\n' +
+          '  4. gatehouse certs promote, then reload every server.\n',
+      );
+    } catch (err) {
+      fail(err);
+    }
+  });
+
+certs
+  .command('promote')
+  .description('make the next token-signing certificate the current one (the old one is kept as *-previous for a rollback)')
+  .addOption(configOption())
+  .action((opts: { config?: string }) => {
+    try {
+      const config = load(opts);
+      const old = loadCurrentKey(config.signing);
+      const { current, previous } = promoteNextCertificate(config.signing);
+      const files = rolloverFiles(config.signing);
+      process.stdout.write(
+        `token-signing certificate: ${files.current.cert}\n  now ${current.thumbprint} (expires ${current.notAfter.toISOString()})\n` +
+          (previous ? `previous: ${old.thumbprint} kept as ${previous.cert} and ${previous.key} (to roll back: copy them back and reload)\n` : '') +
+          'Reload every server to sign with it: kill -HUP <pid>, or restart (each server also re-reads the files once a day).\n' +
+          'Then check the tenant: gatehouse tenant-setup --domain <domain> --check\n',
+      );
+    } catch (err) {
+      fail(err);
+    }
+  });
+
 const lockout = program.command('lockout').description('smart lockout state (bad-password counters per user)');
 lockout
   .command('list')
@@ -188,5 +247,6 @@ lockout
   });
 
 registerSyncCommand(program);
+registerTenantSetupCommand(program);
 
 program.parseAsync().catch(fail);

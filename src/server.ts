@@ -2,22 +2,24 @@ import pino from 'pino';
 import { buildApp, LOG_REDACT } from './app.js';
 import type { Config } from './config/load.js';
 import { Directory } from './directory/directory.js';
-import { loadSessionKeys, loadSigningKey } from './keys/keystore.js';
+import { loadSessionKeys } from './keys/keystore.js';
+import { SigningKeyRing } from './keys/keyring.js';
+import { CertificateMonitor, loadCurrentKey, loadNextKey, reloadSigningKeys } from './keys/rollover.js';
 
-const CERT_WARN_DAYS = 30;
-
-/** Loads keys, builds the app, listens, and closes cleanly on SIGTERM/SIGINT. */
+/**
+ * Loads keys, builds the app, listens, and closes cleanly on SIGTERM/SIGINT. SIGHUP re-reads the
+ * token-signing certificates (after `certs rollover` or `certs promote`); a daily check does too, runs
+ * automatic rollover when enabled and warns when the certificate nears expiry.
+ */
 export async function serve(config: Config): Promise<void> {
   const log = pino({ level: config.logLevel, redact: LOG_REDACT });
-  const signingKey = loadSigningKey(config.signing.certFile, config.signing.keyFile);
+  const signingKey = loadCurrentKey(config.signing);
+  const signingKeys = new SigningKeyRing(signingKey, loadNextKey(config.signing));
   const sessionKeys = loadSessionKeys(config.session.keyFile);
   const directory = new Directory(config.directory, log.child({ component: 'directory' }));
-  const app = await buildApp({ config, directory, signingKey, sessionKeys, loggerInstance: log });
-
-  const daysLeft = Math.floor((signingKey.notAfter.getTime() - Date.now()) / 86_400_000);
-  if (daysLeft < CERT_WARN_DAYS) {
-    log.warn({ thumbprint: signingKey.thumbprint, notAfter: signingKey.notAfter, daysLeft }, 'token-signing certificate expires soon');
-  }
+  const app = await buildApp({ config, directory, signingKey, signingKeys, sessionKeys, loggerInstance: log });
+  const monitor = new CertificateMonitor({ config, ring: signingKeys, log: log.child({ component: 'certificates' }) });
+  monitor.start();
 
   if (!config.directory.tlsVerify) {
     log.warn('directory.tlsVerify is false: DC certificates are NOT verified; anyone on the path can read passwords. Fix the CA (directory.caFile) and turn it back on.');
@@ -34,7 +36,8 @@ export async function serve(config: Config): Promise<void> {
       issuer: config.issuer,
       passiveEndpoint: `${config.publicUrl}/adfs/ls/`,
       metadata: `${config.publicUrl}/FederationMetadata/2007-06/FederationMetadata.xml`,
-      thumbprint: signingKey.thumbprint,
+      thumbprint: signingKeys.current.thumbprint,
+      nextThumbprint: signingKeys.next?.thumbprint,
     },
     'Gatehouse is serving',
   );
@@ -46,6 +49,7 @@ export async function serve(config: Config): Promise<void> {
     if (closing) return;
     closing = true;
     log.info({ signal }, 'shutting down');
+    monitor.stop();
     app
       .close()
       .then(() => directory.close())
@@ -57,4 +61,8 @@ export async function serve(config: Config): Promise<void> {
   };
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   process.once('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGHUP', () => {
+    log.info({ signal: 'SIGHUP' }, 're-reading the token-signing certificates');
+    if (!reloadSigningKeys(config.signing, signingKeys, log)) log.info('token-signing certificates unchanged');
+  });
 }

@@ -1,6 +1,7 @@
 import type { Config } from './config/load.js';
 import type { Directory } from './directory/directory.js';
 import type { SigningKey } from './keys/keystore.js';
+import type { SigningKeyRing } from './keys/keyring.js';
 import type { RelyingPartyRegistry } from './relying-parties/registry.js';
 import type { SessionStore } from './authn/session-cookie.js';
 import type { SmartLockout } from './lockout/lockout.js';
@@ -10,7 +11,10 @@ import type { PasswordVerifier } from './authn/password-check.js';
 export interface Services {
   config: Config;
   directory: Directory;
-  signingKey: SigningKey;
+  /** The key that signs tokens now (signingKeys.current, read at each use: a rollover switches it). */
+  readonly signingKey: SigningKey;
+  /** Current and next token-signing keys (the metadata publishes both). */
+  signingKeys: SigningKeyRing;
   relyingParties: RelyingPartyRegistry;
   sessions: SessionStore;
   lockout: SmartLockout;

@@ -12,8 +12,15 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-export interface Config extends Omit<RawConfig, 'issuer' | 'relyingParties'> {
+/** The signing section with every file path resolved (the next certificate's paths derived when not set). */
+export interface SigningConfig extends Omit<RawConfig['signing'], 'nextCertFile' | 'nextKeyFile'> {
+  nextCertFile: string;
+  nextKeyFile: string;
+}
+
+export interface Config extends Omit<RawConfig, 'issuer' | 'relyingParties' | 'signing'> {
   issuer: string;
+  signing: SigningConfig;
   /** Relying parties by realm, built-in ones merged with configured ones. */
   relyingParties: Map<string, RelyingPartyConfig>;
   /** Where the configuration came from, for messages. */
@@ -211,7 +218,7 @@ function resolveConfig(raw: RawConfig, cwd: string, source: string): Config {
     publicUrl: raw.publicUrl.replace(/\/+$/, ''),
     issuer: raw.issuer ?? `http://${pub.hostname}/adfs/services/trust`,
     directory: { ...dir, bindPassword, bindPasswordFile: undefined },
-    signing: { certFile: resolve(cwd, raw.signing.certFile), keyFile: resolve(cwd, raw.signing.keyFile) },
+    signing: resolveSigning(raw.signing, cwd),
     session: { ...raw.session, keyFile: resolve(cwd, raw.session.keyFile) },
     stateDir: resolve(cwd, raw.stateDir),
     ...(raw.sync
@@ -223,7 +230,41 @@ function resolveConfig(raw: RawConfig, cwd: string, source: string): Config {
           },
         }
       : {}),
+    ...(raw.tenant
+      ? {
+          tenant: {
+            ...raw.tenant,
+            ...(raw.tenant.clientSecretFile ? { clientSecretFile: resolve(cwd, raw.tenant.clientSecretFile) } : {}),
+            ...(raw.tenant.clientCertificateFile ? { clientCertificateFile: resolve(cwd, raw.tenant.clientCertificateFile) } : {}),
+          },
+        }
+      : {}),
     relyingParties: rps,
     source,
   };
+}
+
+/** certs/signing.crt -> certs/signing-next.crt (the rollover files live beside the current ones). */
+export function siblingFile(file: string, suffix: string): string {
+  const ext = extname(file);
+  return `${file.slice(0, file.length - ext.length)}-${suffix}${ext}`;
+}
+
+function resolveSigning(s: RawConfig['signing'], cwd: string): SigningConfig {
+  const certFile = resolve(cwd, s.certFile);
+  const keyFile = resolve(cwd, s.keyFile);
+  const auto = s.autoRollover;
+  if (auto.enabled && auto.promoteDaysAfter >= auto.generateDaysBefore) {
+    throw new ConfigError(
+      `signing.autoRollover.promoteDaysAfter: must be less than generateDaysBefore (${auto.promoteDaysAfter} >= ${auto.generateDaysBefore}), or the current certificate expires before the next one signs`,
+    );
+  }
+  const next = {
+    nextCertFile: s.nextCertFile ? resolve(cwd, s.nextCertFile) : siblingFile(certFile, 'next'),
+    nextKeyFile: s.nextKeyFile ? resolve(cwd, s.nextKeyFile) : siblingFile(keyFile, 'next'),
+  };
+  for (const [k, f] of Object.entries(next)) {
+    if (f === certFile || f === keyFile) throw new ConfigError(`signing.${k}: must not be the current certificate or key file (${f})`);
+  }
+  return { ...s, certFile, keyFile, ...next };
 }

@@ -1,6 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { SyncConfigSchema } from '../sync/config-schema.js';
 import { ClaimRulesSchema } from '../claims/rules-schema.js';
+import { TenantConfigSchema } from '../tenant/config-schema.js';
 
 /**
  * The one configuration schema. Every option has its description and default here; the README's
@@ -133,6 +134,43 @@ export const ConfigSchema = Type.Object(
       {
         certFile: Type.String({ default: 'certs/signing.crt', description: 'Token-signing certificate (PEM).' }),
         keyFile: Type.String({ default: 'certs/signing.key', description: 'Token-signing private key (PEM, mode 0600).' }),
+        nextCertFile: Type.Optional(
+          Type.String({
+            minLength: 1,
+            description:
+              'Next token-signing certificate, made by `certs rollover`: published in the metadata beside the current one, signs nothing until `certs promote`. Default: beside certFile with -next (certs/signing-next.crt). The replaced one is kept with -previous.',
+          }),
+        ),
+        nextKeyFile: Type.Optional(
+          Type.String({ minLength: 1, description: 'Private key of the next certificate. Default: beside keyFile with -next (certs/signing-next.key).' }),
+        ),
+        warnDaysBefore: Type.Integer({
+          minimum: 1,
+          maximum: 365,
+          default: 30,
+          description: 'Log a warning at start and every day once the token-signing certificate expires within this many days.',
+        }),
+        autoRollover: Type.Object(
+          {
+            enabled: Type.Boolean({
+              default: false,
+              description: "Automatic certificate rollover (ADFS's AutoCertificateRollover): the server makes and promotes the next certificate itself.",
+            }),
+            generateDaysBefore: Type.Integer({
+              minimum: 2,
+              maximum: 365,
+              default: 20,
+              description: 'Make the next certificate this many days before the current one expires (ADFS: CertificateGenerationThreshold).',
+            }),
+            promoteDaysAfter: Type.Integer({
+              minimum: 0,
+              maximum: 364,
+              default: 5,
+              description: 'Sign with the next certificate this many days after it was made (ADFS: CertificatePromotionThreshold). Must be below generateDaysBefore.',
+            }),
+          },
+          { additionalProperties: false, default: {} },
+        ),
       },
       { additionalProperties: false, default: {} },
     ),
@@ -183,6 +221,7 @@ export const ConfigSchema = Type.Object(
     ),
     stateDir: Type.String({ default: './var', description: 'Where embedded state lives (sessions, counters, sync state).' }),
     sync: Type.Optional(SyncConfigSchema),
+    tenant: Type.Optional(TenantConfigSchema),
     relyingParties: Type.Array(RelyingParty, {
       default: [],
       description: 'Extra relying parties. Microsoft 365 (urn:federation:MicrosoftOnline) is built in; an entry with its id overrides it (e.g. national clouds).',

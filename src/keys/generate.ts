@@ -7,6 +7,8 @@ export interface CertOptions {
   commonName: string;
   bits: number;
   days: number;
+  /** Start of validity (minus 5 minutes of clock slack); default now. Automatic rollover passes its clock. */
+  now?: Date;
 }
 
 /**
@@ -21,7 +23,7 @@ export function createSelfSignedCertificate(opts: CertOptions): { certPem: strin
   cert.publicKey = forge.pki.setRsaPublicKey(fKey.n, fKey.e);
   // Positive 16-byte serial (RFC 5280 allows up to 20 octets; the leading 0 byte keeps it positive).
   cert.serialNumber = '00' + randomBytes(16).toString('hex');
-  const now = new Date();
+  const now = opts.now ?? new Date();
   cert.validity.notBefore = new Date(now.getTime() - 5 * 60_000);
   cert.validity.notAfter = new Date(now.getTime() + opts.days * 86_400_000);
   const subject = [{ name: 'commonName', value: opts.commonName }];

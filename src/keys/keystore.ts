@@ -12,50 +12,81 @@ export interface SigningKey {
   certBase64: string;
   /** SHA-1 thumbprint in upper-case hex, as ADFS and Microsoft 365 show it. */
   thumbprint: string;
+  notBefore: Date;
   notAfter: Date;
 }
 
-export function loadSigningKey(certFile: string, keyFile: string): SigningKey {
+/** The public half of a token-signing certificate (what tenant-setup sends to Microsoft). */
+export type SigningCertificate = Omit<SigningKey, 'privateKey'>;
+
+function describeCertificate(certificate: X509Certificate): SigningCertificate {
+  const certBase64 = certificate.raw.toString('base64');
+  return {
+    certificate,
+    certPem: `-----BEGIN CERTIFICATE-----\n${certBase64.replace(/.{64}/g, '$&\n').replace(/\n$/, '')}\n-----END CERTIFICATE-----\n`,
+    certBase64,
+    thumbprint: certificate.fingerprint.replace(/:/g, ''),
+    notBefore: new Date(certificate.validFrom),
+    notAfter: new Date(certificate.validTo),
+  };
+}
+
+/** Reads a PEM certificate without its key. `key` names the configuration key in messages. */
+export function loadCertificate(certFile: string, key = 'signing.certFile'): SigningCertificate {
+  let certPem: string;
+  try {
+    certPem = readFileSync(certFile, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`${key}: cannot read ${certFile} (${(err as NodeJS.ErrnoException).code}); run "gatehouse certs init"`);
+  }
+  try {
+    return describeCertificate(new X509Certificate(certPem));
+  } catch {
+    throw new ConfigError(`${key}: ${certFile} is not a PEM certificate`);
+  }
+}
+
+/**
+ * Reads and checks a certificate and its private key. `keys` name the configuration keys in messages
+ * (the next certificate of a rollover has its own).
+ */
+export function loadSigningKey(
+  certFile: string,
+  keyFile: string,
+  keys: { cert: string; key: string; hint: string } = { cert: 'signing.certFile', key: 'signing.keyFile', hint: 'run "gatehouse certs init"' },
+): SigningKey {
   let certPem: string;
   let keyPem: string;
   try {
     certPem = readFileSync(certFile, 'utf8');
   } catch (err) {
-    throw new ConfigError(`signing.certFile: cannot read ${certFile} (${(err as NodeJS.ErrnoException).code}); run "gatehouse certs init"`);
+    throw new ConfigError(`${keys.cert}: cannot read ${certFile} (${(err as NodeJS.ErrnoException).code}); ${keys.hint}`);
   }
   try {
     keyPem = readFileSync(keyFile, 'utf8');
   } catch (err) {
-    throw new ConfigError(`signing.keyFile: cannot read ${keyFile} (${(err as NodeJS.ErrnoException).code}); run "gatehouse certs init"`);
+    throw new ConfigError(`${keys.key}: cannot read ${keyFile} (${(err as NodeJS.ErrnoException).code}); ${keys.hint}`);
   }
   let certificate: X509Certificate;
   try {
     certificate = new X509Certificate(certPem);
   } catch {
-    throw new ConfigError(`signing.certFile: ${certFile} is not a PEM certificate`);
+    throw new ConfigError(`${keys.cert}: ${certFile} is not a PEM certificate`);
   }
   let privateKey: KeyObject;
   try {
     privateKey = createPrivateKey(keyPem);
   } catch {
-    throw new ConfigError(`signing.keyFile: ${keyFile} is not a PEM private key (encrypted keys are not supported)`);
+    throw new ConfigError(`${keys.key}: ${keyFile} is not a PEM private key (encrypted keys are not supported)`);
   }
-  if (privateKey.asymmetricKeyType !== 'rsa') throw new ConfigError(`signing.keyFile: ${keyFile} must be an RSA key`);
+  if (privateKey.asymmetricKeyType !== 'rsa') throw new ConfigError(`${keys.key}: ${keyFile} must be an RSA key`);
   if ((privateKey.asymmetricKeyDetails?.modulusLength ?? 0) < 2048) {
-    throw new ConfigError(`signing.keyFile: ${keyFile} is shorter than 2048 bits`);
+    throw new ConfigError(`${keys.key}: ${keyFile} is shorter than 2048 bits`);
   }
   if (!certificate.checkPrivateKey(privateKey)) {
-    throw new ConfigError(`signing.keyFile: ${keyFile} does not belong to the certificate ${certFile}`);
+    throw new ConfigError(`${keys.key}: ${keyFile} does not belong to the certificate ${certFile}`);
   }
-  const certBase64 = certificate.raw.toString('base64');
-  return {
-    privateKey,
-    certificate,
-    certPem: `-----BEGIN CERTIFICATE-----\n${certBase64.replace(/.{64}/g, '$&\n').replace(/\n$/, '')}\n-----END CERTIFICATE-----\n`,
-    certBase64,
-    thumbprint: certificate.fingerprint.replace(/:/g, ''),
-    notAfter: new Date(certificate.validTo),
-  };
+  return { privateKey, ...describeCertificate(certificate) };
 }
 
 /** Session secrets, one base64 line each: the first seals new cookies, the others still open old ones. */

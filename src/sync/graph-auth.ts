@@ -1,5 +1,14 @@
 import { ClientCertificateCredential, ClientSecretCredential, type TokenCredential } from '@azure/identity';
-import type { SyncSettings } from './settings.js';
+import type { AppCredential } from './settings.js';
+
+/** What an app-only Graph token needs (the sync worker's settings and tenant-setup's both fit). */
+export interface GraphAppSettings {
+  tenantId: string;
+  clientId: string;
+  credential: AppCredential;
+  graphUrl: string;
+  authorityHost: string;
+}
 
 /** Microsoft's own authority hosts (public and national clouds): MSAL knows them without asking. */
 const MICROSOFT_AUTHORITY_HOSTS = new Set([
@@ -20,7 +29,7 @@ export function needsDisableInstanceDiscovery(authorityHost: string): boolean {
 }
 
 /** Client-credentials token source for Graph (app-only, scope {graphUrl}/.default); MSAL caches the token. */
-export function graphTokenProvider(settings: SyncSettings): () => Promise<string> {
+export function graphTokenProvider(settings: GraphAppSettings): () => Promise<string> {
   const options = {
     authorityHost: settings.authorityHost,
     disableInstanceDiscovery: needsDisableInstanceDiscovery(settings.authorityHost),

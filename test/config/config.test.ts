@@ -77,7 +77,14 @@ describe('loading a configuration file', () => {
       keepMeSignedIn: false,
       keepMeSignedInMinutes: 1440,
     });
-    expect(c.signing).toEqual({ certFile: join(dir, 'certs/signing.crt'), keyFile: join(dir, 'certs/signing.key') });
+    expect(c.signing).toEqual({
+      certFile: join(dir, 'certs/signing.crt'),
+      keyFile: join(dir, 'certs/signing.key'),
+      nextCertFile: join(dir, 'certs/signing-next.crt'),
+      nextKeyFile: join(dir, 'certs/signing-next.key'),
+      warnDaysBefore: 30,
+      autoRollover: { enabled: false, generateDaysBefore: 20, promoteDaysAfter: 5 },
+    });
     expect(c.stateDir).toBe(join(dir, 'var'));
     expect(c.trustedProxies).toEqual([]);
     expect(c.lockout).toEqual({ mode: 'enforce', observationWindowMinutes: 30, familiarAddresses: 20 });
@@ -98,7 +105,13 @@ describe('loading a configuration file', () => {
   it('resolves relative paths against cwd and keeps absolute ones', () => {
     const c = load({ ...minimal(), stateDir: 'state', signing: { certFile: '/etc/gatehouse/token.crt', keyFile: 'keys/token.key' } });
     expect(c.stateDir).toBe(join(dir, 'state'));
-    expect(c.signing).toEqual({ certFile: '/etc/gatehouse/token.crt', keyFile: join(dir, 'keys/token.key') });
+    expect(c.signing).toMatchObject({
+      certFile: '/etc/gatehouse/token.crt',
+      keyFile: join(dir, 'keys/token.key'),
+      // The next certificate of a rollover lives beside the current one unless configured.
+      nextCertFile: '/etc/gatehouse/token-next.crt',
+      nextKeyFile: join(dir, 'keys/token-next.key'),
+    });
   });
 
   it('derives the issuer from publicUrl as ADFS does (http, host only), unless set', () => {

@@ -8,6 +8,8 @@ export interface RegisteredClient {
   secret?: string;
   /** PEM certificate registered on the app (for client_assertion). */
   certificatePem?: string;
+  /** Application permissions granted (admin consent). Unset: every permission (the users routes do not check). */
+  roles?: string[];
 }
 
 export interface EmulatorOptions {
@@ -87,6 +89,12 @@ export class EmulatorContext {
       return undefined;
     }
     return t.clientId;
+  }
+
+  /** Whether the client was granted one of `roles` (a client without a roles list has them all). */
+  hasRole(clientId: string, roles: string[]): boolean {
+    const granted = this.options.clients.find((c) => c.clientId === clientId)?.roles;
+    return !granted || roles.some((r) => granted.includes(r));
   }
 
   /** Called once per HTTP request (not per $batch sub-request): did the client wait as told? */

@@ -1,0 +1,84 @@
+import type { Config } from '../config/load.js';
+import type { SigningCertificate } from '../keys/keystore.js';
+
+/** ADFS's paths, which Gatehouse serves; Microsoft's own examples use the same. */
+export const ENDPOINT_PATHS = {
+  passiveSignInUri: '/adfs/ls/',
+  activeSignInUri: '/adfs/services/trust/2005/usernamemixed',
+  metadataExchangeUri: '/adfs/services/trust/mex',
+  signOutUri: '/adfs/ls/',
+} as const;
+
+export type EndpointProperty = keyof typeof ENDPOINT_PATHS;
+
+/** Graph's internalDomainFederation, the properties Gatehouse sets. */
+export interface InternalDomainFederation {
+  '@odata.type': '#microsoft.graph.internalDomainFederation';
+  displayName: string;
+  issuerUri: string;
+  passiveSignInUri: string;
+  activeSignInUri: string;
+  metadataExchangeUri: string;
+  signOutUri: string;
+  signingCertificate: string;
+  nextSigningCertificate?: string;
+  preferredAuthenticationProtocol: 'wsFed';
+  /** Gatehouse does no MFA: Entra ID does it, and a forged MFA claim is never believed. */
+  federatedIdpMfaBehavior: 'rejectMfaByFederatedIdp';
+  /** prompt=login from an app becomes a fresh password prompt (wfresh=0), which Gatehouse honours. */
+  promptLoginBehavior: 'translateToFreshPasswordAuthentication';
+}
+
+export interface FederationCertificates {
+  current: SigningCertificate;
+  next?: SigningCertificate | undefined;
+}
+
+/** The federation configuration of `domain` as Gatehouse runs now: its issuer, its endpoints, its certificates. */
+export function federationConfiguration(config: Pick<Config, 'issuer' | 'publicUrl'>, certs: FederationCertificates, displayName: string): InternalDomainFederation {
+  const url = (p: EndpointProperty) => `${config.publicUrl}${ENDPOINT_PATHS[p]}`;
+  return {
+    '@odata.type': '#microsoft.graph.internalDomainFederation',
+    displayName,
+    issuerUri: config.issuer,
+    passiveSignInUri: url('passiveSignInUri'),
+    activeSignInUri: url('activeSignInUri'),
+    metadataExchangeUri: url('metadataExchangeUri'),
+    signOutUri: url('signOutUri'),
+    signingCertificate: certs.current.certBase64,
+    ...(certs.next ? { nextSigningCertificate: certs.next.certBase64 } : {}),
+    preferredAuthenticationProtocol: 'wsFed',
+    federatedIdpMfaBehavior: 'rejectMfaByFederatedIdp',
+    promptLoginBehavior: 'translateToFreshPasswordAuthentication',
+  };
+}
+
+const ps = (s: string) => `'${s.replace(/'/g, "''")}'`;
+
+/** The same call with the Microsoft Graph PowerShell SDK, in the form of Microsoft's own examples. */
+export function powershellCommands(domain: string, body: InternalDomainFederation): string {
+  const lines = Object.entries(body).map(([k, v]) => `  ${k.startsWith('@') ? `"${k}"` : k} = ${ps(String(v))}`);
+  return [
+    'Connect-MgGraph -Scopes "Domain-InternalFederation.ReadWrite.All"',
+    '$params = @{',
+    ...lines,
+    '}',
+    `New-MgDomainFederationConfiguration -DomainId ${ps(domain)} -BodyParameter $params`,
+    '',
+    '# When the domain is already federated (with ADFS or Gatehouse), update it instead:',
+    `$fc = Get-MgDomainFederationConfiguration -DomainId ${ps(domain)}`,
+    `$params.Remove("@odata.type"); Update-MgDomainFederationConfiguration -DomainId ${ps(domain)} -InternalDomainFederationId $fc.Id -BodyParameter $params`,
+  ].join('\n');
+}
+
+/** A DNS name Microsoft 365 could federate (not the tenant's initial *.onmicrosoft.com). */
+export function checkDomain(domain: string): string {
+  const d = domain.trim().toLowerCase().replace(/\.$/, '');
+  if (!/^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]*[a-z0-9]$/.test(d)) {
+    throw new Error(`--domain: "${domain}" is not a domain name (e.g. corp.example.com)`);
+  }
+  if (/\.onmicrosoft\.(com|us|de)$|\.partner\.onmschina\.cn$/.test(d)) {
+    throw new Error(`--domain: ${d} is the tenant's initial domain, which Microsoft never federates; use a custom domain you added and verified`);
+  }
+  return d;
+}
