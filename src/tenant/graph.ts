@@ -32,6 +32,9 @@ export function tenantSettings(config: Config): TenantSettings {
   };
 }
 
+/** The authority did not give a token (wrong tenant, client, secret, or unreachable). */
+class TokenError extends Error {}
+
 /** What the tenant holds for a domain: Graph's object (with its id), or none. */
 export type TenantFederation = Record<string, unknown> & { id: string };
 
@@ -43,7 +46,15 @@ export class FederationApi {
   ) {}
 
   static create(settings: TenantSettings): FederationApi {
-    const graph = new GraphClient({ graphUrl: settings.graphUrl, token: graphTokenProvider(settings), maxRetries: 3, log: pino({ level: 'warn' }, process.stderr) });
+    const provider = graphTokenProvider(settings);
+    const token = async () => {
+      try {
+        return await provider();
+      } catch (err) {
+        throw new TokenError((err as Error).message ?? String(err));
+      }
+    };
+    const graph = new GraphClient({ graphUrl: settings.graphUrl, token, maxRetries: 3, log: pino({ level: 'warn' }, process.stderr) });
     return new FederationApi(graph, settings);
   }
 
@@ -67,11 +78,14 @@ export class FederationApi {
       if (err.status === 401) return new Error(`Microsoft Graph refused the token: ${err.message}\n  Check ${s.section}.graphUrl (${s.graphUrl}) and ${s.section}.authorityHost belong to the same cloud.`);
       return new Error(`Microsoft Graph: ${err.message}`);
     }
-    const msg = (err as Error).message ?? String(err);
-    if (/AADSTS|ClientAuthError|CredentialUnavailable|authority/i.test(msg)) {
-      return new Error(`cannot get a token for the ${app} from ${s.authorityHost}: ${msg.split('\n')[0]}\n  Check ${s.section}.tenantId, ${s.section}.clientId and the secret or certificate.`);
+    const msg = ((err as Error).message ?? String(err)).split('\n')[0];
+    if (err instanceof TokenError) {
+      return new Error(
+        `cannot get a token for the ${app} from ${s.authorityHost}: ${msg}\n  Check ${s.section}.tenantId, ${s.section}.clientId, the secret or certificate, and that ${s.section}.authorityHost is reachable from here.`,
+      );
     }
-    return err as Error;
+    const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+    return new Error(`cannot reach Microsoft Graph at ${s.graphUrl}: ${msg}${cause ? ` (${cause.code ?? cause.message})` : ''}\n  Check ${s.section}.graphUrl and the network (proxy, firewall).`);
   }
 
   /** The domain's configuration (Graph returns at most one), or undefined when the domain is not federated. */

@@ -144,6 +144,18 @@ describe('gatehouse tenant-setup --apply and --check (Graph emulator)', () => {
     expect(store.byDomain.size).toBe(0);
   });
 
+  it('a wrong client secret: exit 2, says the token was refused and what to check', async () => {
+    const wrong = writeConfig(gh.dir, 'wrong-secret.yaml', {
+      ...gh.configRaw,
+      publicUrl: gh.url,
+      tenant: { tenantId: TENANT, clientId: APP, clientSecret: 'not-the-secret', graphUrl: graph.url, authorityHost: graph.url },
+    });
+    const r = await run(['--check'], wrong);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`cannot get a token for the app ${APP} (tenant.clientId) in tenant ${TENANT}`);
+    expect(r.stderr).toContain('AADSTS7000215');
+  });
+
   it('--apply creates the configuration with the printed body (POST, 201), then --check matches (exit 0)', async () => {
     const body = await printed();
     const r = await run(['--apply']);
