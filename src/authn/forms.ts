@@ -1,3 +1,7 @@
+import type { FastifyInstance, preHandlerAsyncHookHandler } from 'fastify';
+import type {} from '@fastify/rate-limit';
+import { GatehouseError } from '../errors.js';
+
 /** Fields the login and change-password forms post. */
 export interface CredentialForm {
   _csrf?: string;
@@ -28,11 +32,32 @@ export const credentialFormSchema = {
   additionalProperties: false,
 } as const;
 
-/** Rate limits for every endpoint that takes a password: per client address, and for the whole server. */
-export function credentialRateLimits(app: import('fastify').FastifyInstance) {
-  const { perAddressPerMinute, globalPerMinute } = app.gatehouse.config.rateLimit;
-  return [
-    app.rateLimit({ max: perAddressPerMinute, timeWindow: 60_000, keyGenerator: (req) => `ip:${req.ip}` }),
-    app.rateLimit({ max: globalPerMinute, timeWindow: 60_000, keyGenerator: () => 'all' }),
-  ];
+const shared = new WeakMap<object, preHandlerAsyncHookHandler>();
+
+/**
+ * Rate limits for every endpoint that takes a password: per client address and for the whole server.
+ * One hook per server, shared by all credential routes, so the allowance is not multiplied by the number
+ * of endpoints; both limits are checked in it (@fastify/rate-limit marks a request as handled after the
+ * first of its own preHandlers).
+ */
+export function credentialRateLimits(app: FastifyInstance): preHandlerAsyncHookHandler[] {
+  let hook = shared.get(app.gatehouse);
+  if (!hook) {
+    const { perAddressPerMinute, globalPerMinute } = app.gatehouse.config.rateLimit;
+    const checks = [
+      app.createRateLimit({ max: perAddressPerMinute, timeWindow: 60_000, keyGenerator: (req) => `ip:${req.ip}` }),
+      app.createRateLimit({ max: globalPerMinute, timeWindow: 60_000, keyGenerator: () => 'all' }),
+    ];
+    hook = async (request, reply) => {
+      for (const check of checks) {
+        const limit = await check(request);
+        if (!limit.isAllowed && limit.isExceeded) {
+          reply.header('retry-after', String(limit.ttlInSeconds));
+          throw new GatehouseError('GH_RATE_LIMITED', { detail: `${limit.key}: more than ${limit.max} a minute` });
+        }
+      }
+    };
+    shared.set(app.gatehouse, hook);
+  }
+  return [hook];
 }
