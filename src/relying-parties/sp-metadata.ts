@@ -1,8 +1,11 @@
 import { X509Certificate } from 'node:crypto';
-import { SPMetadata } from 'samlify';
+import samlify from 'samlify';
 import { NS, SAML2 } from '../constants.js';
 import { parseXmlSafely } from '../xml/parse.js';
 import { verifyRootSignature } from '../protocols/saml2/signature.js';
+
+// samlify is CommonJS: Node's ESM loader cannot see its named exports.
+const { SPMetadata } = samlify;
 
 /** An endpoint from the SP's metadata (or from configuration). */
 export interface SpEndpoint {
