@@ -57,12 +57,6 @@ function microsoft365Claims(claims: ResolvedClaims, opts: ReleaseOptions | undef
   ];
 }
 
-/** The relying party's `nameId`: which resolved value is the NameID, and its Format. */
-interface NameIdSetting {
-  source?: 'immutableId' | 'upn' | 'mail' | 'sAMAccountName';
-  format?: string | undefined;
-}
-
 const NAMEID_FORMAT = {
   persistent: 'urn:oasis:names:tc:SAML:2.0:nameid-format:persistent',
   email: 'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress',
@@ -76,8 +70,7 @@ const NAMEID_FORMAT = {
  * @throws GH_USER_INCOMPLETE when the user lacks the attribute the NameID comes from.
  */
 function subjectOf(rp: RelyingPartyConfig, claims: ResolvedClaims): AssertionSubject {
-  // Read through a local type: the relying party's nameId setting belongs to the SAML 2.0 configuration.
-  const setting = (rp as { nameId?: NameIdSetting }).nameId;
+  const setting = rp.nameId;
   const source = setting?.source ?? 'immutableId';
   const value = { immutableId: claims.immutableId, upn: claims.upn, mail: claims.mail, sAMAccountName: claims.sAMAccountName || undefined }[source];
   const defaultFormat =

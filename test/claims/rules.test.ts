@@ -33,9 +33,8 @@ function withExtra(extra: Record<string, (string | Buffer)[]>, memberOf: Record<
   return { ...base, attributes, memberOf: new Map(Object.entries(memberOf)) };
 }
 
-/** `more` may hold settings of the SAML 2.0 relying-party configuration (nameId). */
-function rp(claims?: RelyingPartyConfig['claims'], more: Record<string, unknown> = {}): RelyingPartyConfig {
-  return { id: 'urn:test:rules', replyUrls: ['https://rp.test.invalid/acs'], ...(claims ? { claims } : {}), ...more } as RelyingPartyConfig;
+function rp(claims?: RelyingPartyConfig['claims'], more: Partial<RelyingPartyConfig> = {}): RelyingPartyConfig {
+  return { id: 'urn:test:rules', replyUrls: ['https://rp.test.invalid/acs'], ...(claims ? { claims } : {}), ...more };
 }
 
 const rule = (r: Partial<ClaimRule> & { type: string }): ClaimRule => ({ transform: [], ...r }) as ClaimRule;
