@@ -42,10 +42,38 @@ function recreateGroup(name: string): void {
 }
 
 let sp: ShibbolethSp;
+let spSigned: ShibbolethSp;
+let spNoEncryption: ShibbolethSp;
 let gh: RunningGatehouse;
 let chromium: Browser;
 /** The browser context alice signed in with, for the single sign-on test. */
 let signedIn: BrowserContext | undefined;
+
+/** Opens `sp`'s /secure in a fresh context, signs in as alice at Gatehouse, and returns what /secure shows. */
+async function signInAt(target: ShibbolethSp): Promise<{ attrs: Record<string, string[]>; navigations: string[] }> {
+  const context = await chromium.newContext();
+  const page = await context.newPage();
+  const log = watch(page);
+  let text = '';
+  try {
+    await page.goto(`${target.url}/secure`);
+    await page.waitForURL((u) => u.origin === gh.url && u.pathname.startsWith('/adfs/ls'), WAIT);
+    await page.locator('#UserName').fill(alice.upn);
+    await page.locator('#Password').fill(alice.password);
+    const acs = page.waitForResponse((r) => r.url() === `${target.url}/Shibboleth.sso/SAML2/POST`, WAIT);
+    await page.locator('#Password').press('Enter');
+    // Shibboleth answers a response it refuses with an error page (500): fail at once, with its logs.
+    const acsStatus = (await acs).status();
+    if (acsStatus !== 302) throw new Error(`the SP's ACS answered ${acsStatus}`);
+    await page.waitForURL(`${target.url}/secure`, WAIT);
+    text = (await page.textContent('body')) ?? '';
+    return { attrs: parseSecurePage(text), navigations: log.navigations };
+  } catch (err) {
+    throw new Error(`${(err as Error).message}\n\n/secure:\n${text}\n\nnavigations:\n${log.navigations.join('\n')}\n\n${target.logs()}`, { cause: err });
+  } finally {
+    await context.close();
+  }
+}
 
 describe.runIf(SAML2_READY)('Shibboleth SP 3 signs alice in through Gatehouse (SAML 2.0, headless Chromium)', () => {
   beforeAll(async () => {
@@ -66,7 +94,12 @@ describe.runIf(SAML2_READY)('Shibboleth SP 3 signs alice in through Gatehouse (S
         [ATTR.guid]: 'objectGUID',
       },
     });
+    // A second SP that signs its AuthnRequests and has no rules; a third whose metadata has a signing key only.
+    spSigned = await prepareShibbolethSp({ signRequests: true });
+    spNoEncryption = await prepareShibbolethSp({ encryption: false });
     gh = await startGatehouse((cfg) => {
+      cfg.relyingParties.push({ id: spSigned.entityId, name: 'Shibboleth SP (signed requests)', protocol: 'saml2', metadataFile: spSigned.metadataFile });
+      cfg.relyingParties.push({ id: spNoEncryption.entityId, name: 'Shibboleth SP (no encryption key)', protocol: 'saml2', metadataFile: spNoEncryption.metadataFile });
       cfg.relyingParties.push({
         id: sp.entityId,
         name: 'Shibboleth SP',
@@ -95,6 +128,8 @@ describe.runIf(SAML2_READY)('Shibboleth SP 3 signs alice in through Gatehouse (S
     const idpMetadata = join(gh.dir, 'idp-metadata.xml');
     writeFileSync(idpMetadata, await md.text());
     sp.start(idpMetadata);
+    spSigned.start(idpMetadata);
+    spNoEncryption.start(idpMetadata);
     chromium = await launchChromium();
   }, 300_000);
 
@@ -102,6 +137,8 @@ describe.runIf(SAML2_READY)('Shibboleth SP 3 signs alice in through Gatehouse (S
     await signedIn?.close();
     await chromium?.close();
     sp?.stop();
+    spSigned?.stop();
+    spNoEncryption?.stop();
     await gh?.close();
   });
 
@@ -167,6 +204,28 @@ describe.runIf(SAML2_READY)('Shibboleth SP 3 signs alice in through Gatehouse (S
     } catch (err) {
       throw new Error(`${(err as Error).message}\n\nnavigations:\n${log.navigations.join('\n')}\n\n${sp.logs()}`, { cause: err });
     }
+  });
+
+  it('accepts the AuthnRequests an SP signs (HTTP-Redirect), and gives an SP without rules the microsoft365 preset', async () => {
+    const { attrs, navigations } = await signInAt(spSigned);
+    const request = new URL(navigations.find((n) => n.includes('SAMLRequest='))!.slice('GET '.length));
+    expect(request.searchParams.get('SigAlg')).toBe('http://www.w3.org/2001/04/xmldsig-more#rsa-sha256');
+    expect(request.searchParams.get('Signature')).toBeTruthy();
+    const guid = objectGuidBase64(alice.sam);
+    // The preset: IDPEmail = UPN (Microsoft's SAML 2.0 name for it) and the ImmutableID, nothing else.
+    expect(attrs.IDPEmail).toEqual([alice.upn]);
+    expect(attrs.ImmutableID).toEqual([guid]);
+    expect(attrs.persistent_id).toEqual([guid]);
+    expect(Object.keys(attrs).filter((k) => !k.startsWith('Shib_')).sort()).toEqual(['IDPEmail', 'ImmutableID', 'REMOTE_USER', 'persistent_id']);
+  });
+
+  // KNOWN BUG (src/relying-parties/sp-metadata.ts): samlify's SPMetadata.getX509Certificate('encryption')
+  // returns the only certificate of the metadata even when its KeyDescriptor says use="signing", so
+  // Gatehouse encrypts to the SP's signing key and Shibboleth cannot decrypt ("Unable to resolve any key
+  // decryption keys"). Remove `.fails` once encryption keys are read from KeyDescriptor/@use.
+  it.fails('signs alice in at an SP whose metadata has a signing key only (no encryption)', async () => {
+    const { attrs } = await signInAt(spNoEncryption);
+    expect(attrs.IDPEmail).toEqual([alice.upn]);
   });
 });
 
