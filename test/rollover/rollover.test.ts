@@ -105,7 +105,7 @@ describe('certs rollover / promote with a running server', () => {
     expect(probe.certificates.current.daysLeft).toBeGreaterThanOrEqual(28);
     expect(probe.certificates.next).toMatchObject({ thumbprint: thumb(next) });
     expect(probe.certificates.next.daysLeft).toBeGreaterThanOrEqual(398);
-    expect(probe.certificate.expiresSoon).toBe(false);
+    expect(probe.certificate.expiresSoon).toBe(true); // 29 days left < signing.warnDaysBefore
     // The 30-day test certificate is within signing.warnDaysBefore (30): logged loudly at start.
     expect(s.logLines().find((l) => /^TOKEN-SIGNING CERTIFICATE EXPIRES IN \d+ DAYS$/.test(String(l.msg)))).toMatchObject({
       thumbprint: thumb(current),
