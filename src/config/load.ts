@@ -210,7 +210,9 @@ function resolveConfig(raw: RawConfig, cwd: string, source: string): Config {
         throw new ConfigError(`relyingParties[${i}].replyUrls[${j}]: must be an http(s) URL`);
       }
     });
-    rps.set(rp.id, { ...rps.get(rp.id), ...rp });
+    const merged: RelyingPartyConfig = { ...rps.get(rp.id), ...rp };
+    checkRelyingParty(merged, `relyingParties[${i}]`);
+    rps.set(rp.id, merged);
   });
 
   return {
@@ -242,6 +244,30 @@ function resolveConfig(raw: RawConfig, cwd: string, source: string): Config {
     relyingParties: rps,
     source,
   };
+}
+
+/**
+ * What the schema cannot say about one relying party, by protocol (after a built-in one with the same id
+ * is merged in: Microsoft 365's reply URL comes from there).
+ * @throws ConfigError naming `where` and the key
+ */
+function checkRelyingParty(rp: RelyingPartyConfig, where: string): void {
+  const saml = rp.protocol === 'saml2';
+  if (!saml) {
+    const samlOnly = (['metadataFile', 'metadataUrl', 'metadataRefreshMinutes', 'metadataSigningCertFile', 'singleLogoutUrl', 'idpInitiated', 'signResponse', 'encryptAssertion'] as const).find(
+      (k) => rp[k] !== undefined,
+    );
+    if (samlOnly) throw new ConfigError(`${where}.${samlOnly}: only for SAML 2.0 relying parties (set protocol: saml2)`);
+    if (!rp.replyUrls?.length) throw new ConfigError(`${where}.replyUrls: required for a WS-Federation relying party (protocol wsfed, the default)`);
+    return;
+  }
+  if (rp.metadataFile && rp.metadataUrl) throw new ConfigError(`${where}.metadataUrl: set either metadataFile or metadataUrl, not both`);
+  if (!rp.metadataFile && !rp.metadataUrl && !rp.replyUrls?.length) {
+    throw new ConfigError(`${where}.metadataFile: a SAML 2.0 relying party needs metadataFile, metadataUrl or replyUrls (its AssertionConsumerService URLs)`);
+  }
+  if (rp.metadataSigningCertFile && !rp.metadataUrl && !rp.metadataFile) {
+    throw new ConfigError(`${where}.metadataSigningCertFile: only with metadataFile or metadataUrl`);
+  }
 }
 
 /** certs/signing.crt -> certs/signing-next.crt (the rollover files live beside the current ones). */

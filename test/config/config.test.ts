@@ -377,10 +377,29 @@ describe('errors name the key and the problem', () => {
   });
 
   it('a bad relying party, by index', () => {
-    expect(loadFailure({ ...minimal(), relyingParties: [{ id: 'urn:a', replyUrl: 'https://a.example.com/' }] }).split('\n').sort()).toEqual([
-      'relyingParties[0].replyUrl: unknown key',
-      'relyingParties[0].replyUrls: required but missing',
-    ]);
+    // replyUrls is optional in the schema (a SAML 2.0 relying party has metadata instead): the misspelt
+    // key is refused by the schema, and a WS-Federation relying party without replyUrls by load.ts.
+    expect(loadFailure({ ...minimal(), relyingParties: [{ id: 'urn:a', replyUrl: 'https://a.example.com/' }] })).toBe('relyingParties[0].replyUrl: unknown key');
+    const ok = { id: 'urn:ok', replyUrls: ['https://ok.example.com/'] };
+    expect(loadFailure({ ...minimal(), relyingParties: [ok, { id: 'urn:a' }] })).toBe(
+      'relyingParties[1].replyUrls: required for a WS-Federation relying party (protocol wsfed, the default)',
+    );
+    expect(loadFailure({ ...minimal(), relyingParties: [{ id: 'urn:a', protocol: 'wsfed' }] })).toBe(
+      'relyingParties[0].replyUrls: required for a WS-Federation relying party (protocol wsfed, the default)',
+    );
+    // SAML 2.0 settings on a relying party that is WS-Federation by default: say which protocol to set.
+    expect(loadFailure({ ...minimal(), relyingParties: [{ id: 'urn:a', metadataFile: 'sp.xml' }] })).toBe(
+      'relyingParties[0].metadataFile: only for SAML 2.0 relying parties (set protocol: saml2)',
+    );
+    expect(loadFailure({ ...minimal(), relyingParties: [ok, { id: 'urn:s', protocol: 'saml2' }] })).toBe(
+      'relyingParties[1].metadataFile: a SAML 2.0 relying party needs metadataFile, metadataUrl or replyUrls (its AssertionConsumerService URLs)',
+    );
+    expect(loadFailure({ ...minimal(), relyingParties: [{ id: 'urn:s', protocol: 'saml2', metadataFile: 'a.xml', metadataUrl: 'https://s.example.com/md' }] })).toBe(
+      'relyingParties[0].metadataUrl: set either metadataFile or metadataUrl, not both',
+    );
+    // Microsoft 365 over SAML 2.0 needs no more than the protocol: its ACS comes from the built-in entry.
+    const m365 = load({ ...minimal(), relyingParties: [{ id: M365, protocol: 'saml2' }] });
+    expect(m365.relyingParties.get(M365)).toMatchObject({ protocol: 'saml2', replyUrls: [M365_REPLY] });
     expect(loadFailure({ ...minimal(), relyingParties: [{ id: 'urn:a', replyUrls: ['ftp://a.example.com/'] }] })).toBe(
       'relyingParties[0].replyUrls[0]: must be an http(s) URL',
     );
