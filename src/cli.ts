@@ -52,8 +52,8 @@ program
   .action(async (opts) => {
     try {
       // Loaded on demand: `gatehouse sync` and the admin commands do not need the web server.
-      const { serve } = await import('./server.js');
-      await serve(load(opts));
+      const { serveCluster } = await import('./cluster.js');
+      await serveCluster(load(opts));
     } catch (err) {
       fail(err);
     }

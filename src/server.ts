@@ -11,14 +11,19 @@ import { CertificateMonitor, loadCurrentKey, loadNextKey, reloadSigningKeys } fr
  * token-signing certificates (after `certs rollover` or `certs promote`); a daily check does too, runs
  * automatic rollover when enabled and warns when the certificate nears expiry.
  */
-export async function serve(config: Config): Promise<void> {
+export async function serve(config: Config, opts: { workerIndex: number } = { workerIndex: 0 }): Promise<void> {
   const log = pino({ level: config.logLevel, redact: LOG_REDACT });
   const signingKey = loadCurrentKey(config.signing);
   const signingKeys = new SigningKeyRing(signingKey, loadNextKey(config.signing));
   const sessionKeys = loadSessionKeys(config.session.keyFile);
   const directory = new Directory(config.directory, log.child({ component: 'directory' }));
   const app = await buildApp({ config, directory, signingKey, signingKeys, sessionKeys, loggerInstance: log });
-  const monitor = new CertificateMonitor({ config, ring: signingKeys, log: log.child({ component: 'certificates' }) });
+  const monitor = new CertificateMonitor({
+    config,
+    ring: signingKeys,
+    log: log.child({ component: 'certificates' }),
+    manageRollover: opts.workerIndex === 0,
+  });
   monitor.start();
 
   if (!config.directory.tlsVerify) {

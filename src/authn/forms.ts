@@ -1,6 +1,7 @@
 import type { FastifyInstance, preHandlerAsyncHookHandler } from 'fastify';
 import type {} from '@fastify/rate-limit';
 import { GatehouseError } from '../errors.js';
+import { workerCount } from '../cluster.js';
 
 /** Fields the login and change-password forms post. */
 export interface CredentialForm {
@@ -44,9 +45,11 @@ export function credentialRateLimits(app: FastifyInstance): preHandlerAsyncHookH
   let hook = shared.get(app.gatehouse);
   if (!hook) {
     const { perAddressPerMinute, globalPerMinute } = app.gatehouse.config.rateLimit;
+    // Counters live in each server process; the cluster spreads connections evenly, so split the limits.
+    const share = (limit: number) => Math.max(1, Math.ceil(limit / workerCount(app.gatehouse.config)));
     const checks = [
-      app.createRateLimit({ max: perAddressPerMinute, timeWindow: 60_000, keyGenerator: (req) => `ip:${req.ip}` }),
-      app.createRateLimit({ max: globalPerMinute, timeWindow: 60_000, keyGenerator: () => 'all' }),
+      app.createRateLimit({ max: share(perAddressPerMinute), timeWindow: 60_000, keyGenerator: (req) => `ip:${req.ip}` }),
+      app.createRateLimit({ max: share(globalPerMinute), timeWindow: 60_000, keyGenerator: () => 'all' }),
     ];
     hook = async (request, reply) => {
       for (const check of checks) {

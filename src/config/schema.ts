@@ -91,6 +91,12 @@ export const ConfigSchema = Type.Object(
       default: [],
       description: 'Addresses or CIDR ranges of reverse proxies whose X-Forwarded-For (and, on WS-Trust, X-MS-Forwarded-Client-IP) is believed. Empty: the client address is the TCP peer.',
     }),
+    workers: Type.Integer({
+      minimum: 0,
+      maximum: 64,
+      default: 1,
+      description: 'Server processes sharing the port (node:cluster); 0 = one per CPU core. Rate limits are split between them.',
+    }),
     logLevel: Type.Union(
       [Type.Literal('fatal'), Type.Literal('error'), Type.Literal('warn'), Type.Literal('info'), Type.Literal('debug'), Type.Literal('trace')],
       { default: 'info', description: 'Log level (pino).' },

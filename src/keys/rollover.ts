@@ -148,6 +148,11 @@ export interface MonitorOptions {
   log: Log;
   /** The clock (tests move it instead of sleeping). */
   now?: () => Date;
+  /**
+   * Whether this process may generate and promote certificates (automatic rollover). In a cluster only
+   * the first worker does; the others re-read the files at their daily check.
+   */
+  manageRollover?: boolean;
 }
 
 /**
@@ -172,7 +177,7 @@ export class CertificateMonitor {
   check(): void {
     const { ring, log } = this.opts;
     const s = this.opts.config.signing;
-    const auto = s.autoRollover;
+    const auto = { ...s.autoRollover, enabled: s.autoRollover.enabled && this.opts.manageRollover !== false };
     reloadSigningKeys(s, ring, log);
     const now = this.now();
     try {
