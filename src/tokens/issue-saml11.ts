@@ -6,7 +6,7 @@ import type { Services } from '../services.js';
 import type { Assertion } from './assertion.js';
 import { buildAssertion } from './build.js';
 import { serializeSaml11 } from './saml11.js';
-import { SAML11_ASSERTION, signEnveloped } from './sign.js';
+import { signCanonical } from './canonical-sign.js';
 
 /**
  * Stages 3 and 4 for SAML 1.1 (WS-Federation and WS-Trust): resolve the user's claims, release them for
@@ -29,5 +29,5 @@ export async function issueSaml11(
     { method: authnMethod, instant: authnInstant },
     { issuer: config.issuer, lifetimeSeconds: config.tokens.lifetimeSeconds, clockSkewSeconds: config.tokens.clockSkewSeconds },
   );
-  return { assertion, signed: signEnveloped(serializeSaml11(assertion), signingKey, SAML11_ASSERTION) };
+  return { assertion, signed: signCanonical(serializeSaml11(assertion), assertion.id, '</saml:Assertion>', signingKey) };
 }

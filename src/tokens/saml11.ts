@@ -1,5 +1,5 @@
 import { NS, SAML11 } from '../constants.js';
-import { escapeAttr as a, escapeText as t } from '../xml/escape.js';
+import { escapeC14nAttr as a, escapeC14nText as t } from '../xml/escape.js';
 import { saml11AttributeName, xmlTime, type Assertion, type AssertionSubject } from './assertion.js';
 
 function subjectXml(s: AssertionSubject): string {
@@ -12,9 +12,11 @@ function subjectXml(s: AssertionSubject): string {
 }
 
 /**
- * An unsigned SAML 1.1 assertion in the shape ADFS issues to Microsoft 365. No whitespace between
- * elements, so what is signed is exactly what is sent. The signature is appended later as the last
- * child, where the SAML 1.1 schema puts it.
+ * An unsigned SAML 1.1 assertion in the shape ADFS issues to Microsoft 365, written directly in exclusive
+ * canonical form: no whitespace between elements, attributes in canonical order, C14N escaping, no empty
+ * elements. What is digested is therefore exactly the string, with no DOM and no canonicalizer on the hot
+ * path (test/tokens checks the string against xml-crypto's canonicalizer). The signature is appended
+ * later as the last child, where the SAML 1.1 schema puts it.
  */
 export function serializeSaml11(x: Assertion): string {
   const attrs = x.attributes
@@ -29,13 +31,13 @@ export function serializeSaml11(x: Assertion): string {
     })
     .join('');
   return (
-    `<saml:Assertion xmlns:saml="${NS.saml11}" MajorVersion="1" MinorVersion="1" AssertionID="${a(x.id)}" ` +
-    `Issuer="${a(x.issuer)}" IssueInstant="${xmlTime(x.issueInstant)}">` +
+    `<saml:Assertion xmlns:saml="${NS.saml11}" AssertionID="${a(x.id)}" IssueInstant="${xmlTime(x.issueInstant)}" ` +
+    `Issuer="${a(x.issuer)}" MajorVersion="1" MinorVersion="1">` +
     `<saml:Conditions NotBefore="${xmlTime(x.notBefore)}" NotOnOrAfter="${xmlTime(x.notOnOrAfter)}">` +
     `<saml:AudienceRestrictionCondition><saml:Audience>${t(x.audience)}</saml:Audience></saml:AudienceRestrictionCondition>` +
     '</saml:Conditions>' +
     `<saml:AttributeStatement>${subjectXml(x.subject)}${attrs}</saml:AttributeStatement>` +
-    `<saml:AuthenticationStatement AuthenticationMethod="${a(x.authn.method)}" AuthenticationInstant="${xmlTime(x.authn.instant)}">` +
+    `<saml:AuthenticationStatement AuthenticationInstant="${xmlTime(x.authn.instant)}" AuthenticationMethod="${a(x.authn.method)}">` +
     subjectXml(x.subject) +
     '</saml:AuthenticationStatement>' +
     '</saml:Assertion>'

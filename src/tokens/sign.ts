@@ -11,11 +11,6 @@ export interface EnvelopedSignatureTarget {
   location?: { reference: string; action: 'append' | 'after' | 'prepend' };
 }
 
-export const SAML11_ASSERTION: EnvelopedSignatureTarget = {
-  xpath: "/*[local-name(.)='Assertion' and namespace-uri(.)='urn:oasis:names:tc:SAML:1.0:assertion']",
-  idAttribute: 'AssertionID',
-};
-
 export const METADATA_ENTITY: EnvelopedSignatureTarget = {
   xpath: "/*[local-name(.)='EntityDescriptor' and namespace-uri(.)='urn:oasis:names:tc:SAML:2.0:metadata']",
   idAttribute: 'ID',
