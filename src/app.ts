@@ -15,6 +15,7 @@ import type { SigningKey } from './keys/keystore.js';
 import { SigningKeyRing } from './keys/keyring.js';
 import { RelyingPartyRegistry } from './relying-parties/registry.js';
 import { SessionStore } from './authn/session-cookie.js';
+import { AccountCache } from './authn/account-cache.js';
 import { GatehouseError, ERRORS } from './errors.js';
 import { renderPage } from './http/pages.js';
 import { wsFederationRoutes } from './protocols/wsfed/routes.js';
@@ -80,6 +81,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     signingKeys,
     relyingParties: new RelyingPartyRegistry(config.relyingParties, { stateDir: config.stateDir, log: app.log }),
     sessions: new SessionStore(deps.sessionKeys, config.session, config.publicUrl),
+    accounts: new AccountCache(deps.directory, config.session.accountRecheckSeconds),
     lockout,
     passwords: new PasswordVerifier(deps.directory, lockout),
   };

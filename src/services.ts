@@ -4,6 +4,7 @@ import type { SigningKey } from './keys/keystore.js';
 import type { SigningKeyRing } from './keys/keyring.js';
 import type { RelyingPartyRegistry } from './relying-parties/registry.js';
 import type { SessionStore } from './authn/session-cookie.js';
+import type { AccountCache } from './authn/account-cache.js';
 import type { SmartLockout } from './lockout/lockout.js';
 import type { PasswordVerifier } from './authn/password-check.js';
 
@@ -17,6 +18,8 @@ export interface Services {
   signingKeys: SigningKeyRing;
   relyingParties: RelyingPartyRegistry;
   sessions: SessionStore;
+  /** Accounts behind single sign-on sessions, re-read from AD at most every session.accountRecheckSeconds. */
+  accounts: AccountCache;
   lockout: SmartLockout;
   /** The password check every sign-in path uses (lockout, timing, audit). */
   passwords: PasswordVerifier;

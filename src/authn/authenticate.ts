@@ -3,11 +3,11 @@ import type { Session } from './session.js';
 
 /**
  * Stage 2 without a form: the user behind a single sign-on session, or undefined when the session may
- * not be used for this request (too old for `maxAgeMinutes`, or the account is gone or disabled since;
- * the account is read again from AD for every token).
+ * not be used for this request (too old for `maxAgeMinutes`, or the account is gone or disabled since:
+ * the account is read again from AD, or from the AccountCache for session.accountRecheckSeconds).
  */
 export async function userFromSession(
-  directory: Directory,
+  directory: Pick<Directory, 'findByDn'>,
   session: Session | undefined,
   maxAgeMinutes: number | undefined,
   now = Date.now(),

@@ -185,6 +185,12 @@ export const ConfigSchema = Type.Object(
         keyFile: Type.String({ default: 'certs/session.key', description: 'Secret that encrypts session cookies; made by `certs init`.' }),
         lifetimeMinutes: Type.Integer({ minimum: 1, default: 480, description: 'Single sign-on lifetime (ADFS default 8 h).' }),
         cookieName: Type.String({ default: 'gatehouse_session', pattern: '^[A-Za-z0-9_-]+$', description: 'Session cookie name.' }),
+        accountRecheckSeconds: Type.Integer({
+          minimum: 0,
+          maximum: 3600,
+          default: 60,
+          description: 'Single sign-on re-reads the account from AD (disabled, deleted?) at most this often per user; 0 reads it for every token.',
+        }),
         keepMeSignedIn: Type.Boolean({ default: false, description: 'Offer "Keep me signed in" on the login page (a persistent cookie).' }),
         keepMeSignedInMinutes: Type.Integer({ minimum: 1, default: 1440, description: 'Session lifetime when "Keep me signed in" is ticked (ADFS default 24 h).' }),
       },

@@ -74,6 +74,7 @@ describe('loading a configuration file', () => {
       keyFile: join(dir, 'certs/session.key'),
       lifetimeMinutes: 480,
       cookieName: 'gatehouse_session',
+      accountRecheckSeconds: 60,
       keepMeSignedIn: false,
       keepMeSignedInMinutes: 1440,
     });

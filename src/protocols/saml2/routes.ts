@@ -37,6 +37,7 @@ import {
 } from './parse.js';
 import { hasXmlSignature, SignatureError, verifyRedirectSignature, verifyRootSignature } from './signature.js';
 import { Sealer } from './sealed.js';
+import { warmUpSchemaValidator } from './schema-validate.js';
 import { sendPost, sendRedirect, sendSignedPost } from './respond.js';
 
 /** A validated AuthnRequest (or IdP-initiated sign-on) waiting for the user, sealed into the sign-in URL. */
@@ -126,6 +127,8 @@ async function saml2Plugin(app: FastifyInstance, opts: { sessionKeys: Buffer[] }
   const sloSealer = new Sealer(opts.sessionKeys, 'saml2 logout chain');
   const secure = config.publicUrl.startsWith('https:');
   const key = () => app.gatehouse.signingKey;
+  // The schema validator's workers start (and V8 optimises libxml2) before the first message, not during it.
+  void warmUpSchemaValidator().catch((err: Error) => app.log.warn({ event: 'saml2_schema_validator', err: err.message }, 'SAML schema validator warm-up failed'));
 
   // ---- signatures -------------------------------------------------------------------------------
 
@@ -220,7 +223,7 @@ async function saml2Plugin(app: FastifyInstance, opts: { sessionKeys: Buffer[] }
   async function continueSignIn(request: FastifyRequest, reply: FastifyReply, p: Pending, isPassive: boolean) {
     const session = sessions.read(request);
     const fresh = session && (!p.forceAuthn || session.authInstant >= p.at);
-    const user = fresh ? await userFromSession(directory, session, undefined) : undefined;
+    const user = fresh ? await userFromSession(app.gatehouse.accounts, session, undefined) : undefined;
     if (session && user) return issue(request, reply, p, session, user);
     if (isPassive) {
       return sendErrorResponse(reply, p.acs, p.id, p.relayState, { code: SAML2_STATUS.responder, subCode: SAML2_STATUS.noPassive });
@@ -306,7 +309,7 @@ async function saml2Plugin(app: FastifyInstance, opts: { sessionKeys: Buffer[] }
     const { rp } = relyingParties.saml(p.rp);
     const session = sessions.read(request);
     if (session && (!p.forceAuthn || session.authInstant >= p.at)) {
-      const user = await userFromSession(directory, session, undefined);
+      const user = await userFromSession(app.gatehouse.accounts, session, undefined);
       if (user) return issue(request, reply, p, session, user);
     }
     return renderLogin(request, reply, { rpName: rp.name ?? rp.id });

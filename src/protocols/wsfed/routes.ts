@@ -33,7 +33,7 @@ function isFormError(err: unknown): err is GatehouseError {
  * in an RSTR.
  */
 export async function wsFederationRoutes(app: FastifyInstance): Promise<void> {
-  const { relyingParties, directory, sessions, passwords } = app.gatehouse;
+  const { relyingParties, sessions, passwords, accounts } = app.gatehouse;
 
   /** Stage 2 with a form: the password, or a password change that AD asked for. */
   async function authenticateForm(request: Req, reply: FastifyReply, rp: RelyingPartyConfig): Promise<DirectoryUser | undefined> {
@@ -77,9 +77,10 @@ export async function wsFederationRoutes(app: FastifyInstance): Promise<void> {
     if (request.method === 'POST') {
       user = await authenticateForm(request, reply, rp);
       if (!user) return reply; // a form was rendered
+      accounts.remember(user);
       session = sessions.start(user, request.body.Kmsi === 'true');
     } else {
-      user = await userFromSession(directory, session, req.freshness);
+      user = await userFromSession(accounts, session, req.freshness);
       if (!user) return renderLogin(request, reply, { rpName: rp.name ?? rp.id, username: req.loginHint });
     }
 

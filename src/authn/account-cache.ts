@@ -1,0 +1,36 @@
+import type { Directory, DirectoryUser } from '../directory/directory.js';
+
+const MAX_ENTRIES = 10_000;
+
+/**
+ * Single sign-on re-reads the account from AD before each token, so a disabled or deleted account stops
+ * getting tokens. Within `ttlSeconds` the last answer is reused: a user clicking through several
+ * applications costs one LDAP read, not one per token. 0 reads AD every time.
+ */
+export class AccountCache {
+  private readonly entries = new Map<string, { user: DirectoryUser | undefined; until: number }>();
+
+  constructor(
+    private readonly directory: Directory,
+    private readonly ttlSeconds: number,
+  ) {}
+
+  async findByDn(dn: string, now = Date.now()): Promise<DirectoryUser | undefined> {
+    const key = dn.toLowerCase();
+    const hit = this.entries.get(key);
+    if (hit && hit.until > now) return hit.user;
+    const user = await this.directory.findByDn(dn);
+    if (this.ttlSeconds > 0) {
+      this.entries.delete(key);
+      this.entries.set(key, { user, until: now + this.ttlSeconds * 1000 });
+      // Oldest first in a Map: drop from the front to stay bounded.
+      if (this.entries.size > MAX_ENTRIES) this.entries.delete(this.entries.keys().next().value!);
+    }
+    return user;
+  }
+
+  /** After a password check the account is known to be usable right now. */
+  remember(user: DirectoryUser, now = Date.now()): void {
+    if (this.ttlSeconds > 0) this.entries.set(user.dn.toLowerCase(), { user, until: now + this.ttlSeconds * 1000 });
+  }
+}
