@@ -1,0 +1,148 @@
+// Shared pieces of the benchmarks: the Samba DC, a Gatehouse child process, load generation, checks.
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+import { stringify } from 'yaml';
+
+export const ROOT = fileURLToPath(new URL('..', import.meta.url));
+export const DC = {
+  url: 'ldap://127.0.0.1',
+  baseDn: 'DC=corp,DC=example,DC=test',
+  service: { dn: 'CN=svc-gatehouse,CN=Users,DC=corp,DC=example,DC=test', password: 'Passw0rd!Svc1' },
+};
+export const M365 = 'urn:federation:MicrosoftOnline';
+
+/** The test directory (test/fixtures/samba-dc.sh): started if it is not running, left running. */
+export function ensureDc() {
+  const script = join(ROOT, 'test/fixtures/samba-dc.sh');
+  if (spawnSync('bash', [script, 'status'], { stdio: 'ignore' }).status === 0) return;
+  const r = spawnSync('bash', [script, 'install'], { stdio: 'inherit' });
+  if (r.status !== 0) throw new Error('samba-dc.sh install failed');
+  if (spawnSync('bash', [script, 'up'], { stdio: 'inherit' }).status !== 0) throw new Error('samba-dc.sh up failed');
+}
+
+export function freePort() {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** Operations per second of a synchronous function, over `seconds` (after a short warm-up). */
+export function rate(fn, seconds) {
+  const warm = Date.now() + 300;
+  while (Date.now() < warm) fn();
+  let n = 0;
+  const start = process.hrtime.bigint();
+  const end = start + BigInt(Math.round(seconds * 1e9));
+  let now = start;
+  while (now < end) {
+    for (let i = 0; i < 20; i++) fn();
+    n += 20;
+    now = process.hrtime.bigint();
+  }
+  return n / (Number(now - start) / 1e9);
+}
+
+/** A configured Gatehouse (`gatehouse serve`) in a child process, so load and server do not share a thread. */
+export async function startGatehouse({ keys, extra = {} }) {
+  const dir = mkdtempSync(join(tmpdir(), 'gatehouse-bench-'));
+  writeFileSync(join(dir, 'signing.crt'), keys.certPem);
+  writeFileSync(join(dir, 'signing.key'), keys.keyPem, { mode: 0o600 });
+  writeFileSync(join(dir, 'session.key'), keys.sessionKey, { mode: 0o600 });
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const config = {
+    publicUrl: url,
+    listen: { host: '127.0.0.1', port },
+    logLevel: 'warn',
+    directory: { urls: [DC.url], baseDn: DC.baseDn, bindDn: DC.service.dn, bindPassword: DC.service.password },
+    signing: { certFile: join(dir, 'signing.crt'), keyFile: join(dir, 'signing.key') },
+    session: { keyFile: join(dir, 'session.key') },
+    stateDir: join(dir, 'var'),
+    lockout: { mode: 'off' },
+    rateLimit: { perAddressPerMinute: 10_000_000, globalPerMinute: 10_000_000 },
+    ...extra,
+  };
+  const file = join(dir, 'gatehouse.yaml');
+  writeFileSync(file, stringify(config));
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('GATEHOUSE_')));
+  const child = spawn(process.execPath, [join(ROOT, 'dist/cli.js'), 'serve', '--config', file], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  let exited = false;
+  child.once('exit', () => (exited = true));
+  child.stdout.resume();
+  for (let i = 0; ; i++) {
+    if (exited) throw new Error('gatehouse exited at start (see its output above)');
+    if (i > 200) throw new Error('gatehouse did not answer /adfs/probe within 20 s');
+    try {
+      if ((await fetch(`${url}/adfs/probe`)).ok) break;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    url,
+    dir,
+    async stop() {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+    },
+  };
+}
+
+/** Signs a user in through the login page; returns the cookie header of the session. */
+export async function sessionCookie(url, username, password) {
+  const jar = new Map();
+  const keep = (res) => {
+    for (const line of res.headers.getSetCookie()) {
+      const [pair] = line.split(';');
+      const i = pair.indexOf('=');
+      jar.set(pair.slice(0, i), pair.slice(i + 1));
+    }
+  };
+  const cookie = () => [...jar].map(([k, v]) => `${k}=${v}`).join('; ');
+  const signIn = `${url}/adfs/ls/?wa=wsignin1.0&wtrealm=${encodeURIComponent(M365)}`;
+  const page = await fetch(signIn, { headers: { cookie: cookie() } });
+  keep(page);
+  const csrf = /name="_csrf" value="([^"]+)"/.exec(await page.text())[1];
+  const res = await fetch(signIn, {
+    method: 'POST',
+    headers: { cookie: cookie(), 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ _csrf: csrf, UserName: username, Password: password }),
+  });
+  keep(res);
+  if (!(await res.text()).includes('wresult')) throw new Error(`sign-in failed for ${username}`);
+  return cookie();
+}
+
+/** autocannon against one request shape; returns rate and latency percentiles. */
+export async function load(opts) {
+  const r = await autocannon({ ...opts, connections: opts.connections ?? 16, duration: opts.duration ?? 10 });
+  if (r.non2xx || r.errors) throw new Error(`load run had ${r.non2xx} non-2xx answers and ${r.errors} errors`);
+  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, total: r.requests.total };
+}
+
+/** xmlsec1, trusting only the certificate: the same independent check the tests use. */
+export function xmlsecVerifies(xml, certPem, idAttr, idNode) {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-xmlsec-'));
+  writeFileSync(join(dir, 'doc.xml'), xml);
+  writeFileSync(join(dir, 'cert.pem'), certPem);
+  const r = spawnSync('xmlsec1', ['--verify', '--enabled-key-data', 'x509', '--pubkey-cert-pem', join(dir, 'cert.pem'), `--id-attr:${idAttr}`, idNode, join(dir, 'doc.xml')], { encoding: 'utf8' });
+  return r.status === 0;
+}
+
+export function table(rows) {
+  const cols = Object.keys(rows[0]);
+  const width = cols.map((c) => Math.max(c.length, ...rows.map((r) => String(r[c]).length)));
+  const line = (vals) => vals.map((v, i) => String(v).padEnd(width[i])).join('  ');
+  console.log(line(cols));
+  console.log(line(width.map((w) => '-'.repeat(w))));
+  for (const r of rows) console.log(line(cols.map((c) => r[c])));
+}

@@ -1,0 +1,27 @@
+#!/usr/bin/env node
+// npm run bench -- <name> [--duration SECONDS] [--connections N]
+// Each benchmark prints a table and writes bench/results/<name>.json. Every figure is a ratio against a
+// baseline measured in the same run, because absolute times on a shared machine drift.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { parseArgs } from 'node:util';
+
+const { positionals, values } = parseArgs({
+  allowPositionals: true,
+  options: { duration: { type: 'string', default: '10' }, connections: { type: 'string', default: '16' } },
+});
+const name = positionals[0];
+const benches = { token: './token.mjs', signin: './signin.mjs' };
+if (!benches[name]) {
+  console.error(`usage: npm run bench -- <${Object.keys(benches).join('|')}> [--duration SECONDS] [--connections N]`);
+  process.exit(2);
+}
+const { default: run } = await import(benches[name]);
+const machine = { cpu: cpus()[0]?.model, cores: cpus().length, memGiB: Math.round(totalmem() / 2 ** 30), node: process.version };
+const result = await run({ duration: Number(values.duration), connections: Number(values.connections) });
+const out = { name, date: new Date().toISOString(), machine, command: `npm run bench -- ${process.argv.slice(2).join(' ')}`, ...result };
+mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
+writeFileSync(new URL(`./results/${name}.json`, import.meta.url), JSON.stringify(out, null, 2) + '\n');
+console.log(`\nmachine: ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}`);
+console.log(`written: bench/results/${name}.json`);
+process.exit(0);
