@@ -85,8 +85,11 @@ export async function wsFederationRoutes(app: FastifyInstance): Promise<void> {
     }
 
     const { assertion, signed } = await issueSaml11(app.gatehouse, rp, user, new Date(session!.authInstant));
-    if (!session!.realms.includes(rp.id)) session!.realms.push(rp.id);
-    sessions.write(reply, session!);
+    // The cookie only changes for a new session or a relying party it has not seen yet.
+    if (request.method === 'POST' || !session!.realms.includes(rp.id)) {
+      if (!session!.realms.includes(rp.id)) session!.realms.push(rp.id);
+      sessions.write(reply, session!);
+    }
     request.log.info(
       {
         event: 'token_issued', protocol: 'wsfed', realm: rp.id, sid: session!.sid, user: user.userPrincipalName,
