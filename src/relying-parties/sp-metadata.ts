@@ -1,11 +1,7 @@
 import { X509Certificate } from 'node:crypto';
-import samlify from 'samlify';
 import { NS, SAML2 } from '../constants.js';
 import { parseXmlSafely } from '../xml/parse.js';
 import { verifyRootSignature } from '../protocols/saml2/signature.js';
-
-// samlify is CommonJS: Node's ESM loader cannot see its named exports.
-const { SPMetadata } = samlify;
 
 /** An endpoint from the SP's metadata (or from configuration). */
 export interface SpEndpoint {
@@ -40,15 +36,23 @@ function pem(b64: string): X509Certificate {
   return new X509Certificate(`-----BEGIN CERTIFICATE-----\n${body.replace(/.{64}/g, '$&\n').replace(/\n$/, '')}\n-----END CERTIFICATE-----\n`);
 }
 
-function asArray<T>(v: T | T[] | undefined): T[] {
-  return v === undefined ? [] : Array.isArray(v) ? v : [v];
+const ELEMENT = 1;
+
+function childElements(el: Element, ns: string, local: string): Element[] {
+  const out: Element[] = [];
+  for (let c = el.firstChild; c; c = c.nextSibling) {
+    if (c.nodeType === ELEMENT && (c as Element).namespaceURI === ns && (c as Element).localName === local) out.push(c as Element);
+  }
+  return out;
 }
 
 /**
  * Reads SP metadata. The document first goes through the safe parser (no DTD, bounded size and depth);
- * when `pinned` is given the EntityDescriptor's signature must verify with it. samlify's SPMetadata reads
- * the entity ID, certificates, flags and logout services; the AssertionConsumerService list (with index
- * and isDefault, which samlify does not expose) is read here.
+ * when `pinned` is given the EntityDescriptor's signature must verify with it. Everything is read here
+ * from the one SPSSODescriptor: samlify's SPMetadata was used before, but its
+ * getX509Certificate('encryption') returns the only certificate even when its KeyDescriptor says
+ * use="signing", which made Gatehouse encrypt to an SP's signing key; and it does not expose the ACS
+ * index and isDefault.
  * @throws MetadataError
  */
 export function parseSpMetadata(xml: string, opts: { pinned?: X509Certificate | undefined; expectedEntityId: string }): SamlServiceProvider {
@@ -77,15 +81,22 @@ export function parseSpMetadata(xml: string, opts: { pinned?: X509Certificate | 
   if (sps.length !== 1) throw new MetadataError(`expected one SPSSODescriptor, found ${sps.length}`);
   const sp = sps[0]!;
 
-  const meta = SPMetadata(xml);
-  const certsOf = (use: string) =>
-    asArray(meta.getX509Certificate(use) as string | string[] | undefined)
-      .filter(Boolean)
-      .map(pem);
-  // A KeyDescriptor without "use" serves both purposes (saml-metadata 2.4.1.1).
-  const both = Array.from(sp.getElementsByTagNameNS(NS.md, 'KeyDescriptor'))
-    .filter((k) => !k.getAttribute('use'))
-    .flatMap((k) => Array.from(k.getElementsByTagNameNS(NS.ds, 'X509Certificate')).map((c) => pem(c.textContent ?? '')));
+  // KeyDescriptor/@use (saml-metadata 2.4.1.1): "signing", "encryption", or absent for both purposes.
+  const signingCerts: X509Certificate[] = [];
+  const encryptionCerts: X509Certificate[] = [];
+  for (const kd of childElements(sp, NS.md, 'KeyDescriptor')) {
+    const use = kd.getAttribute('use') ?? '';
+    if (use !== '' && use !== 'signing' && use !== 'encryption') throw new MetadataError(`KeyDescriptor use="${use}" is not signing or encryption`);
+    const certs = Array.from(kd.getElementsByTagNameNS(NS.ds, 'X509Certificate')).map((c) => {
+      try {
+        return pem(c.textContent ?? '');
+      } catch (err) {
+        throw new MetadataError(`a KeyDescriptor holds a certificate that cannot be read (${(err as Error).message})`);
+      }
+    });
+    if (use !== 'encryption') signingCerts.push(...certs);
+    if (use !== 'signing') encryptionCerts.push(...certs);
+  }
 
   const acs: SpEndpoint[] = Array.from(sp.getElementsByTagNameNS(NS.md, 'AssertionConsumerService')).map((e, i) => ({
     binding: e.getAttribute('Binding') ?? '',
@@ -107,8 +118,8 @@ export function parseSpMetadata(xml: string, opts: { pinned?: X509Certificate | 
     entityId,
     acs,
     slo,
-    signingCerts: [...certsOf('signing'), ...both],
-    encryptionCert: [...certsOf('encryption'), ...both][0],
+    signingCerts,
+    encryptionCert: encryptionCerts[0],
     authnRequestsSigned: sp.getAttribute('AuthnRequestsSigned') === 'true',
     wantAssertionsSigned: sp.getAttribute('WantAssertionsSigned') === 'true',
     nameIdFormats: Array.from(sp.getElementsByTagNameNS(NS.md, 'NameIDFormat')).map((n) => (n.textContent ?? '').trim()),

@@ -219,13 +219,13 @@ describe.runIf(SAML2_READY)('Shibboleth SP 3 signs alice in through Gatehouse (S
     expect(Object.keys(attrs).filter((k) => !k.startsWith('Shib_')).sort()).toEqual(['IDPEmail', 'ImmutableID', 'REMOTE_USER', 'persistent_id']);
   });
 
-  // KNOWN BUG (src/relying-parties/sp-metadata.ts): samlify's SPMetadata.getX509Certificate('encryption')
-  // returns the only certificate of the metadata even when its KeyDescriptor says use="signing", so
-  // Gatehouse encrypts to the SP's signing key and Shibboleth cannot decrypt ("Unable to resolve any key
-  // decryption keys"). Remove `.fails` once encryption keys are read from KeyDescriptor/@use.
-  it.fails('signs alice in at an SP whose metadata has a signing key only (no encryption)', async () => {
+  // The metadata's only KeyDescriptor says use="signing": Gatehouse must not encrypt to that key (it once
+  // did, through samlify's getX509Certificate('encryption')), so the assertion goes out signed, unencrypted.
+  it('signs alice in at an SP whose metadata has a signing key only (no encryption)', async () => {
     const { attrs } = await signInAt(spNoEncryption);
     expect(attrs.IDPEmail).toEqual([alice.upn]);
+    const issued = gh.logs.filter((l) => l.event === 'token_issued' && l.realm === spNoEncryption.entityId);
+    expect(issued.at(-1)?.encrypted).toBe(false);
   });
 });
 
