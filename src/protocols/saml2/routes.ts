@@ -4,7 +4,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { SAML2, SAML2_STATUS } from '../../constants.js';
 import { GatehouseError } from '../../errors.js';
 import { userFromSession } from '../../authn/authenticate.js';
-import { renderChangePassword, renderLogin } from '../../authn/login-page.js';
+import { authenticateForm } from '../../authn/login-form.js';
+import { renderLogin } from '../../authn/login-page.js';
 import { credentialFormSchema, credentialRateLimits, type CredentialForm } from '../../authn/forms.js';
 import type { Session } from '../../authn/session.js';
 import { renderPage } from '../../http/pages.js';
@@ -122,7 +123,7 @@ class SamlStatusError extends Error {
  * shared login page) → release claims, build, sign (and encrypt) the assertion → POST the Response.
  */
 async function saml2Plugin(app: FastifyInstance, opts: { sessionKeys: Buffer[] }): Promise<void> {
-  const { relyingParties, directory, sessions, passwords, config } = app.gatehouse;
+  const { relyingParties, directory, sessions, config } = app.gatehouse;
   const pendingSealer = new Sealer(opts.sessionKeys, 'saml2 authn request');
   const sloSealer = new Sealer(opts.sessionKeys, 'saml2 logout chain');
   const secure = config.publicUrl.startsWith('https:');
@@ -270,38 +271,6 @@ async function saml2Plugin(app: FastifyInstance, opts: { sessionKeys: Buffer[] }
     return p;
   }
 
-  function isFormError(err: unknown): err is GatehouseError {
-    return err instanceof GatehouseError && (err.isCredentialProblem || err.code === 'GH_DIRECTORY_UNAVAILABLE' || err.status === 400);
-  }
-
-  async function authenticateForm(request: FastifyRequest<{ Body: CredentialForm }>, reply: FastifyReply, rp: RelyingPartyConfig): Promise<DirectoryUser | undefined> {
-    const b = request.body;
-    const attempt = { username: b.UserName ?? '', addresses: clientAddresses(request), protocol: 'saml2', realm: rp.id };
-    if (b.Action === 'changePassword') {
-      try {
-        if ((b.NewPassword ?? '') !== (b.ConfirmPassword ?? '')) throw new GatehouseError('GH_PASSWORD_MISMATCH');
-        if (!b.NewPassword) throw new GatehouseError('GH_PASSWORD_REJECTED', { detail: 'empty new password' });
-        await passwords.changePassword({ ...attempt, password: b.OldPassword ?? '' }, b.NewPassword, request.log);
-        return await passwords.verify({ ...attempt, password: b.NewPassword }, request.log);
-      } catch (err) {
-        if (!isFormError(err)) throw err;
-        await renderChangePassword(request, reply, { username: b.UserName, error: err });
-        return undefined;
-      }
-    }
-    try {
-      return await passwords.verify({ ...attempt, password: b.Password ?? '' }, request.log);
-    } catch (err) {
-      if (err instanceof GatehouseError && (err.code === 'GH_PASSWORD_EXPIRED' || err.code === 'GH_PASSWORD_MUST_CHANGE')) {
-        await renderChangePassword(request, reply, { username: b.UserName, reason: err.message });
-        return undefined;
-      }
-      if (!isFormError(err)) throw err;
-      await renderLogin(request, reply, { rpName: rp.name ?? rp.id, username: b.UserName, error: err });
-      return undefined;
-    }
-  }
-
   const ctxQuery = { type: 'object', properties: { ctx: { type: 'string', maxLength: 8192 } }, required: ['ctx'] } as const;
 
   app.get<{ Querystring: { ctx: string } }>(SIGNIN_PATH, { schema: { querystring: ctxQuery } }, async (request, reply) => {
@@ -321,7 +290,7 @@ async function saml2Plugin(app: FastifyInstance, opts: { sessionKeys: Buffer[] }
     async (request, reply) => {
       const p = openPending(request);
       const { rp } = relyingParties.saml(p.rp);
-      const user = await authenticateForm(request, reply, rp);
+      const user = await authenticateForm(request, reply, rp, 'saml2');
       if (!user) return reply;
       const session = sessions.start(user, request.body.Kmsi === 'true');
       return issue(request, reply, p, session, user);
