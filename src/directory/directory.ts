@@ -8,7 +8,7 @@ import {
 import type { Logger } from 'pino';
 import type { Config } from '../config/load.js';
 import { GatehouseError } from '../errors.js';
-import { adBindDataCode, mapBindError } from './bind-errors.js';
+import { mapBindError } from './bind-errors.js';
 import { parseLoginName, userFilter } from './login-name.js';
 
 /** What Gatehouse knows about a user after the look-up; claims are resolved from this. */

@@ -1,15 +1,14 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { WSFED } from '../../constants.js';
-import { GatehouseError } from '../../errors.js';
 import { userFromSession } from '../../authn/authenticate.js';
-import { renderChangePassword, renderLogin } from '../../authn/login-page.js';
+import { authenticateForm } from '../../authn/login-form.js';
+import { renderLogin } from '../../authn/login-page.js';
 import { credentialFormSchema, credentialRateLimits, type CredentialForm } from '../../authn/forms.js';
 import type { Session } from '../../authn/session.js';
 import { issueSaml11 } from '../../tokens/issue-saml11.js';
 import { renderFormPost, renderPage } from '../../http/pages.js';
 import { clientAddresses } from '../../http/client-address.js';
 import type { DirectoryUser } from '../../directory/directory.js';
-import type { RelyingPartyConfig } from '../../config/schema.js';
 import { parseWsFed, type SignInRequest, type SignOutRequest, type WsFedQuery } from './parse.js';
 import { wrapInRstr } from './rstr.js';
 
@@ -21,11 +20,6 @@ const querySchema = {
 
 type Req = FastifyRequest<{ Querystring: WsFedQuery; Body: CredentialForm }>;
 
-/** Errors shown on the form itself (the user can fix them) rather than on an error page. */
-function isFormError(err: unknown): err is GatehouseError {
-  return err instanceof GatehouseError && (err.isCredentialProblem || err.code === 'GH_DIRECTORY_UNAVAILABLE' || err.status === 400);
-}
-
 /**
  * WS-Federation passive requestor profile at ADFS's /adfs/ls/. A sign-in runs, in order:
  * parse the request → find the relying party and its reply URL → authenticate (password, password
@@ -33,37 +27,7 @@ function isFormError(err: unknown): err is GatehouseError {
  * in an RSTR.
  */
 export async function wsFederationRoutes(app: FastifyInstance): Promise<void> {
-  const { relyingParties, sessions, passwords, accounts } = app.gatehouse;
-
-  /** Stage 2 with a form: the password, or a password change that AD asked for. */
-  async function authenticateForm(request: Req, reply: FastifyReply, rp: RelyingPartyConfig): Promise<DirectoryUser | undefined> {
-    const b = request.body;
-    const attempt = { username: b.UserName ?? '', addresses: clientAddresses(request), protocol: 'wsfed', realm: rp.id };
-    if (b.Action === 'changePassword') {
-      try {
-        if ((b.NewPassword ?? '') !== (b.ConfirmPassword ?? '')) throw new GatehouseError('GH_PASSWORD_MISMATCH');
-        if (!b.NewPassword) throw new GatehouseError('GH_PASSWORD_REJECTED', { detail: 'empty new password' });
-        await passwords.changePassword({ ...attempt, password: b.OldPassword ?? '' }, b.NewPassword, request.log);
-        // Sign in with the new password, as the user would next time.
-        return await passwords.verify({ ...attempt, password: b.NewPassword }, request.log);
-      } catch (err) {
-        if (!isFormError(err)) throw err;
-        await renderChangePassword(request, reply, { username: b.UserName, error: err });
-        return undefined;
-      }
-    }
-    try {
-      return await passwords.verify({ ...attempt, password: b.Password ?? '' }, request.log);
-    } catch (err) {
-      if (err instanceof GatehouseError && (err.code === 'GH_PASSWORD_EXPIRED' || err.code === 'GH_PASSWORD_MUST_CHANGE')) {
-        await renderChangePassword(request, reply, { username: b.UserName, reason: err.message });
-        return undefined;
-      }
-      if (!isFormError(err)) throw err;
-      await renderLogin(request, reply, { rpName: rp.name ?? rp.id, username: b.UserName, error: err });
-      return undefined;
-    }
-  }
+  const { relyingParties, sessions, accounts } = app.gatehouse;
 
   async function signIn(request: Req, reply: FastifyReply, req: SignInRequest) {
     const rp = relyingParties.get(req.realm);
@@ -75,7 +39,7 @@ export async function wsFederationRoutes(app: FastifyInstance): Promise<void> {
     let session: Session | undefined = sessions.read(request);
     let user: DirectoryUser | undefined;
     if (request.method === 'POST') {
-      user = await authenticateForm(request, reply, rp);
+      user = await authenticateForm(request, reply, rp, 'wsfed');
       if (!user) return reply; // a form was rendered
       accounts.remember(user);
       session = sessions.start(user, request.body.Kmsi === 'true');
