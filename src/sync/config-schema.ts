@@ -1,26 +1,11 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { graphAppProperties } from '../config/graph-app-schema.js';
 
 /** The `sync` section: provisioning of AD users into Microsoft Entra ID (the sync worker). */
 export const SyncConfigSchema = Type.Object(
   {
     intervalMinutes: Type.Integer({ minimum: 1, default: 30, description: 'Time between sync cycles.' }),
-    tenantId: Type.String({ minLength: 1, description: 'Entra tenant ID (GUID) or primary domain. Required when the sync section is set.' }),
-    clientId: Type.String({ minLength: 1, description: 'Application (client) ID of the app registration that holds User.ReadWrite.All. Required.' }),
-    clientSecret: Type.Optional(Type.String({ minLength: 1, description: 'Client secret of the app registration (or use clientSecretFile or clientCertificateFile).' })),
-    clientSecretFile: Type.Optional(Type.String({ minLength: 1, description: 'File holding the client secret.' })),
-    clientCertificateFile: Type.Optional(
-      Type.String({ minLength: 1, description: 'PEM file with the certificate and its private key registered on the app (instead of a secret).' }),
-    ),
-    graphUrl: Type.String({
-      pattern: '^https?://',
-      default: 'https://graph.microsoft.com',
-      description: 'Microsoft Graph base URL (national clouds: e.g. https://graph.microsoft.us).',
-    }),
-    authorityHost: Type.String({
-      pattern: '^https://',
-      default: 'https://login.microsoftonline.com',
-      description: 'Entra sign-in authority for the app token (national clouds: e.g. https://login.microsoftonline.us).',
-    }),
+    ...graphAppProperties('User.ReadWrite.All'),
     domains: Type.Array(Type.String({ minLength: 1 }), {
       minItems: 1,
       description: 'Federated (verified) UPN suffixes users are created under, e.g. ["corp.example.com"]. Required.',
