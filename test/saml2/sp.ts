@@ -8,6 +8,8 @@ export interface TestSp {
   saml: SAML;
   entityId: string;
   acs: string;
+  /** The SP's SingleLogoutService (HTTP-POST in node-saml's metadata, unless `editMetadata` changes it). */
+  slo: string;
   keys: { certPem: string; keyPem: string };
   metadataFile: string;
 }
@@ -23,19 +25,25 @@ export function makeSp(
   name: string,
   idpCertPem: string,
   idpSsoUrl: string,
-  opts: Partial<SamlConfig> & { signRequests?: boolean; encrypt?: boolean } = {},
+  opts: Partial<SamlConfig> & {
+    signRequests?: boolean;
+    encrypt?: boolean;
+    /** Changes the metadata node-saml generates before Gatehouse reads it (another ACS, a Redirect SLO). */
+    editMetadata?: (xml: string) => string;
+  } = {},
 ): TestSp {
   const entityId = `https://${name}.test.invalid/sp`;
   const acs = `https://${name}.test.invalid/acs`;
   const keys = spKeyPair();
-  const { signRequests, encrypt, ...rest } = opts;
+  const slo = `https://${name}.test.invalid/slo`;
+  const { signRequests, encrypt, editMetadata, ...rest } = opts;
   const saml = new SAML({
     entryPoint: idpSsoUrl,
     logoutUrl: idpSsoUrl,
     issuer: entityId,
     audience: entityId,
     callbackUrl: acs,
-    logoutCallbackUrl: `https://${name}.test.invalid/slo`,
+    logoutCallbackUrl: slo,
     idpCert: idpCertPem,
     wantAssertionsSigned: true,
     wantAuthnResponseSigned: false,
@@ -47,6 +55,7 @@ export function makeSp(
     ...rest,
   } as SamlConfig);
   const metadataFile = join(dir, `${name}-metadata.xml`);
-  writeFileSync(metadataFile, saml.generateServiceProviderMetadata(encrypt ? keys.certPem : null, signRequests ? keys.certPem : null));
-  return { saml, entityId, acs, keys, metadataFile };
+  const metadata = saml.generateServiceProviderMetadata(encrypt ? keys.certPem : null, signRequests ? keys.certPem : null);
+  writeFileSync(metadataFile, editMetadata ? editMetadata(metadata) : metadata);
+  return { saml, entityId, acs, slo, keys, metadataFile };
 }

@@ -101,7 +101,8 @@ export function verifyRootSignature(xml: string, doc: Document, certs: X509Certi
   for (const cert of certs) {
     const sx = new SignedXml({
       publicCert: cert.toString(),
-      idAttribute: 'ID',
+      // No idAttribute: xml-crypto already looks for ID (and Id, id), and naming it again counted the
+      // root twice, so every XML-signed request failed with its "multiple elements with the same ID".
       // Never trust a key carried in the message (CVE-2024-32962).
       getCertFromKeyInfo: () => null,
     });
