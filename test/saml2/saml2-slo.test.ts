@@ -1,0 +1,157 @@
+// Single logout across two SAML 2.0 SPs (two @node-saml/node-saml instances registered from their
+// metadata), started by one of them (HTTP-Redirect) or by WS-Federation sign-out, against the Samba DC.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Browser, type Page } from '../support/http.js';
+import { objectGuidBase64 } from '../support/directory.js';
+import { startGatehouse, testKeys, TEST_RP, type RunningGatehouse } from '../support/gatehouse.js';
+import { xmlsecVerify } from '../support/xmlsec.js';
+import { makeSp, type TestSp } from './sp.js';
+import { decodeSaml, follow, posted, redirectUrlOf, SAML2_LOGOUT_RESPONSE_ID, STATUS, statusOf, val } from './support.js';
+import { parseXml } from '../support/wsfed.js';
+
+let gh: RunningGatehouse;
+let sp1: TestSp;
+let sp2: TestSp;
+const idpCert = () => testKeys().certPem;
+
+beforeAll(async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'saml2-slo-'));
+  // SP1 takes logout messages by HTTP-POST (node-saml's metadata), SP2 by HTTP-Redirect.
+  sp1 = makeSp(dir, 'sp-one', idpCert(), 'http://placeholder/adfs/ls/', { signRequests: true });
+  sp2 = makeSp(dir, 'sp-two', idpCert(), 'http://placeholder/adfs/ls/', {
+    signRequests: true,
+    editMetadata: (xml) => xml.replace('<SingleLogoutService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST"', '<SingleLogoutService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect"'),
+  });
+  gh = await startGatehouse((cfg) => {
+    cfg.relyingParties.push({ id: sp1.entityId, name: 'SP one', protocol: 'saml2', metadataFile: sp1.metadataFile });
+    cfg.relyingParties.push({ id: sp2.entityId, name: 'SP two', protocol: 'saml2', metadataFile: sp2.metadataFile });
+  });
+  for (const sp of [sp1, sp2]) {
+    sp.saml.options.entryPoint = `${gh.url}/adfs/ls/`;
+    sp.saml.options.logoutUrl = `${gh.url}/adfs/ls/`;
+    sp.saml.options.idpIssuer = gh.config.issuer;
+  }
+});
+afterAll(async () => gh?.close());
+
+/** alice signs in at both SPs in one browser (one Gatehouse session); each SP's profile (for its logout). */
+async function signInBoth(b: Browser) {
+  const p1 = posted((await follow(gh, b, await b.get(await redirectUrlOf(sp1)))).page);
+  const { profile: profile1 } = await sp1.saml.validatePostResponseAsync({ SAMLResponse: p1.b64 });
+  const second = await follow(gh, b, await b.get(await redirectUrlOf(sp2)));
+  expect(second.prompted).toBe(false);
+  const { profile: profile2 } = await sp2.saml.validatePostResponseAsync({ SAMLResponse: posted(second.page).b64 });
+  expect(profile1?.sessionIndex).toBeTruthy();
+  expect(profile2?.sessionIndex).toBe(profile1?.sessionIndex);
+  return { profile1: profile1!, profile2: profile2! };
+}
+
+const location = (page: Page) => {
+  expect([302, 303], page.body.slice(0, 200)).toContain(page.status);
+  return new URL(page.headers.get('location')!, gh.url).toString();
+};
+const queryOf = (url: string) => Object.fromEntries(new URL(url).searchParams) as Record<string, string>;
+const rawQuery = (url: string) => url.slice(url.indexOf('?') + 1);
+
+/** SP2 receives Gatehouse's LogoutRequest (HTTP-Redirect), validates it and answers with its LogoutResponse URL. */
+async function sp2Answers(toSp2: string): Promise<string> {
+  expect(toSp2.startsWith(`${sp2.slo}?`)).toBe(true);
+  const q = queryOf(toSp2);
+  expect(q.SigAlg).toBe('http://www.w3.org/2001/04/xmldsig-more#rsa-sha256');
+  expect(q.Signature).toBeTruthy();
+  const request = parseXml(decodeSaml(q.SAMLRequest!));
+  expect(val(request, '/samlp:LogoutRequest/saml:Issuer')).toBe(gh.config.issuer);
+  expect(val(request, '/samlp:LogoutRequest/saml:NameID')).toBe(objectGuidBase64('alice'));
+  expect(val(request, '/samlp:LogoutRequest/@Destination')).toBe(sp2.slo);
+  // node-saml checks the query signature against the IdP certificate, the issuer and the timestamps.
+  const { profile, loggedOut } = await sp2.saml.validateRedirectAsync(q, rawQuery(toSp2));
+  expect(loggedOut).toBe(true);
+  expect(profile?.nameID).toBe(objectGuidBase64('alice'));
+  return sp2.saml.getLogoutResponseUrlAsync(profile!, q.RelayState ?? '', {}, true);
+}
+
+describe('single logout', () => {
+  it('SP1 logs out by HTTP-Redirect: the session ends, SP2 is told (Redirect) and answers, SP1 gets the final LogoutResponse (POST, signed)', async () => {
+    const b = new Browser();
+    const { profile1 } = await signInBoth(b);
+    const logoutUrl = await sp1.saml.getLogoutUrlAsync(profile1, 'slo-relay', {});
+    expect(queryOf(logoutUrl).Signature).toBeTruthy();
+    const sp1RequestId = val(parseXml(decodeSaml(queryOf(logoutUrl).SAMLRequest!)), '/samlp:LogoutRequest/@ID');
+
+    // 1. Gatehouse ends its session and sends SP2 a LogoutRequest.
+    const toSp2 = location(await b.get(logoutUrl));
+    expect(b.cookies.has(gh.config.session.cookieName)).toBe(false);
+    // 2. SP2 answers; 3. Gatehouse answers SP1.
+    const sp2Response = await sp2Answers(toSp2);
+    expect(sp2Response.startsWith(`${gh.url}/adfs/ls/?SAMLResponse=`)).toBe(true);
+    const final = posted(await b.get(sp2Response), 'SAMLResponse');
+    expect(final.action).toBe(sp1.slo);
+    expect(final.fields.RelayState).toBe('slo-relay');
+    expect(val(final.doc, '/samlp:LogoutResponse/@InResponseTo')).toBe(sp1RequestId);
+    expect(val(final.doc, '/samlp:LogoutResponse/@Destination')).toBe(sp1.slo);
+    expect(statusOf(final.doc)).toEqual({ code: STATUS.success, subCode: undefined });
+    const v = xmlsecVerify(final.xml, idpCert(), SAML2_LOGOUT_RESPONSE_ID);
+    expect(v.ok, v.output).toBe(true);
+    // node-saml looks for InResponseTo on a root named Response only, so with 'always' it calls every POSTed
+    // LogoutResponse "missing InResponseTo"; checked above instead, and node-saml checks the rest (signature, status).
+    sp1.saml.options.validateInResponseTo = 'ifPresent' as never;
+    try {
+      const { loggedOut } = await sp1.saml.validatePostResponseAsync({ SAMLResponse: final.b64 });
+      expect(loggedOut).toBe(true);
+    } finally {
+      sp1.saml.options.validateInResponseTo = 'always' as never;
+    }
+
+    // The Gatehouse session is gone: the next sign-in asks for the password.
+    expect((await follow(gh, b, await b.get(await redirectUrlOf(sp1)))).prompted).toBe(true);
+    expect(gh.logs.filter((l) => l.event === 'slo_done').at(-1)).toMatchObject({ origin: sp1.entityId, partial: false });
+  });
+
+  it('a LogoutRequest whose signature does not verify is refused and the session stays', async () => {
+    const b = new Browser();
+    const { profile1 } = await signInBoth(b);
+    const url = await sp1.saml.getLogoutUrlAsync(profile1, 'r', {});
+    const tampered = url.replace(/RelayState=r(&|$)/, 'RelayState=evil$1');
+    expect(tampered).not.toBe(url);
+    const page = await b.get(tampered);
+    expect(page.status).toBe(400);
+    expect(page.headers.get('location')).toBeNull();
+    expect((await follow(gh, b, await b.get(await redirectUrlOf(sp1)))).prompted).toBe(false);
+  });
+
+  it('WS-Federation sign-out (wsignout1.0) logs the session out of its SAML SPs too, then returns to wreply', async () => {
+    const b = new Browser();
+    await signInBoth(b);
+    // A WS-Fed sign-in in the same session.
+    const wsfed = await b.get(`${gh.url}/adfs/ls/?wa=wsignin1.0&wtrealm=${encodeURIComponent(TEST_RP.id)}`);
+    expect(wsfed.form().fields.wresult).toBeTruthy();
+
+    const wreply = TEST_RP.replyUrls[0]!;
+    let page = await b.get(`${gh.url}/adfs/ls/?wa=wsignout1.0&wreply=${encodeURIComponent(wreply)}`);
+    expect(b.cookies.has(gh.config.session.cookieName)).toBe(false);
+    // The chain visits each SAML SP of the session: SP1 by a signed POST, SP2 by a signed Redirect.
+    const told: string[] = [];
+    let next = '';
+    for (let hop = 0; hop < 4; hop++) {
+      if (page.status === 200) {
+        const req = posted(page, 'SAMLRequest');
+        expect(req.action).toBe(sp1.slo);
+        told.push('sp1');
+        const { profile } = await sp1.saml.validatePostRequestAsync({ SAMLRequest: req.b64 });
+        expect(profile?.nameID).toBe(objectGuidBase64('alice'));
+        page = await b.get(await sp1.saml.getLogoutResponseUrlAsync(profile!, '', {}, true));
+        continue;
+      }
+      next = location(page);
+      if (next === wreply) break;
+      told.push('sp2');
+      page = await b.get(await sp2Answers(next));
+    }
+    expect(told.sort()).toEqual(['sp1', 'sp2']);
+    expect(next).toBe(wreply);
+    expect((await follow(gh, b, await b.get(await redirectUrlOf(sp2)))).prompted).toBe(true);
+  });
+});
