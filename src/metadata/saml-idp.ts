@@ -11,6 +11,9 @@ export const SAML2_NAMEID_FORMATS = [SAML2.nameIdPersistent, SAML2.nameIdEmail, 
  * The SAML 2.0 IdP role (saml-metadata 2.4.3): signing keys (every key the caller passes: the current
  * one and, during a rollover, the next), single logout and single sign-on at /adfs/ls/ for the
  * HTTP-Redirect and HTTP-POST bindings (as ADFS), and the NameID formats. Elements in schema order.
+ * Written here rather than by samlify's IdentityProvider: this one descriptor is also in
+ * FederationMetadata.xml, samlify's EntityDescriptor has no ID for the enveloped signature to reference,
+ * and its default IdP element order (SingleSignOnService before SingleLogoutService) is not the schema's.
  */
 export function idpSsoDescriptor(m: { publicUrl: string; keys: Pick<SigningKey, 'certBase64'>[] }): string {
   const endpoint = `${m.publicUrl}/adfs/ls/`;

@@ -52,7 +52,9 @@ function childElements(el: Element, ns: string, local: string): Element[] {
  * from the one SPSSODescriptor: samlify's SPMetadata was used before, but its
  * getX509Certificate('encryption') returns the only certificate even when its KeyDescriptor says
  * use="signing", which made Gatehouse encrypt to an SP's signing key; and it does not expose the ACS
- * index and isDefault.
+ * index and isDefault. Its other readers are not used either: its SingleLogoutService has no
+ * ResponseLocation, and its paths (`~SSODescriptor`) take endpoints and formats from any role in the
+ * entity, not only the one SPSSODescriptor checked here.
  * @throws MetadataError
  */
 export function parseSpMetadata(xml: string, opts: { pinned?: X509Certificate | undefined; expectedEntityId: string }): SamlServiceProvider {

@@ -323,3 +323,17 @@ describe('messages that are refused before anything is read from them', () => {
     expect(gh.logs.slice(before).find((l) => l.code === 'GH_BAD_REQUEST')?.detail).toMatch(/not schema-valid/);
   });
 });
+
+describe('a message that samlify reads otherwise than Gatehouse did before the signature check', () => {
+  it('an Issuer split by a comment (the text-node truncation class) gets an error page, no token', async () => {
+    const tokens = tokensFor(plain.entityId);
+    const split = plain.entityId.replace(/^(.{8})/, '$1<!---->');
+    const xml =
+      `<samlp:AuthnRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="_split" Version="2.0" ` +
+      `IssueInstant="${new Date().toISOString()}"><saml:Issuer>${split}</saml:Issuer></samlp:AuthnRequest>`;
+    const before = gh.logs.length;
+    expectErrorPage(await withSession.post(`${gh.url}/adfs/ls/`, { SAMLRequest: base64(xml) }), 400, /not valid/);
+    expect(gh.logs.slice(before).find((l) => l.code === 'GH_BAD_REQUEST')?.detail).toMatch(/AuthnRequest issuer reads .* after the signature check/);
+    expect(tokensFor(plain.entityId)).toBe(tokens);
+  });
+});

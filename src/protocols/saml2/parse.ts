@@ -1,8 +1,13 @@
 import { inflateRawSync } from 'node:zlib';
+import samlify from 'samlify';
+import type { Extractor as ExtractorTypes } from 'samlify';
 import { SAML2 } from '../../constants.js';
 import { GatehouseError } from '../../errors.js';
 import { parseXmlSafely, UnsafeXmlError } from '../../xml/parse.js';
 import { validateSamlMessage } from './schema-validate.js';
+
+// samlify is CommonJS: Node's ESM loader cannot see its named exports, so take them from the default.
+const { Extractor } = samlify;
 
 /** The SAML parameters, from the query (HTTP-Redirect) or the form body (HTTP-POST). */
 export interface SamlParams {
@@ -118,42 +123,137 @@ function issuerOf(root: Element): string {
   return issuer;
 }
 
-/** The fields of a schema-valid AuthnRequest that the IdP acts on (saml-core 3.4.1). */
-export function readAuthnRequest(doc: Document): AuthnRequest {
+/**
+ * What Gatehouse reads itself, from its own parsed tree, before the message's signature is checked:
+ * the Issuer (it chooses the SP, hence the only keys that may have signed), the ID and InResponseTo,
+ * and where an AuthnRequest asks the answer to go (a refusal may only go to an ACS the SP's metadata
+ * registers, never to one the request names on its own). These are read by us and not by samlify
+ * because samlify must never read an unchecked message.
+ */
+export interface MessageHead {
+  id: string;
+  issuer: string;
+  inResponseTo: string | undefined;
+  acsUrl: string | undefined;
+  acsIndex: number | undefined;
+  protocolBinding: string | undefined;
+}
+
+export function readHead(doc: Document): MessageHead {
   const root = doc.documentElement;
-  const policy = children(root, SAML2.protocol, 'NameIDPolicy')[0];
   const index = root.getAttribute('AssertionConsumerServiceIndex');
   return {
     id: root.getAttribute('ID')!,
     issuer: issuerOf(root),
-    destination: root.getAttribute('Destination') || undefined,
+    inResponseTo: root.getAttribute('InResponseTo') || undefined,
     acsUrl: root.getAttribute('AssertionConsumerServiceURL') || undefined,
     acsIndex: index ? Number(index) : undefined,
     protocolBinding: root.getAttribute('ProtocolBinding') || undefined,
-    forceAuthn: ['true', '1'].includes(root.getAttribute('ForceAuthn') ?? ''),
-    isPassive: ['true', '1'].includes(root.getAttribute('IsPassive') ?? ''),
-    nameIdFormat: policy?.getAttribute('Format') || undefined,
   };
 }
 
-export function readLogoutRequest(doc: Document): LogoutRequest {
-  const root = doc.documentElement;
-  return {
-    id: root.getAttribute('ID')!,
-    issuer: issuerOf(root),
-    nameId: text(children(root, SAML2.assertion, 'NameID')[0]),
-    sessionIndexes: children(root, SAML2.protocol, 'SessionIndex').map((e) => text(e) ?? ''),
-  };
+// ---- samlify's extractor ----------------------------------------------------------------------
+//
+// The fields of a message are read by samlify's Extractor (the project's SAML library), and only
+// after Gatehouse has itself refused DTDs, parsed the message with bounds, validated it against the
+// OASIS schema and checked its signature strictly (signature.ts): samlify's own signature check of
+// AuthnRequest/LogoutRequest can be bypassed by wrapping (its issue #634), so it is never asked to
+// check anything. Its absolute XPaths read from the root element, which is exactly what was signed
+// (one ds:Signature, a child of the root, referencing the root's unique ID). Every field that
+// Gatehouse already read before the check (MessageHead) must come out the same from samlify, or the
+// message is refused: two readers disagreeing means a parser differential, not a real message.
+
+const NO_SIGNATURE = (f: ExtractorTypes.ExtractorField) => f.key !== 'signature';
+
+/** samlify's loginRequestFields name only ID, IssueInstant, Destination and the ACS URL of the root. */
+const AUTHN_REQUEST_FIELDS: ExtractorTypes.ExtractorField[] = [
+  {
+    key: 'request',
+    localPath: ['AuthnRequest'],
+    attributes: ['ID', 'Destination', 'AssertionConsumerServiceURL', 'AssertionConsumerServiceIndex', 'ProtocolBinding', 'ForceAuthn', 'IsPassive'],
+  },
+  ...Extractor.loginRequestFields.filter((f) => f.key === 'issuer' || f.key === 'nameIDPolicy'),
+];
+const LOGOUT_REQUEST_FIELDS = Extractor.logoutRequestFields.filter(NO_SIGNATURE);
+const LOGOUT_RESPONSE_FIELDS = [...Extractor.logoutResponseFields.filter(NO_SIGNATURE), ...Extractor.logoutResponseStatusFields];
+
+type Extracted = ExtractorTypes.ExtractorResult[string];
+
+/**
+ * One value: an attribute as it is, element text trimmed (as readHead reads them); empty is absent, and
+ * a repeated element is refused (the schema allows one).
+ */
+function one(v: Extracted, what: string, trim = false): string | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'string') {
+    if (Array.isArray(v) && v.length === 0) return undefined;
+    throw bad(`${what} is not a single value`);
+  }
+  return (trim ? v.trim() : v) || undefined;
 }
 
-export function readLogoutResponse(doc: Document): LogoutResponse {
-  const root = doc.documentElement;
-  const status = children(root, SAML2.protocol, 'Status')[0];
-  const code = status && children(status, SAML2.protocol, 'StatusCode')[0];
-  return {
-    id: root.getAttribute('ID')!,
-    issuer: issuerOf(root),
-    inResponseTo: root.getAttribute('InResponseTo') || undefined,
-    status: code?.getAttribute('Value') ?? undefined,
+/** The attributes of one element (samlify: an object per element, an empty array when there is none). */
+function attrs(v: Extracted, what: string): Record<string, string | string[]> {
+  if (v === undefined || v === null || (Array.isArray(v) && v.length === 0)) return {};
+  if (typeof v !== 'object' || Array.isArray(v)) throw bad(`${what} is not a single element`);
+  return v;
+}
+
+const flag = (v: string | undefined) => v === 'true' || v === '1';
+
+/** @throws GH_BAD_REQUEST when samlify reads a field otherwise than Gatehouse did before the check. */
+function agree(kind: string, head: MessageHead, read: Partial<MessageHead>): void {
+  for (const [name, value] of Object.entries(read) as [keyof MessageHead, unknown][]) {
+    if (value !== head[name]) throw bad(`${kind} ${name} reads ${JSON.stringify(value)} after the signature check, ${JSON.stringify(head[name])} before`);
+  }
+}
+
+/** The fields of an AuthnRequest that the IdP acts on (saml-core 3.4.1); samlify reads them. */
+export function readAuthnRequest(msg: InboundMessage, head: MessageHead): AuthnRequest {
+  const x = Extractor.extract(msg.xml, AUTHN_REQUEST_FIELDS);
+  const r = attrs(x.request, 'AuthnRequest');
+  const policy = attrs(x.nameIDPolicy, 'NameIDPolicy');
+  const index = one(r.assertionConsumerServiceIndex, 'AssertionConsumerServiceIndex');
+  const req: AuthnRequest = {
+    id: one(r.id, 'ID') ?? '',
+    issuer: one(x.issuer, 'Issuer', true) ?? '',
+    destination: one(r.destination, 'Destination'),
+    acsUrl: one(r.assertionConsumerServiceUrl, 'AssertionConsumerServiceURL'),
+    acsIndex: index ? Number(index) : undefined,
+    protocolBinding: one(r.protocolBinding, 'ProtocolBinding'),
+    forceAuthn: flag(one(r.forceAuthn, 'ForceAuthn')),
+    isPassive: flag(one(r.isPassive, 'IsPassive')),
+    nameIdFormat: one(policy.format, 'NameIDPolicy Format'),
   };
+  agree('AuthnRequest', head, { id: req.id, issuer: req.issuer, acsUrl: req.acsUrl, acsIndex: req.acsIndex, protocolBinding: req.protocolBinding });
+  return req;
+}
+
+/** A LogoutRequest's ID, Issuer, NameID and SessionIndexes (saml-core 3.7.1); samlify reads them. */
+export function readLogoutRequest(msg: InboundMessage, head: MessageHead): LogoutRequest {
+  const x = Extractor.extract(msg.xml, LOGOUT_REQUEST_FIELDS);
+  const r = attrs(x.request, 'LogoutRequest');
+  const indexes = x.sessionIndex;
+  const req: LogoutRequest = {
+    id: one(r.id, 'ID') ?? '',
+    issuer: one(x.issuer, 'Issuer', true) ?? '',
+    nameId: one(x.nameID, 'NameID', true),
+    sessionIndexes: (Array.isArray(indexes) ? indexes : typeof indexes === 'string' ? [indexes] : []).map((s) => String(s).trim()),
+  };
+  agree('LogoutRequest', head, { id: req.id, issuer: req.issuer });
+  return req;
+}
+
+/** A LogoutResponse's ID, Issuer, InResponseTo and top-level status code (saml-core 3.7.2); samlify reads them. */
+export function readLogoutResponse(msg: InboundMessage, head: MessageHead): LogoutResponse {
+  const x = Extractor.extract(msg.xml, LOGOUT_RESPONSE_FIELDS);
+  const r = attrs(x.response, 'LogoutResponse');
+  const res: LogoutResponse = {
+    id: one(r.id, 'ID') ?? '',
+    issuer: one(x.issuer, 'Issuer', true) ?? '',
+    inResponseTo: one(r.inResponseTo, 'InResponseTo'),
+    status: one(x.top, 'StatusCode'),
+  };
+  agree('LogoutResponse', head, { id: res.id, issuer: res.issuer, inResponseTo: res.inResponseTo });
+  return res;
 }

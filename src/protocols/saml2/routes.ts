@@ -31,6 +31,7 @@ import {
   readAuthnRequest,
   readLogoutRequest,
   readLogoutResponse,
+  readHead,
   type AuthnRequest,
   type Binding,
   type InboundMessage,
@@ -235,13 +236,14 @@ async function saml2Plugin(app: FastifyInstance, opts: { sessionKeys: Buffer[] }
   // ---- SSO --------------------------------------------------------------------------------------
 
   async function authnRequest(request: FastifyRequest, reply: FastifyReply, msg: InboundMessage, rawQuery: string) {
-    const req = readAuthnRequest(msg.doc);
-    const { rp, sp } = relyingParties.saml(req.issuer);
+    // Read by Gatehouse before the signature check: the Issuer (whose keys), the ID, the ACS asked for.
+    const head = readHead(msg.doc);
+    const { rp, sp } = relyingParties.saml(head.issuer);
     // The ACS first: a refusal can only go back to an ACS that the metadata registers.
-    const acs = chooseAcs(sp, req);
+    const acs = chooseAcs(sp, head);
     const fail = (status: Saml2Status, detail: string) => {
-      request.log.warn({ event: 'saml2_refused', realm: rp.id, requestId: req.id, status: status.subCode ?? status.code, detail }, 'SAML request refused');
-      return sendErrorResponse(reply, acs.location, req.id, msg.relayState, status);
+      request.log.warn({ event: 'saml2_refused', realm: rp.id, requestId: head.id, status: status.subCode ?? status.code, detail }, 'SAML request refused');
+      return sendErrorResponse(reply, acs.location, head.id, msg.relayState, status);
     };
     try {
       checkSignature(msg, sp, rawQuery, sp.authnRequestsSigned);
@@ -249,6 +251,8 @@ async function saml2Plugin(app: FastifyInstance, opts: { sessionKeys: Buffer[] }
       if (!(err instanceof SignatureError)) throw err;
       return fail({ code: SAML2_STATUS.requester, subCode: SAML2_STATUS.requestDenied, message: 'The request signature was not accepted.' }, err.message);
     }
+    // Only a checked message reaches samlify's extractor (parse.ts says why).
+    const req = readAuthnRequest(msg, head);
     if (req.destination && !req.destination.startsWith(`${config.publicUrl}/adfs/ls`)) {
       return fail({ code: SAML2_STATUS.requester, subCode: SAML2_STATUS.requestDenied }, `Destination ${req.destination} is not this IdP`);
     }
@@ -416,8 +420,8 @@ async function saml2Plugin(app: FastifyInstance, opts: { sessionKeys: Buffer[] }
   }
 
   async function logoutRequest(request: FastifyRequest, reply: FastifyReply, msg: InboundMessage, rawQuery: string) {
-    const req = readLogoutRequest(msg.doc);
-    const { rp, sp } = relyingParties.saml(req.issuer);
+    const head = readHead(msg.doc);
+    const { rp, sp } = relyingParties.saml(head.issuer);
     try {
       // saml-profiles 4.4.4.1: the requester must authenticate its LogoutRequest; one with a registered key must sign.
       checkSignature(msg, sp, rawQuery, sp.signingCerts.length > 0);
@@ -425,6 +429,7 @@ async function saml2Plugin(app: FastifyInstance, opts: { sessionKeys: Buffer[] }
       if (!(err instanceof SignatureError)) throw err;
       throw new GatehouseError('GH_SAML_SIGNATURE', { detail: `LogoutRequest from ${rp.id}: ${err.message}` });
     }
+    const req = readLogoutRequest(msg, head);
     const session = sessions.read(request);
     sessions.clear(reply);
     request.log.info({ event: 'signout', protocol: 'saml2', realm: rp.id, sid: session?.sid, requestId: req.id }, 'signed out');
@@ -439,20 +444,21 @@ async function saml2Plugin(app: FastifyInstance, opts: { sessionKeys: Buffer[] }
   }
 
   async function logoutResponse(request: FastifyRequest, reply: FastifyReply, msg: InboundMessage, rawQuery: string) {
-    const res = readLogoutResponse(msg.doc);
+    const head = readHead(msg.doc);
     const chain = sloSealer.open<LogoutChain>(request.cookies[SLO_COOKIE]);
-    if (!chain?.pending || chain.pending.id !== res.inResponseTo || chain.pending.rp !== res.issuer) {
-      request.log.warn({ event: 'slo_response_unexpected', issuer: res.issuer, inResponseTo: res.inResponseTo }, 'LogoutResponse outside a logout chain');
+    if (!chain?.pending || chain.pending.id !== head.inResponseTo || chain.pending.rp !== head.issuer) {
+      request.log.warn({ event: 'slo_response_unexpected', issuer: head.issuer, inResponseTo: head.inResponseTo }, 'LogoutResponse outside a logout chain');
       clearChain(reply);
       return renderPage(reply, 'signed-out', { title: 'Signed out' });
     }
-    const { sp } = relyingParties.saml(res.issuer);
+    const { sp } = relyingParties.saml(head.issuer);
     try {
       checkSignature(msg, sp, rawQuery, false);
     } catch (err) {
       if (!(err instanceof SignatureError)) throw err;
-      throw new GatehouseError('GH_SAML_SIGNATURE', { detail: `LogoutResponse from ${res.issuer}: ${err.message}` });
+      throw new GatehouseError('GH_SAML_SIGNATURE', { detail: `LogoutResponse from ${head.issuer}: ${err.message}` });
     }
+    const res = readLogoutResponse(msg, head);
     if (res.status !== SAML2_STATUS.success) chain.partial = true;
     request.log.info({ event: 'slo_response', realm: res.issuer, status: res.status }, 'single logout: LogoutResponse received');
     delete chain.pending;
