@@ -109,6 +109,27 @@ export class AdSource {
     return { highestCommittedUSN: usn, dsServiceName: one('dsServiceName'), defaultNamingContext: one('defaultNamingContext') };
   }
 
+  /**
+   * Whether this account can list any tombstone in CN=Deleted Objects. Only administrators can by default
+   * (in Windows AD and Samba alike); without it, a "show deleted" search answers nothing instead of an error.
+   * No tombstone at all reads the same as no access: the caller must then find deletions another way.
+   */
+  async seesTombstones(namingContext: string): Promise<boolean> {
+    try {
+      const { searchEntries } = await this.client.search(
+        `CN=Deleted Objects,${namingContext}`,
+        { scope: 'one', filter: '(isDeleted=TRUE)', attributes: ['objectGUID'], explicitBufferAttributes: BINARY, sizeLimit: 1 },
+        [new Control(SHOW_DELETED, { critical: true })],
+      );
+      this.entriesRead += searchEntries.length;
+      return searchEntries.length > 0;
+    } catch (err) {
+      if ((err as Error).name === 'SizeLimitExceededError') return true;
+      if ((err as Error).name === 'NoSuchObjectError' || (err as Error).name === 'InsufficientAccessError') return false;
+      throw err;
+    }
+  }
+
   /** Paged subtree search; yields entries page by page so memory stays bounded by the caller. */
   async *search(base: string, filter: string, attributes: string[], opts: { showDeleted?: boolean } = {}): AsyncGenerator<AdEntry> {
     const controls = opts.showDeleted ? [new Control(SHOW_DELETED, { critical: true })] : [];

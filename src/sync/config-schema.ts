@@ -57,6 +57,22 @@ export const SyncConfigSchema = Type.Object(
     stagingMode: Type.Boolean({ default: false, description: 'Read AD and plan, but never write to Entra (a standby server).' }),
     batchSize: Type.Integer({ minimum: 1, maximum: 20, default: 20, description: 'Requests per Graph $batch (Graph allows at most 20).' }),
     pageSize: Type.Integer({ minimum: 10, maximum: 1000, default: 500, description: 'LDAP paged-search page size.' }),
+    writeLimit: Type.Object(
+      {
+        writes: Type.Integer({
+          minimum: 1,
+          default: 3000,
+          description: "Graph's write limit per app per tenant: writes per window. The sync paces its writes under it instead of bouncing off 429s.",
+        }),
+        windowSeconds: Type.Number({ exclusiveMinimum: 0, default: 150, description: "Graph's write limit: length of its sliding window in seconds." }),
+      },
+      {
+        additionalProperties: false,
+        default: {},
+        description:
+          "Graph's write limit per app per tenant (3,000 per 150 s): the sync paces its writes under it instead of bouncing off 429 Too Many Requests.",
+      },
+    ),
     maxRetries: Type.Integer({ minimum: 0, maximum: 20, default: 8, description: 'Retries of a Graph request answered 429 or 5xx.' }),
     progressSeconds: Type.Integer({ minimum: 1, default: 10, description: 'Interval of progress lines in the log when not on a terminal.' }),
   },

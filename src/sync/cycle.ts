@@ -70,7 +70,7 @@ export async function runCycle(config: Config, settings: SyncSettings, opts: Cyc
   const state = new SyncState(config.stateDir, { readOnly: planOnly });
   const mapper = new UserMapper(settings);
   const owned = ownedProperties(Object.keys(mapper.attributeMap));
-  const graph = opts.graph ?? new GraphClient({ graphUrl: settings.graphUrl, token: graphTokenProvider(settings), maxRetries: settings.maxRetries, log, batchSize: settings.batchSize });
+  const graph = opts.graph ?? new GraphClient({ graphUrl: settings.graphUrl, token: graphTokenProvider(settings), maxRetries: settings.maxRetries, log, batchSize: settings.batchSize, writeLimit: settings.writeLimit });
   let ad: AdSource | undefined;
   let runId: number | undefined;
   let plan: Plan | undefined;
@@ -102,7 +102,7 @@ export async function runCycle(config: Config, settings: SyncSettings, opts: Cyc
     if (full && !opts.full) log.info({ reason: lastUsn === undefined ? 'no high-water mark for this DC' : 'scope or mapping changed' }, 'sync: full cycle');
     if (!planOnly) runId = state.startRun(full ? 'full' : 'incremental');
 
-    const reader = new SourceReader(ad, settings, mapper, state, dse.defaultNamingContext);
+    const reader = new SourceReader(ad, settings, mapper, state, dse.defaultNamingContext, log);
     const view = full ? await reader.full() : await reader.incremental(Number(lastUsn));
 
     // A full cycle lists Entra once: it finds users created by an earlier, interrupted run, and soft matches.

@@ -44,7 +44,14 @@ export interface GraphClientOptions {
   batchSize?: number;
   /** For tests: how long to sleep (default setTimeout). */
   sleep?: (ms: number) => Promise<void>;
+  /**
+   * Graph's write limit for this app in this tenant (3,000 writes per 150 s): the client keeps its writes
+   * under it instead of bouncing off 429s, whose Retry-After (whole seconds) wastes part of every window.
+   */
+  writeLimit?: { writes: number; windowSeconds: number };
 }
+
+const WRITE_METHODS = new Set<HttpMethod>(['POST', 'PATCH', 'DELETE']);
 
 const RETRYABLE = (status: number) => status === 429 || status >= 500;
 const MAX_WAIT_MS = 120_000;
@@ -79,6 +86,9 @@ export class GraphClient {
   private readonly root: string;
   private readonly sleep: (ms: number) => Promise<void>;
   readonly batchSize: number;
+  /** When Graph answered our recent writes (ms, oldest first; entries before `writeHead` are expired). */
+  private writeTimes: number[] = [];
+  private writeHead = 0;
 
   constructor(private readonly opts: GraphClientOptions) {
     this.root = `${opts.graphUrl.replace(/\/+$/, '')}/v1.0`;
@@ -142,6 +152,35 @@ export class GraphClient {
   }
 
   /**
+   * Waits until `n` more writes fit in Graph's sliding window. Writes are stamped when their answer arrives,
+   * which is after Graph counted them, so the client's window never frees a slot before Graph's does.
+   */
+  private async paceWrites(n: number): Promise<void> {
+    const limit = this.opts.writeLimit;
+    if (!limit || n === 0) return;
+    const windowMs = limit.windowSeconds * 1000;
+    const need = Math.min(n, limit.writes);
+    for (;;) {
+      const now = Date.now();
+      while (this.writeHead < this.writeTimes.length && this.writeTimes[this.writeHead]! <= now - windowMs) this.writeHead++;
+      if (this.writeHead > 4096) {
+        this.writeTimes = this.writeTimes.slice(this.writeHead);
+        this.writeHead = 0;
+      }
+      const over = this.writeTimes.length - this.writeHead + need - limit.writes;
+      if (over <= 0) return;
+      // The over-th oldest write leaves the window at its time + window.
+      await this.sleep(this.writeTimes[this.writeHead + over - 1]! + windowMs - now + 1);
+    }
+  }
+
+  private recordWrites(n: number): void {
+    if (!this.opts.writeLimit) return;
+    const now = Date.now();
+    for (let i = 0; i < n; i++) this.writeTimes.push(now);
+  }
+
+  /**
    * Sends the requests in $batch calls of at most batchSize and returns one final response per request id.
    * Sub-requests answered 429 or 5xx are sent again (in a later batch) after the longest Retry-After among them.
    */
@@ -153,6 +192,8 @@ export class GraphClient {
       const chunk = queue.slice(0, this.batchSize);
       queue = queue.slice(this.batchSize);
       this.stats.subRequests += chunk.length;
+      const writes = chunk.filter((r) => WRITE_METHODS.has(r.method)).length;
+      await this.paceWrites(writes);
       const res = await this.send('POST', '/$batch', {
         requests: chunk.map((r) => ({
           id: r.id,
@@ -168,6 +209,8 @@ export class GraphClient {
       }
       const byId = new Map<string, GraphResponse>();
       for (const sub of (res.body?.responses ?? []) as GraphResponse[]) byId.set(String(sub.id), { ...sub, headers: lowerHeaders(sub.headers) });
+      // Every write Graph answered, except those it throttled, counts against the limit.
+      this.recordWrites(chunk.filter((r) => WRITE_METHODS.has(r.method) && byId.get(r.id)?.status !== 429).length);
       const again: GraphRequest[] = [];
       let wait = 0;
       for (const r of chunk) {

@@ -1,4 +1,5 @@
 import { guidFilter, IN_CHAIN, ldapEscape, type AdEntry, type AdSource } from './ad-source.js';
+import type { Logger } from 'pino';
 import type { MappedUser, UserMapper } from './mapping.js';
 import type { SyncSettings } from './settings.js';
 import type { SyncState } from './state.js';
@@ -26,6 +27,7 @@ export class SourceReader {
     private readonly mapper: UserMapper,
     private readonly state: SyncState,
     private readonly namingContext: string,
+    private readonly log?: Pick<Logger, 'warn'>,
   ) {}
 
   /** In-scope users matching `extra`, over every scope OU, each user once. */
@@ -80,9 +82,23 @@ export class SourceReader {
       if (!byGuid.has(e.guid) && active(e.guid)) gone.set(e.guid, 'left the scope (moved or no longer matches the filter)');
     }
     for (const g of retry) if (!byGuid.has(g) && active(g) && !gone.has(g)) gone.set(g, 'left the scope');
-    // Deleted in AD: tombstones keep their objectGUID and get a new uSNChanged.
-    for await (const e of this.ad.search(this.namingContext, `(&(isDeleted=TRUE)(objectClass=user)${changed})`, ['objectGUID'], { showDeleted: true })) {
-      if (active(e.guid)) gone.set(e.guid, 'deleted in AD');
+    // Deleted in AD: tombstones keep their objectGUID and get a new uSNChanged. Only accounts that may list
+    // CN=Deleted Objects see them (administrators, by default); for any other, the search answers nothing,
+    // so deletions are found by the set difference: every objectGUID in scope against the synced users.
+    if (await this.ad.seesTombstones(this.namingContext)) {
+      for await (const e of this.ad.search(this.namingContext, `(&(isDeleted=TRUE)(objectClass=user)${changed})`, ['objectGUID'], { showDeleted: true })) {
+        if (active(e.guid)) gone.set(e.guid, 'deleted in AD');
+      }
+    } else {
+      this.log?.warn(
+        { namingContext: this.namingContext },
+        'sync: the service account cannot list CN=Deleted Objects, so each cycle reads every user in scope (objectGUID only) to find deletions; grant it List Contents and Read Property there (dsacls "CN=Deleted Objects,<domain>" /takeownership, then /G <DOMAIN>\\<account>:LCRP) to read only the changes',
+      );
+      const present = new Set<string>();
+      for await (const e of this.inScope('', ['objectGUID'])) present.add(e.guid);
+      for (const o of this.state.active()) {
+        if (!present.has(o.guid) && !byGuid.has(o.guid) && !gone.has(o.guid)) gone.set(o.guid, 'deleted in AD or left the scope');
+      }
     }
     // Group membership changes do not touch the user's uSNChanged: re-read members when the group (or a nested one) changed.
     const group = this.settings.scope.group;

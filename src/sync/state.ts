@@ -75,6 +75,17 @@ function fromRow(r: Row): SyncedObject {
 export class SyncState {
   readonly db: Database.Database;
   readonly readOnly: boolean;
+  /** Prepared once each: a full cycle runs get/put once per user, and a statement holds native memory until GC. */
+  private readonly statements = new Map<string, Database.Statement>();
+
+  private stmt(sql: string): Database.Statement {
+    let s = this.statements.get(sql);
+    if (!s) {
+      s = this.db.prepare(sql);
+      this.statements.set(sql, s);
+    }
+    return s;
+  }
 
   constructor(stateDir: string, opts: { readOnly?: boolean } = {}) {
     const file = join(stateDir, 'sync.sqlite');
@@ -92,30 +103,31 @@ export class SyncState {
   }
 
   getMeta(key: string): string | undefined {
-    return (this.db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined)?.value;
+    return (this.stmt('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined)?.value;
   }
 
   setMeta(key: string, value: string): void {
-    this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value);
+    this.stmt('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value);
   }
 
   get(guid: string): SyncedObject | undefined {
-    const r = this.db.prepare('SELECT * FROM objects WHERE guid = ?').get(guid) as Row | undefined;
+    const r = this.stmt('SELECT * FROM objects WHERE guid = ?').get(guid) as Row | undefined;
     return r && fromRow(r);
   }
 
   /** Objects that Entra holds for us (everything not already removed). */
   *active(): Generator<SyncedObject> {
+    // Not a cached statement: one that is iterating cannot run again until the iteration ends.
     for (const r of this.db.prepare("SELECT * FROM objects WHERE status != 'removed'").iterate() as Iterable<Row>) yield fromRow(r);
   }
 
   /** GUIDs to read again whatever the high-water mark says (failed or unconfirmed writes). */
   retryGuids(): string[] {
-    return (this.db.prepare("SELECT guid FROM objects WHERE status IN ('pending', 'error')").all() as { guid: string }[]).map((r) => r.guid);
+    return (this.stmt("SELECT guid FROM objects WHERE status IN ('pending', 'error')").all() as { guid: string }[]).map((r) => r.guid);
   }
 
   count(): number {
-    return (this.db.prepare('SELECT count(*) AS n FROM objects').get() as { n: number }).n;
+    return (this.stmt('SELECT count(*) AS n FROM objects').get() as { n: number }).n;
   }
 
   put(o: SyncedObject): void {
@@ -135,15 +147,15 @@ export class SyncState {
   }
 
   startRun(kind: string): number {
-    return Number(this.db.prepare("INSERT INTO runs (started_at, kind, outcome) VALUES (?, ?, 'running')").run(new Date().toISOString(), kind).lastInsertRowid);
+    return Number(this.stmt("INSERT INTO runs (started_at, kind, outcome) VALUES (?, ?, 'running')").run(new Date().toISOString(), kind).lastInsertRowid);
   }
 
   finishRun(id: number, outcome: string, summary: unknown): void {
-    this.db.prepare('UPDATE runs SET finished_at = ?, outcome = ?, summary = ? WHERE id = ?').run(new Date().toISOString(), outcome, JSON.stringify(summary), id);
+    this.stmt('UPDATE runs SET finished_at = ?, outcome = ?, summary = ? WHERE id = ?').run(new Date().toISOString(), outcome, JSON.stringify(summary), id);
   }
 
   lastRun(): { started_at: string; finished_at: string | null; kind: string; outcome: string; summary: string | null } | undefined {
-    return this.db.prepare('SELECT * FROM runs ORDER BY id DESC LIMIT 1').get() as never;
+    return this.stmt('SELECT * FROM runs ORDER BY id DESC LIMIT 1').get() as never;
   }
 
   close(): void {
