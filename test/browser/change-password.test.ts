@@ -4,8 +4,8 @@
 // the relying party with a token for that user. The relying party is a local HTTP server that records
 // what the browser POSTs. Password changes go over StartTLS, verified with Samba's CA.
 import { randomBytes } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
 import type { Browser, Page } from 'playwright-core';
+import { startFormCatcher, type FormCatcher } from '../support/form-catcher.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGatehouse, type RunningGatehouse } from '../support/gatehouse.js';
 import { DC, ldapBind, unlockUser } from '../support/directory.js';
@@ -22,10 +22,10 @@ const REJECTED = 'The new password was not accepted. It may be too short, too si
 
 let gh: RunningGatehouse;
 let browser: Browser;
-let rpServer: Server;
+let rp: FormCatcher;
 let acsUrl: string;
 /** Form posts the relying party received, newest last. */
-const received: URLSearchParams[] = [];
+let received: URLSearchParams[] = [];
 
 const users = {
   mustChange: freshUser('chg-must', 'Passw0rd!Must1', { mustChange: true }),
@@ -33,16 +33,8 @@ const users = {
 };
 
 beforeAll(async () => {
-  rpServer = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      if (req.method === 'POST' && req.url === '/acs') received.push(new URLSearchParams(Buffer.concat(chunks).toString()));
-      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end('<!doctype html><title>RP</title><p id="rp">received</p>');
-    });
-  });
-  await new Promise<void>((resolve) => rpServer.listen(0, '127.0.0.1', resolve));
-  acsUrl = `http://127.0.0.1:${(rpServer.address() as { port: number }).port}/acs`;
+  rp = await startFormCatcher();
+  ({ acsUrl, received } = rp);
   gh = await startGatehouse((c) => {
     c.relyingParties.push({ id: REALM, name: 'Change-password RP', replyUrls: [acsUrl] });
     // ldap:// stays; the product upgrades with StartTLS for the change, verifying the DC's certificate.
@@ -55,8 +47,7 @@ beforeAll(async () => {
 afterAll(async () => {
   // Browser first: its keep-alive connections would otherwise hold the servers open.
   await browser?.close();
-  rpServer?.closeAllConnections();
-  await new Promise((resolve) => rpServer?.close(resolve));
+  await rp?.close();
   await gh?.close();
   for (const u of Object.values(users)) unlockUser(u.sam);
 });

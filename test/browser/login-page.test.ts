@@ -1,11 +1,11 @@
 // The login page in a real browser (Debian's chromium via playwright-core): keyboard sign-in, the
 // hash-allowed auto-post script under the page's CSP, the no-JavaScript fallback, errors and focus,
 // and single sign-on. The relying party is a local HTTP server that records what the browser POSTs.
-import { createServer, type Server } from 'node:http';
 import { statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { startFormCatcher, type FormCatcher } from '../support/form-catcher.js';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startGatehouse, type RunningGatehouse } from '../support/gatehouse.js';
 import { USERS } from '../support/directory.js';
@@ -21,24 +21,16 @@ const WAIT = { timeout: 10_000 };
 
 let gh: RunningGatehouse;
 let browser: Browser;
-let rpServer: Server;
+let rp: FormCatcher;
 let acsUrl: string;
 /** Form posts the relying party received, newest last. */
-const received: URLSearchParams[] = [];
+let received: URLSearchParams[] = [];
 /** Kept from the keyboard sign-in for the single sign-on test. */
 let signedIn: BrowserContext | undefined;
 
 beforeAll(async () => {
-  rpServer = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      if (req.method === 'POST' && req.url === '/acs') received.push(new URLSearchParams(Buffer.concat(chunks).toString()));
-      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end('<!doctype html><title>RP</title><p id="rp">received</p>');
-    });
-  });
-  await new Promise<void>((resolve) => rpServer.listen(0, '127.0.0.1', resolve));
-  acsUrl = `http://127.0.0.1:${(rpServer.address() as { port: number }).port}/acs`;
+  rp = await startFormCatcher();
+  ({ acsUrl, received } = rp);
   gh = await startGatehouse((c) => {
     c.relyingParties.push({ id: REALM, name: 'Browser RP', replyUrls: [acsUrl] });
   });
@@ -48,8 +40,7 @@ beforeAll(async () => {
 afterAll(async () => {
   // Browser first: its keep-alive connections would otherwise hold the servers open.
   await browser?.close();
-  rpServer?.closeAllConnections();
-  await new Promise((resolve) => rpServer?.close(resolve));
+  await rp?.close();
   await gh?.close();
 });
 
