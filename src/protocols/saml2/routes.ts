@@ -105,16 +105,6 @@ function samlParamsOf(src: Record<string, unknown>): SamlParams {
   return out;
 }
 
-/** A refusal that goes back to the SP as a samlp:Response, since its ACS is trusted. */
-class SamlStatusError extends Error {
-  constructor(
-    readonly status: Saml2Status,
-    readonly detail: string,
-  ) {
-    super(detail);
-  }
-}
-
 /**
  * SAML 2.0 identity provider (saml-profiles 4.1 Web Browser SSO, 4.4 Single Logout) on ADFS's
  * /adfs/ls/, told apart from WS-Federation by its SAMLRequest/SAMLResponse parameters. A sign-in runs,
