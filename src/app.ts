@@ -108,6 +108,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     engine: { eta: new Eta({ views: VIEWS, cache: true, autoEscape: true }) },
     templates: VIEWS,
     viewExt: 'eta',
+    // Templates never change while the server runs: compile each once (the default recompiles per request
+    // unless NODE_ENV=production, about 1 ms of every sign-in).
+    production: true,
   });
 
   app.setErrorHandler((err: FastifyError | GatehouseError, request, reply) => {
