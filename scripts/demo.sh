@@ -33,6 +33,9 @@ directory:
 signing: { certFile: $DEMO/certs/signing.crt, keyFile: $DEMO/certs/signing.key }
 session: { keyFile: $DEMO/certs/session.key }
 stateDir: $DEMO/var
+# The demo domain locks accounts after 3 bad passwords; Gatehouse's default would be half of that.
+# Two attempts per location and a 1-minute window keep a typo from locking you out of the demo.
+lockout: { threshold: 2, observationWindowMinutes: 1 }
 relyingParties:
   - id: urn:gatehouse:demo
     name: Gatehouse demo application
