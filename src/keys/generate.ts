@@ -3,6 +3,17 @@ import { dirname } from 'node:path';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import forge from 'node-forge';
 
+/**
+ * A certificate serial as hex: 16 random bytes whose first is 0x01-0x7f, so the DER INTEGER is positive
+ * with no leading zero byte. (A "00" in front of a byte below 0x80 is illegal padding: OpenSSL refuses
+ * such a certificate, which an earlier version produced about once in 300.)
+ */
+export function newSerialNumber(): string {
+  const serial = randomBytes(16);
+  serial[0] = (serial[0]! & 0x7f) | 0x01;
+  return serial.toString('hex');
+}
+
 export interface CertOptions {
   commonName: string;
   bits: number;
@@ -21,8 +32,7 @@ export function createSelfSignedCertificate(opts: CertOptions): { certPem: strin
   const fKey = forge.pki.privateKeyFromPem(keyPem) as forge.pki.rsa.PrivateKey;
   const cert = forge.pki.createCertificate();
   cert.publicKey = forge.pki.setRsaPublicKey(fKey.n, fKey.e);
-  // Positive 16-byte serial (RFC 5280 allows up to 20 octets; the leading 0 byte keeps it positive).
-  cert.serialNumber = '00' + randomBytes(16).toString('hex');
+  cert.serialNumber = newSerialNumber();
   const now = opts.now ?? new Date();
   cert.validity.notBefore = new Date(now.getTime() - 5 * 60_000);
   cert.validity.notAfter = new Date(now.getTime() + opts.days * 86_400_000);
