@@ -37,3 +37,10 @@ export function attributes(doc: Node): Record<string, string[]> {
   }
   return out;
 }
+
+/** The (first) signing certificate the federation metadata publishes, as PEM: what a relying party trusts. */
+export async function metadataSigningCert(baseUrl: string): Promise<string> {
+  const { pemFromBase64 } = await import('./xmlsec.js');
+  const md = await (await fetch(`${baseUrl}/FederationMetadata/2007-06/FederationMetadata.xml`)).text();
+  return pemFromBase64(value(parseXml(md), '//md:KeyDescriptor[@use="signing"]//ds:X509Certificate')!);
+}

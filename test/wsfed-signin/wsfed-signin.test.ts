@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Browser } from '../support/http.js';
 import { startGatehouse, TEST_RP, type RunningGatehouse } from '../support/gatehouse.js';
 import { DC, USERS, objectGuidBase64, searchAsService, unlockUser, ldapBind } from '../support/directory.js';
-import { attributes, count, parseXml, value } from '../support/wsfed.js';
+import { attributes, count, metadataSigningCert, parseXml, value } from '../support/wsfed.js';
 import { SAML11_ID, xmlsecVerify, pemFromBase64, METADATA_ID } from '../support/xmlsec.js';
 import { createSelfSignedCertificate } from '../../src/keys/generate.js';
 
@@ -14,8 +14,7 @@ let metadataCert: string;
 
 beforeAll(async () => {
   gh = await startGatehouse();
-  const md = await (await fetch(`${gh.url}/FederationMetadata/2007-06/FederationMetadata.xml`)).text();
-  metadataCert = pemFromBase64(value(parseXml(md), '//md:KeyDescriptor[@use="signing"]//ds:X509Certificate')!);
+  metadataCert = await metadataSigningCert(gh.url);
 });
 afterAll(async () => gh?.close());
 

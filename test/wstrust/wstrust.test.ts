@@ -13,8 +13,8 @@ import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGatehouse, baseConfig, type RunningGatehouse } from '../support/gatehouse.js';
 import { USERS, objectGuidBase64, searchAsService, unlockUser } from '../support/directory.js';
-import { attributes, parseXml, value as wsfedValue } from '../support/wsfed.js';
-import { SAML11_ID, pemFromBase64, xmlsecVerify } from '../support/xmlsec.js';
+import { attributes, metadataSigningCert } from '../support/wsfed.js';
+import { SAML11_ID, xmlsecVerify } from '../support/xmlsec.js';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { loadConfig } from '../../src/config/load.js';
 import { Directory } from '../../src/directory/directory.js';
@@ -31,8 +31,7 @@ let metadataCert: string;
 
 beforeAll(async () => {
   gh = await startGatehouse();
-  const md = await (await fetch(`${gh.url}/FederationMetadata/2007-06/FederationMetadata.xml`)).text();
-  metadataCert = pemFromBase64(wsfedValue(parseXml(md), '//md:KeyDescriptor[@use="signing"]//ds:X509Certificate')!);
+  metadataCert = await metadataSigningCert(gh.url);
 });
 afterAll(async () => gh?.close());
 
