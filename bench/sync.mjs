@@ -196,7 +196,7 @@ async function ensureUsers(n, dcDir, budgetMs) {
       const file = join(dir, 'users.ldif');
       writeFileSync(file, part.map((i) => ldifUser(n, i, ou)).join(''));
       const t = Date.now();
-      const r = spawnSync('ldbadd', ['--nosync', '-H', join(dcDir, 'private/sam.ldb'), file], { encoding: 'utf8' });
+      const r = spawnSync('ldbadd', ['--nosync', '-o', 'batch_mode', '-H', join(dcDir, 'private/sam.ldb'), file], { encoding: 'utf8' });
       if (r.status !== 0) throw new Error(`ldbadd failed: ${r.stderr || r.stdout}`);
       added += part.length;
       chunks.push({ usersBefore: have.size + added - part.length, added: part.length, seconds: secs(Date.now() - t) });
@@ -450,7 +450,7 @@ async function inner(o) {
       graphLimit: GRAPH_LIMIT,
       floorSeconds: +floorSeconds.toFixed(1),
       burstFloorSeconds: +burstFloorSeconds.toFixed(1),
-      generation: { complete: true, addedThisRun: gen.added, seconds: gen.seconds, tool: `ldbadd --nosync -H DIR/private/sam.ldb (LDIF, ${LDIF_CHUNK} users per call)`, chunks: gen.chunks },
+      generation: { complete: true, addedThisRun: gen.added, seconds: gen.seconds, tool: `ldbadd --nosync -o batch_mode -H DIR/private/sam.ldb (LDIF, ${LDIF_CHUNK} users per call)`, chunks: gen.chunks },
       full: {
         completed: fullDone,
         outcome: full.summary.outcome,

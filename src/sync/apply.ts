@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { GraphError, type GraphClient, type GraphRequest, type GraphResponse } from './graph-client.js';
 import { changedProps, createBody, hashProps, type GraphUserProps } from './mapping.js';
-import type { CloudIndex, CloudUser, Plan, PlannedAction } from './plan.js';
+import type { CloudUser, Plan, PlannedAction } from './plan.js';
+import type { FullCycleStaging } from './staging.js';
 import type { SyncState } from './state.js';
 
 export interface ApplyCounts {
@@ -24,18 +25,14 @@ export function toCloudUser(u: Record<string, unknown>, owned: string[]): CloudU
   return { id: String(u.id), props };
 }
 
-/** Every user in the tenant with the properties the sync owns ($top=999 pages). */
-export async function listCloudUsers(graph: GraphClient, owned: string[]): Promise<CloudIndex> {
-  const index: CloudIndex = { byId: new Map(), byImmutableId: new Map(), byUpn: new Map() };
+/** Every user in the tenant with the properties the sync owns ($top=999 pages), into the full cycle's staging. */
+export async function listCloudUsers(graph: GraphClient, owned: string[], staging: FullCycleStaging): Promise<number> {
+  let n = 0;
   for await (const page of graph.list<Record<string, unknown>>(`/users?$select=${owned.join(',')}&$top=999`)) {
-    for (const raw of page) {
-      const u = toCloudUser(raw, owned);
-      index.byId.set(u.id, u);
-      if (u.props.onPremisesImmutableId) index.byImmutableId.set(String(u.props.onPremisesImmutableId), u);
-      if (u.props.userPrincipalName) index.byUpn.set(String(u.props.userPrincipalName).toLowerCase(), u);
-    }
+    staging.addCloudUsers(page.map((raw) => toCloudUser(raw, owned)));
+    n += page.length;
   }
-  return index;
+  return n;
 }
 
 const odataString = (s: string) => `'${s.replace(/'/g, "''")}'`;
@@ -86,7 +83,7 @@ export class PlanApplier {
     this.state.put({ guid: a.guid, immutableId: a.immutableId, dn: a.dn, cloudId, exported, hash: row?.hash ?? null, status: 'error', error });
   }
 
-  async apply(plan: Plan): Promise<void> {
+  async apply(plan: Pick<Plan, 'actions'>): Promise<void> {
     const creates = plan.actions.filter((a): a is Create => a.action === 'create');
     const updates = plan.actions.filter((a): a is Update => a.action === 'update');
     const removals = plan.actions.filter((a) => a.action === 'disable' || a.action === 'delete' || a.action === 'forget');

@@ -5,11 +5,12 @@ import { AdSource } from './ad-source.js';
 import { listCloudUsers, ownedProperties, PlanApplier } from './apply.js';
 import { graphTokenProvider } from './graph-auth.js';
 import { GraphClient } from './graph-client.js';
-import { UserMapper } from './mapping.js';
-import { buildPlan, count, describePlan, type CloudIndex, type Plan } from './plan.js';
+import { UserMapper, type MappedUser } from './mapping.js';
+import { count, describePlan, planRemovals, planUsers, type PlannedAction } from './plan.js';
 import type { Progress } from './progress.js';
 import { SourceReader } from './reader.js';
 import type { SyncSettings } from './settings.js';
+import { FullCycleStaging, type CloudLookup } from './staging.js';
 import { SyncState } from './state.js';
 
 export type CycleOutcome = 'success' | 'completed-with-errors' | 'stopped-deletion-threshold-exceeded' | 'planned' | 'interrupted';
@@ -73,16 +74,20 @@ export async function runCycle(config: Config, settings: SyncSettings, opts: Cyc
   const graph = opts.graph ?? new GraphClient({ graphUrl: settings.graphUrl, token: graphTokenProvider(settings), maxRetries: settings.maxRetries, log, batchSize: settings.batchSize, writeLimit: settings.writeLimit });
   let ad: AdSource | undefined;
   let runId: number | undefined;
-  let plan: Plan | undefined;
+  let kind: CycleSummary['kind'] = 'full';
+  // Across the pages of the cycle: what was left alone, and the users skipped (the first few kept for the summary).
+  let unchanged = 0;
+  let skippedCount = 0;
+  const skippedShown: { dn: string; reason: string }[] = [];
   const summary = (outcome: CycleOutcome, extra: Partial<CycleSummary> = {}): CycleSummary => ({
-    kind: plan?.kind ?? 'full',
+    kind,
     outcome,
     created: 0,
     updated: 0,
     disabled: 0,
     deleted: 0,
-    unchanged: plan?.unchanged ?? 0,
-    skipped: plan?.skipped.length ?? 0,
+    unchanged,
+    skipped: skippedCount,
     errors: 0,
     ldapEntriesRead: ad?.entriesRead ?? 0,
     graphRequests: graph.stats.httpRequests,
@@ -99,53 +104,83 @@ export async function runCycle(config: Config, settings: SyncSettings, opts: Cyc
     const hash = scopeHash(settings);
     const scopeChanged = state.getMeta('scopeHash') !== undefined && state.getMeta('scopeHash') !== hash;
     const full = !!opts.full || lastUsn === undefined || scopeChanged;
+    kind = full ? 'full' : 'incremental';
     if (full && !opts.full) log.info({ reason: lastUsn === undefined ? 'no high-water mark for this DC' : 'scope or mapping changed' }, 'sync: full cycle');
-    if (!planOnly) runId = state.startRun(full ? 'full' : 'incremental');
+    if (!planOnly) runId = state.startRun(kind);
 
+    // Read: a full cycle stages everything (AD in scope, and Entra once, to find users created by an
+    // interrupted run and soft matches) on disk and plans it page by page; an incremental one holds its few changes.
     const reader = new SourceReader(ad, settings, mapper, state, dse.defaultNamingContext, log);
-    const view = full ? await reader.full() : await reader.incremental(Number(lastUsn));
-
-    // A full cycle lists Entra once: it finds users created by an earlier, interrupted run, and soft matches.
-    let cloud: CloudIndex | undefined;
+    let pages: Iterable<MappedUser[]>;
+    let removals: PlannedAction[];
+    let cloud: CloudLookup | undefined;
+    let total: number;
     if (full) {
+      const staging = new FullCycleStaging(state.db);
+      const inScope = await reader.full(staging);
       try {
-        cloud = await listCloudUsers(graph, owned);
+        await listCloudUsers(graph, owned, staging);
+        cloud = staging;
       } catch (err) {
         if (!planOnly) throw err;
         log.warn({ err: (err as Error).message }, 'sync: cannot list Entra users; the plan assumes none exist beyond the sync state');
       }
+      removals = planRemovals(staging.gone(), state, settings.deleteAction);
+      pages = staging.userPages(settings.pageSize);
+      total = inScope + removals.length;
+    } else {
+      const view = await reader.incremental(Number(lastUsn));
+      removals = planRemovals(view.gone, state, settings.deleteAction);
+      pages = [view.users];
+      total = view.users.length + removals.length;
     }
-    plan = buildPlan(view, state, settings.deleteAction, cloud, settings.softMatch);
-    const removals = count(plan, 'disable') + count(plan, 'delete');
-    const planned = { created: count(plan, 'create'), updated: count(plan, 'update'), disabled: count(plan, 'disable'), deleted: count(plan, 'delete') };
 
-    if (removals > settings.deletionThreshold && !opts.allowDeletions) {
-      const message = `stopped before writing: ${removals} users would be ${settings.deleteAction}d, more than sync.deletionThreshold (${settings.deletionThreshold}). Check the scope; if intended, run once with --allow-deletions.`;
-      for (const line of describePlan(plan).filter((l) => /^(disable|delete)/.test(l)).slice(0, 20)) opts.out(`  ${line}`);
-      const s = summary('stopped-deletion-threshold-exceeded', { ...planned, message });
+    // Safety first: nothing is written when the cycle would remove more users than the threshold allows.
+    const removing = removals.filter((a) => a.action !== 'forget').length;
+    if (removing > settings.deletionThreshold && !opts.allowDeletions) {
+      const message = `stopped before writing: ${removing} users would be ${settings.deleteAction}d, more than sync.deletionThreshold (${settings.deletionThreshold}). Check the scope; if intended, run once with --allow-deletions.`;
+      for (const line of describePlan({ actions: removals, skipped: [] }).slice(0, 20)) opts.out(`  ${line}`);
+      const s = summary('stopped-deletion-threshold-exceeded', { disabled: count(removals, 'disable'), deleted: count(removals, 'delete'), message });
       if (runId !== undefined) state.finishRun(runId, s.outcome, s);
       return s;
-    }
-    if (planOnly) {
-      opts.out(settings.stagingMode && !opts.dryRun ? 'staging mode: nothing is written to Entra. Plan:' : 'dry run: nothing is written. Plan:');
-      const lines = describePlan(plan);
-      for (const line of lines) opts.out(`  ${line}`);
-      if (lines.length === 0) opts.out('  (nothing to do)');
-      return summary('planned', planned);
     }
 
     const applier = new PlanApplier(graph, state, owned, {
       softMatch: settings.softMatch,
       lookupCreates: !full,
       log,
-      onProgress: (done) => opts.progress?.update(done),
+      onProgress: (done) => opts.progress?.update(done + unchanged + skippedCount),
       stopRequested: opts.stopRequested ?? (() => false),
     });
-    opts.progress?.start(plan.actions.length);
+    const planned = { created: 0, updated: 0, disabled: count(removals, 'disable'), deleted: count(removals, 'delete') };
+    let described = 0;
+    const describe = (lines: string[]) => {
+      for (const line of lines) opts.out(`  ${line}`);
+      described += lines.length;
+    };
+    if (planOnly) opts.out(settings.stagingMode && !opts.dryRun ? 'staging mode: nothing is written to Entra. Plan:' : 'dry run: nothing is written. Plan:');
+    else opts.progress?.start(total);
     try {
-      await applier.apply(plan);
+      // Plan and write one page at a time (creates, then updates), then the removals.
+      for (const users of pages) {
+        if (opts.stopRequested?.()) break;
+        const page = planUsers(users, state, cloud, settings.softMatch);
+        unchanged += page.unchanged;
+        skippedCount += page.skipped.length;
+        skippedShown.push(...page.skipped.slice(0, 20 - skippedShown.length));
+        planned.created += count(page.actions, 'create');
+        planned.updated += count(page.actions, 'update');
+        if (planOnly) describe(describePlan({ actions: page.actions, skipped: page.skipped }));
+        else await applier.apply(page);
+      }
+      if (planOnly) describe(describePlan({ actions: removals, skipped: [] }));
+      else if (!opts.stopRequested?.()) await applier.apply({ actions: removals });
     } finally {
       opts.progress?.stop();
+    }
+    if (planOnly) {
+      if (described === 0) opts.out('  (nothing to do)');
+      return summary('planned', planned);
     }
     const interrupted = opts.stopRequested?.() ?? false;
     if (!interrupted) {
@@ -157,10 +192,10 @@ export async function runCycle(config: Config, settings: SyncSettings, opts: Cyc
       });
     }
     const c = applier.counts;
-    const s = summary(interrupted ? 'interrupted' : c.errors ? 'completed-with-errors' : 'success', { ...c, unchanged: plan.unchanged });
+    const s = summary(interrupted ? 'interrupted' : c.errors ? 'completed-with-errors' : 'success', { ...c });
     for (const e of applier.errors.slice(0, 20)) opts.out(`  error: ${e.dn}: ${e.error}`);
-    for (const k of plan.skipped.slice(0, 20)) opts.out(`  skip     ${k.dn}  (${k.reason})`);
-    if (plan.skipped.length > 20) opts.out(`  ... and ${plan.skipped.length - 20} more skipped (see --dry-run)`);
+    for (const k of skippedShown) opts.out(`  skip     ${k.dn}  (${k.reason})`);
+    if (skippedCount > skippedShown.length) opts.out(`  ... and ${skippedCount - skippedShown.length} more skipped (see --dry-run)`);
     if (runId !== undefined) state.finishRun(runId, s.outcome, s);
     return s;
   } catch (err) {

@@ -1,5 +1,5 @@
-import { changedProps, hashProps, type GraphUserProps } from './mapping.js';
-import type { SourceView } from './reader.js';
+import { changedProps, hashProps, type GraphUserProps, type MappedUser } from './mapping.js';
+import type { CloudLookup } from './staging.js';
 import type { SyncState } from './state.js';
 
 /** A user as Entra has it (from a listing or a look-up), reduced to the properties the sync owns. */
@@ -22,23 +22,18 @@ export interface Plan {
   unchanged: number;
 }
 
-export interface CloudIndex {
-  byId: Map<string, CloudUser>;
-  byImmutableId: Map<string, CloudUser>;
-  byUpn: Map<string, CloudUser>;
-}
-
-export function count(plan: Plan, action: PlannedAction['action']): number {
-  return plan.actions.filter((a) => a.action === action).length;
+export function count(actions: PlannedAction[], action: PlannedAction['action']): number {
+  return actions.filter((a) => a.action === action).length;
 }
 
 /**
- * Compares what AD wants with what was last exported (and, on a full cycle, with what Entra holds) and
- * decides the writes. `cloud` is the listing of a full cycle; without it, creates are looked up later.
+ * Compares what AD wants for these users with what was last exported (and, on a full cycle, with what
+ * Entra holds) and decides the writes. `cloud` is a full cycle's listing; without it, creates are looked
+ * up when they are applied.
  */
-export function buildPlan(view: SourceView, state: SyncState, deleteAction: 'disable' | 'delete', cloud?: CloudIndex, softMatch = false): Plan {
-  const plan: Plan = { kind: view.kind, actions: [], skipped: [], unchanged: 0 };
-  for (const u of view.users) {
+export function planUsers(users: MappedUser[], state: SyncState, cloud?: CloudLookup, softMatch = false): Omit<Plan, 'kind'> {
+  const plan: Omit<Plan, 'kind'> = { actions: [], skipped: [], unchanged: 0 };
+  for (const u of users) {
     if (u.kind === 'skip') {
       plan.skipped.push({ dn: u.dn, reason: u.reason });
       continue;
@@ -47,10 +42,10 @@ export function buildPlan(view: SourceView, state: SyncState, deleteAction: 'dis
     const base = { guid: u.guid, dn: u.dn, immutableId: u.immutableId };
     let cloudId = row?.cloudId ?? null;
     // A full cycle sees Entra: an object deleted there by hand is created again.
-    if (cloud && cloudId && !cloud.byId.has(cloudId)) cloudId = null;
+    if (cloud && cloudId && !cloud.hasId(cloudId)) cloudId = null;
     if (!cloudId) {
-      const match = cloud?.byImmutableId.get(u.immutableId) ?? undefined;
-      const soft = !match && softMatch ? cloud?.byUpn.get(String(u.props.userPrincipalName).toLowerCase()) : undefined;
+      const match = cloud?.byImmutableId(u.immutableId);
+      const soft = !match && softMatch ? cloud?.byUpn(String(u.props.userPrincipalName)) : undefined;
       const found = match ?? (soft && !soft.props.onPremisesImmutableId ? soft : undefined);
       if (found) {
         const changes = changedProps(found.props, u.props);
@@ -68,20 +63,26 @@ export function buildPlan(view: SourceView, state: SyncState, deleteAction: 'dis
     }
     plan.actions.push({ action: 'update', ...base, cloudId, props: u.props, changes, before });
   }
-  for (const g of view.gone) {
+  return plan;
+}
+
+/** Disables or deletes (or, for users never confirmed in Entra, forgets) the synced users that are gone. */
+export function planRemovals(gone: { guid: string; reason: string }[], state: SyncState, deleteAction: 'disable' | 'delete'): PlannedAction[] {
+  const actions: PlannedAction[] = [];
+  for (const g of gone) {
     const row = state.get(g.guid);
     if (!row || row.status === 'removed') continue;
     const base = { guid: g.guid, dn: row.dn, immutableId: row.immutableId, reason: g.reason };
-    if (!row.cloudId) plan.actions.push({ action: 'forget', ...base });
-    else plan.actions.push({ action: deleteAction, ...base, cloudId: row.cloudId, upn: String(row.exported?.userPrincipalName ?? row.dn) });
+    if (!row.cloudId) actions.push({ action: 'forget', ...base });
+    else actions.push({ action: deleteAction, ...base, cloudId: row.cloudId, upn: String(row.exported?.userPrincipalName ?? row.dn) });
   }
-  return plan;
+  return actions;
 }
 
 const show = (v: unknown) => (v === null || v === undefined ? '(none)' : JSON.stringify(v));
 
 /** Human-readable plan lines (for --dry-run and staging mode). */
-export function describePlan(plan: Plan): string[] {
+export function describePlan(plan: Pick<Plan, 'actions' | 'skipped'>): string[] {
   const lines: string[] = [];
   for (const a of plan.actions) {
     switch (a.action) {

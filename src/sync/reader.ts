@@ -2,11 +2,12 @@ import { guidFilter, IN_CHAIN, ldapEscape, type AdEntry, type AdSource } from '.
 import type { Logger } from 'pino';
 import type { MappedUser, UserMapper } from './mapping.js';
 import type { SyncSettings } from './settings.js';
+import type { FullCycleStaging } from './staging.js';
 import type { SyncState } from './state.js';
 
-/** What AD says for one cycle: the users to (re)consider and the synced users that are gone. */
+/** What AD says for an incremental cycle: the users to (re)consider and the synced users that are gone. */
 export interface SourceView {
-  kind: 'full' | 'incremental';
+  kind: 'incremental';
   users: MappedUser[];
   gone: { guid: string; reason: string }[];
 }
@@ -32,32 +33,34 @@ export class SourceReader {
 
   /** In-scope users matching `extra`, over every scope OU, each user once. */
   private async *inScope(extra: string, attributes: string[]): AsyncGenerator<AdEntry> {
-    const seen = new Set<string>();
+    // Nested or overlapping OUs would return a user twice; with one OU there is nothing to remember.
+    const seen = this.settings.ous.length > 1 ? new Set<string>() : undefined;
     for (const ou of this.settings.ous) {
       for await (const e of this.ad.search(ou, `(&${scopeFilter(this.settings)}${extra})`, attributes)) {
-        if (seen.has(e.guid)) continue; // nested or overlapping OUs
-        seen.add(e.guid);
+        if (seen?.has(e.guid)) continue;
+        seen?.add(e.guid);
         yield e;
       }
     }
   }
 
-  async full(): Promise<SourceView> {
-    const users: MappedUser[] = [];
-    const present = new Set<string>();
+  /**
+   * Every user in scope, mapped, into the full cycle's staging tables page by page (the heap holds one
+   * page at a time). Returns how many were staged.
+   */
+  async full(staging: FullCycleStaging): Promise<number> {
+    let page: MappedUser[] = [];
+    let n = 0;
     for await (const e of this.inScope('', this.mapper.attributes())) {
-      const m = this.mapper.map(e);
-      users.push(m);
-      if (m.kind === 'user') present.add(m.guid);
-    }
-    const gone: SourceView['gone'] = [];
-    for (const o of this.state.active()) {
-      if (!present.has(o.guid)) {
-        const skipped = users.find((u) => u.guid === o.guid && u.kind === 'skip');
-        gone.push({ guid: o.guid, reason: skipped?.kind === 'skip' ? skipped.reason : 'not in scope' });
+      page.push(this.mapper.map(e));
+      if (page.length >= this.settings.pageSize) {
+        staging.addUsers(page);
+        n += page.length;
+        page = [];
       }
     }
-    return { kind: 'full', users, gone };
+    staging.addUsers(page);
+    return n + page.length;
   }
 
   async incremental(sinceUsn: number): Promise<SourceView> {

@@ -131,8 +131,8 @@ export class SyncState {
   }
 
   put(o: SyncedObject): void {
-    this.db
-      .prepare(
+    this
+      .stmt(
         `INSERT INTO objects (guid, immutable_id, dn, cloud_id, exported, hash, status, error, updated_at)
          VALUES (@guid, @immutableId, @dn, @cloudId, @exported, @hash, @status, @error, @now)
          ON CONFLICT(guid) DO UPDATE SET immutable_id = excluded.immutable_id, dn = excluded.dn, cloud_id = excluded.cloud_id,

@@ -33,7 +33,8 @@ beforeAll(async () => {
   dn.signin = `CN=sync-signin,${OU}`;
   nestedGroup = await ad.addGroup('sync-nested', [dn.n1!, dn.n2!]);
   scopeGroup = await ad.addGroup('sync-scope', [dn.u1!, dn.u2!, dn.u3!, dn.u4!, dn.u5!, dn.u6!, dn.legacy!, dn.bad!, dn.signin, nestedGroup]);
-  config = writeSyncConfig(h, { scope: { ous: [OU], group: scopeGroup }, upnSuffixMap: { 'legacy.local': R }, deleteAction: 'delete', batchSize: 4 });
+  // pageSize 10: the 12 users in scope take two LDAP pages, so full cycles stage and plan more than one page.
+  config = writeSyncConfig(h, { scope: { ous: [OU], group: scopeGroup }, upnSuffixMap: { 'legacy.local': R }, deleteAction: 'delete', batchSize: 4, pageSize: 10 });
 }, 60_000);
 
 afterAll(async () => {
@@ -136,9 +137,10 @@ describe('gatehouse sync', () => {
   });
 
   it('authenticates with a certificate (client_assertion) as well as a secret', async () => {
+    // The OU listed twice (as overlapping OUs would): every user is still considered once.
     const certConfig = writeSyncConfig(
       h,
-      { clientId: CERT_CLIENT_ID, clientSecret: undefined, clientCertificateFile: h.certClient.pemFile, scope: { ous: [OU], group: scopeGroup }, upnSuffixMap: { 'legacy.local': R }, deleteAction: 'delete', batchSize: 4 },
+      { clientId: CERT_CLIENT_ID, clientSecret: undefined, clientCertificateFile: h.certClient.pemFile, scope: { ous: [OU, OU], group: scopeGroup }, upnSuffixMap: { 'legacy.local': R }, deleteAction: 'delete', batchSize: 4, pageSize: 10 },
       'cert.yaml',
     );
     const mark = Date.now();
@@ -146,6 +148,7 @@ describe('gatehouse sync', () => {
     expect(run.code, run.stdout + run.stderr).toBe(0);
     expect(run.stdout).toMatch(/full cycle finished/);
     expect(writesSince(mark)).toHaveLength(0); // a full cycle after the incremental ones finds nothing to do
+    expect(summaryOf(run.stdout)).toMatchObject({ created: 0, updated: 0, skipped: 1, errors: 0 });
     expect(h.graph.ctx.log.some((r) => r.url.includes('/oauth2/v2.0/token') && r.status === 200 && r.at >= mark)).toBe(true);
   });
 });
