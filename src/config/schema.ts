@@ -120,6 +120,13 @@ export const ConfigSchema = Type.Object(
         ),
         startTls: Type.Boolean({ default: false, description: 'Upgrade ldap:// connections with StartTLS.' }),
         timeoutMs: Type.Integer({ minimum: 100, default: 5000, description: 'Connect and operation timeout per DC.' }),
+        bindConnections: Type.Integer({
+          minimum: 0,
+          maximum: 1000,
+          default: 16,
+          description:
+            'Idle connections kept per DC (and server process) for password checks, which bind on them again and again instead of connecting each time. 0 = a new connection for every check.',
+        }),
         retryDownAfterSeconds: Type.Integer({
           minimum: 1,
           default: 30,

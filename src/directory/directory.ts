@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/load.js';
 import { GatehouseError } from '../errors.js';
 import { mapBindError } from './bind-errors.js';
+import { BindPool } from './bind-pool.js';
 import { parseLoginName, userFilter } from './login-name.js';
 
 /** What Gatehouse knows about a user after the look-up; claims are resolved from this. */
@@ -95,11 +96,13 @@ export class Directory {
   private preferred = 0;
   /** DCs that did not answer, and until when they are tried last. */
   private readonly downUntil = new Map<string, number>();
+  private readonly binds: BindPool;
 
   constructor(
     private readonly opts: DirectoryOptions,
     private readonly log: Logger,
   ) {
+    this.binds = new BindPool((url) => this.open(url), opts.bindConnections);
     this.tlsOptions = {
       minVersion: 'TLSv1.2',
       rejectUnauthorized: opts.tlsVerify,
@@ -302,7 +305,31 @@ export class Directory {
   }
 
   /**
-   * Verifies the password with a simple bind as the user's DN, on its own connection.
+   * One simple bind on a pooled connection to `url`. A reused connection that fails without an LDAP answer
+   * (the DC may have closed it meanwhile) is replaced by a new one once; a new one failing means the DC.
+   * @throws what ldapts throws (ResultCodeError when the DC answered)
+   */
+  private async bindOn(url: string, dn: string, password: string): Promise<void> {
+    for (let retried = false; ; retried = true) {
+      const { client, reused } = await this.binds.acquire(url, retried);
+      try {
+        await client.bind(dn, password);
+      } catch (err) {
+        if (err instanceof ResultCodeError) {
+          this.binds.release(url, client);
+          throw err;
+        }
+        this.binds.discard(client);
+        if (reused && !retried) continue;
+        throw err;
+      }
+      this.binds.release(url, client);
+      return;
+    }
+  }
+
+  /**
+   * Verifies the password with a simple bind as the user's DN (on a connection used only for binds).
    * @throws GH_PASSWORD_EMPTY, GH_AUTHN_FAILED, account-state errors, GH_DIRECTORY_UNAVAILABLE.
    */
   async verifyPassword(user: DirectoryUser, password: string): Promise<void> {
@@ -310,10 +337,8 @@ export class Directory {
     if (!password) throw new GatehouseError('GH_PASSWORD_EMPTY', { detail: `empty password for ${user.dn}` });
     let lastErr: unknown;
     for (const url of this.order()) {
-      let client: Client | undefined;
       try {
-        client = await this.open(url);
-        await client.bind(user.dn, password);
+        await this.bindOn(url, user.dn, password);
         return;
       } catch (err) {
         const mapped = mapBindError(err, user.dn);
@@ -321,8 +346,6 @@ export class Directory {
         this.markDown(url);
         lastErr = mapped;
         this.log.warn({ dc: url, err: (err as Error).message }, 'directory: user bind could not reach DC');
-      } finally {
-        await client?.unbind().catch(() => {});
       }
     }
     throw lastErr;
@@ -330,20 +353,17 @@ export class Directory {
 
   /**
    * A bind that cannot succeed, for names that match no account: the answer then takes as long as a
-   * wrong password does, so response times do not tell which user names exist.
+   * wrong password does (same kind of connection, same DC work), so response times do not tell which
+   * user names exist.
    */
   async dummyBind(password: string): Promise<void> {
     const dn = `CN=gatehouse-no-such-user-${randomBytes(8).toString('hex')},${this.opts.baseDn}`;
     for (const url of this.order()) {
-      let client: Client | undefined;
       try {
-        client = await this.open(url);
-        await client.bind(dn, password || 'x');
+        await this.bindOn(url, dn, password || 'x');
         return;
       } catch (err) {
         if (err instanceof ResultCodeError) return;
-      } finally {
-        await client?.unbind().catch(() => {});
       }
     }
   }
@@ -406,6 +426,7 @@ export class Directory {
   }
 
   async close(): Promise<void> {
+    await this.binds.close();
     await this.dropLookup();
   }
 }
