@@ -1,6 +1,6 @@
 // Shared pieces of the benchmarks: the Samba DC, a Gatehouse child process, load generation, checks.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -115,9 +115,12 @@ export async function startGatehouse({ keys, extra = {}, cpuList }) {
   return {
     url,
     dir,
+    /** taskset execs node, so this is the server's pid either way. */
+    pid: child.pid,
     async stop() {
       child.kill('SIGTERM');
       await new Promise((r) => child.once('exit', r));
+      rmSync(dir, { recursive: true, force: true });
     },
   };
 }
@@ -160,6 +163,7 @@ export function xmlsecVerifies(xml, certPem, idAttr, idNode) {
   writeFileSync(join(dir, 'doc.xml'), xml);
   writeFileSync(join(dir, 'cert.pem'), certPem);
   const r = spawnSync('xmlsec1', ['--verify', '--enabled-key-data', 'x509', '--pubkey-cert-pem', join(dir, 'cert.pem'), `--id-attr:${idAttr}`, idNode, join(dir, 'doc.xml')], { encoding: 'utf8' });
+  rmSync(dir, { recursive: true, force: true });
   return r.status === 0;
 }
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // npm run bench -- <name> [--duration SECONDS] [--connections N]
+// npm run bench -- memory
 // npm run bench -- sync [--users N] [--time-scale S] [--max-minutes M] [--fresh] [--dc-dir DIR]
 // Each benchmark prints a table and writes bench/results/<name>.json. Every figure is a ratio against a
 // baseline measured in the same run, because absolute times on a shared machine drift.
@@ -21,7 +22,7 @@ const { positionals, values } = parseArgs({
   },
 });
 const name = positionals[0];
-const benches = { token: './token.mjs', signin: './signin.mjs', sync: './sync.mjs' };
+const benches = { token: './token.mjs', signin: './signin.mjs', sync: './sync.mjs', memory: './memory.mjs' };
 if (!benches[name]) {
   console.error(`usage: npm run bench -- <${Object.keys(benches).join('|')}> [--duration SECONDS] [--connections N]`);
   process.exit(2);

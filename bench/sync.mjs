@@ -18,7 +18,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Attribute, Change, Client } from 'ldapts';
@@ -98,11 +98,17 @@ function grantTombstoneRead(dcDir) {
   const sd = /^nTSecurityDescriptor: (\S+)$/m.exec(ldb('ldbsearch', ['--show-deleted', '-b', container, '-s', 'base', 'nTSecurityDescriptor']))?.[1];
   if (!sid || !sd) throw new Error('cannot read the service account SID or the Deleted Objects security descriptor');
   if (sd.includes(`;${sid})`)) return;
-  const dacl = /D:[^S]*/.exec(sd)[0] + `(A;;RPLC;;;${sid})`;
+  // The DACL runs from "D:" to the SACL ("S:"); rights strings such as WDSDSW contain S themselves.
+  const dacl = /D:.*?(?=S:|$)/.exec(sd)[0] + `(A;;RPLC;;;${sid})`;
   const ldif = `dn: ${container}\nchangetype: modify\nreplace: nTSecurityDescriptor\nnTSecurityDescriptor: ${dacl}\n`;
   const file = join(mkdtempSync(join(tmpdir(), 'gatehouse-bench-acl-')), 'acl.ldif');
   writeFileSync(file, ldif);
   ldb('ldbmodify', ['--show-deleted', '--controls=sd_flags:1:4', file]);
+  rmSync(dirname(file), { recursive: true, force: true });
+  // ldbmodify exits 0 even when it modified nothing (an SDDL it could not parse): read the result back.
+  if (!ldb('ldbsearch', ['--show-deleted', '-b', container, '-s', 'base', 'nTSecurityDescriptor']).includes(`;${sid})`)) {
+    throw new Error(`the grant on ${container} did not take (DACL ${dacl})`);
+  }
   log(`granted ${SERVICE.dn} List Contents + Read Property on ${container}`);
 }
 

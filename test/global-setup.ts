@@ -4,6 +4,9 @@
 // re-provisioning (~10 s), and leave it running afterwards. State then carries over between runs
 // (lockouts, users created by tests), so tests must not assume a pristine directory beyond the seed.
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const script = fileURLToPath(new URL('./fixtures/samba-dc.sh', import.meta.url));
@@ -29,7 +32,13 @@ export default async function setup(): Promise<() => void> {
   must('up');
   console.log(`Samba AD DC ready in ${((performance.now() - started) / 1000).toFixed(1)} s`);
 
+  // Every temporary file of the run (configs, keys, state, browser profiles) goes under one directory,
+  // removed at the end: test files inherit TMPDIR, and os.tmpdir() reads it.
+  const tmp = mkdtempSync(join(tmpdir(), 'gatehouse-tests-'));
+  process.env.TMPDIR = tmp;
+
   return () => {
+    rmSync(tmp, { recursive: true, force: true });
     if (!keep) must('down');
   };
 }

@@ -1,0 +1,148 @@
+// Memory of the server: RSS idle, and after 10,000 sign-ins (each one a new session), against the RSS of a
+// bare Node HTTP server measured in the same run. Sessions live in the browser's cookie (sealed with
+// AES-GCM), so what may grow on the server is per-account state: the account re-check cache and the smart
+// lockout rows (SQLite, on disk).
+import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client } from 'ldapts';
+import { createSelfSignedCertificate } from '../dist/keys/generate.js';
+import { DC, ensureDc, M365, startGatehouse, table } from './lib.mjs';
+
+const DC_DIR = process.env.SAMBA_DC_DIR ?? '/tmp/gatehouse-samba-dc';
+const ADMIN = { dn: `CN=Administrator,CN=Users,${DC.baseDn}`, password: 'Passw0rd!Adm1n' };
+const OU = `OU=BenchMemory,${DC.baseDn}`;
+const ACCOUNTS = 1000;
+const SESSIONS = 10_000;
+const CONCURRENCY = 16;
+const PASSWORD = 'Passw0rd!Mem1';
+const name = (i) => `mem-${String(i).padStart(5, '0')}`;
+
+const log = (s) => console.log(`[bench memory] ${s}`);
+const mib = (kib) => +(kib / 1024).toFixed(1);
+
+/** VmRSS and VmHWM (peak) of a process, in KiB. */
+function rss(pid) {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kib = (key) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)[1]);
+  return { rss: kib('VmRSS'), hwm: kib('VmHWM') };
+}
+
+/**
+ * ACCOUNTS users with a password in OU=BenchMemory of the test DC, added once with ldbadd (Samba's own
+ * modules hash the password as for samba-tool; batch_mode skips ldb's per-record index copies).
+ */
+async function ensureAccounts() {
+  const c = new Client({ url: DC.url });
+  await c.bind(ADMIN.dn, ADMIN.password);
+  let have = 0;
+  try {
+    for await (const page of c.searchPaginated(OU, { scope: 'one', filter: '(objectClass=user)', attributes: ['1.1'], paged: { pageSize: 1000 } })) have += page.searchEntries.length;
+  } catch (err) {
+    if (err.name !== 'NoSuchObjectError') throw err;
+    await c.add(OU, { objectClass: ['top', 'organizationalUnit'], ou: 'BenchMemory' });
+  } finally {
+    await c.unbind().catch(() => {});
+  }
+  if (have >= ACCOUNTS) return 0;
+  if (have > 0) throw new Error(`${OU} has ${have} of ${ACCOUNTS} users: delete the OU (or re-provision the test DC) and run again`);
+  const pwd = Buffer.from(`"${PASSWORD}"`, 'utf16le').toString('base64');
+  const ldif = [];
+  for (let i = 1; i <= ACCOUNTS; i++) {
+    ldif.push(`dn: CN=${name(i)},${OU}\nobjectClass: user\nsAMAccountName: ${name(i)}\nuserPrincipalName: ${name(i)}@corp.example.test\nunicodePwd:: ${pwd}\nuserAccountControl: 512\n`);
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'gatehouse-bench-ldif-'));
+  const t0 = Date.now();
+  try {
+    writeFileSync(join(dir, 'users.ldif'), ldif.join('\n'));
+    const r = spawnSync('ldbadd', ['--nosync', '-o', 'batch_mode', '-H', join(DC_DIR, 'private/sam.ldb'), join(dir, 'users.ldif')], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`ldbadd failed: ${r.stderr || r.stdout}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return (Date.now() - t0) / 1000;
+}
+
+/** One browser sign-in: the login page (CSRF cookie and token), then the POST; returns the session cookie. */
+async function signIn(url, user) {
+  const signInUrl = `${url}/adfs/ls/?wa=wsignin1.0&wtrealm=${encodeURIComponent(M365)}`;
+  const page = await fetch(signInUrl);
+  const csrfCookie = page.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+  const csrf = /name="_csrf" value="([^"]+)"/.exec(await page.text())[1];
+  const res = await fetch(signInUrl, {
+    method: 'POST',
+    headers: { cookie: csrfCookie, 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ _csrf: csrf, UserName: `${user}@corp.example.test`, Password: PASSWORD }),
+  });
+  const body = await res.text();
+  const session = res.headers.getSetCookie().find((c) => c.startsWith('gatehouse_session='));
+  if (!body.includes('wresult') || !session) throw new Error(`sign-in of ${user} failed (HTTP ${res.status})`);
+  return session;
+}
+
+/** A Node process doing nothing but listening on HTTP: what any Node server costs. */
+async function bareNodeRss() {
+  const child = spawn(process.execPath, ['-e', "require('node:http').createServer((q, s) => s.end('ok')).listen(0, '127.0.0.1', () => console.log('up'))"], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise((r) => child.stdout.once('data', r));
+  await new Promise((r) => setTimeout(r, 1000));
+  const m = rss(child.pid);
+  child.kill();
+  return m.rss;
+}
+
+export default async function run() {
+  ensureDc();
+  const added = await ensureAccounts();
+  if (added) log(`added ${ACCOUNTS} accounts with passwords to ${OU} in ${added.toFixed(1)} s`);
+  const bare = await bareNodeRss();
+  const keys = { ...createSelfSignedCertificate({ commonName: 'bench', bits: 2048, days: 365 }), sessionKey: randomBytes(32).toString('base64') + '\n' };
+  // Default protections on (smart lockout with its SQLite rows per account); only the rate limits are lifted.
+  const gh = await startGatehouse({ keys, extra: { lockout: { mode: 'enforce', threshold: 5 } } });
+  try {
+    await new Promise((r) => setTimeout(r, 2000));
+    const idle = rss(gh.pid);
+    log(`idle: RSS ${mib(idle.rss)} MiB; signing in ${SESSIONS} times (${ACCOUNTS} accounts, ${CONCURRENCY} at a time)...`);
+    const t0 = Date.now();
+    let next = 0;
+    const samples = [];
+    const sampler = setInterval(() => samples.push(rss(gh.pid).rss), 500);
+    const sessions = new Set();
+    await Promise.all(
+      Array.from({ length: CONCURRENCY }, async () => {
+        while (next < SESSIONS) {
+          const i = next++;
+          sessions.add(await signIn(gh.url, name((i % ACCOUNTS) + 1)));
+        }
+      }),
+    );
+    clearInterval(sampler);
+    const seconds = (Date.now() - t0) / 1000;
+    const after = rss(gh.pid);
+    await new Promise((r) => setTimeout(r, 10_000));
+    const settled = rss(gh.pid);
+    if (sessions.size !== SESSIONS) throw new Error(`${sessions.size} distinct session cookies for ${SESSIONS} sign-ins`);
+    const rows = [
+      { state: 'bare Node HTTP server (baseline)', 'RSS MiB': mib(bare), 'vs baseline': '1.00' },
+      { state: 'Gatehouse idle (started, no request)', 'RSS MiB': mib(idle.rss), 'vs baseline': (idle.rss / bare).toFixed(2) },
+      { state: `right after ${SESSIONS} sign-ins`, 'RSS MiB': mib(after.rss), 'vs baseline': (after.rss / bare).toFixed(2) },
+      { state: 'peak during the sign-ins', 'RSS MiB': mib(Math.max(after.hwm, ...samples)), 'vs baseline': (Math.max(after.hwm, ...samples) / bare).toFixed(2) },
+      { state: '10 s later', 'RSS MiB': mib(settled.rss), 'vs baseline': (settled.rss / bare).toFixed(2) },
+    ];
+    table(rows);
+    const perSession = ((settled.rss - idle.rss) * 1024) / SESSIONS;
+    console.log(`\n${SESSIONS} sign-ins in ${seconds.toFixed(0)} s, ${sessions.size} distinct session cookies; growth over idle after settling: ${mib(settled.rss - idle.rss)} MiB (${perSession.toFixed(0)} bytes per session)`);
+    return {
+      accounts: ACCOUNTS,
+      sessions: SESSIONS,
+      concurrency: CONCURRENCY,
+      seconds,
+      rssKiB: { bareNode: bare, idle: idle.rss, afterSessions: after.rss, peak: Math.max(after.hwm, ...samples), settled: settled.rss },
+      ratios: { idleVsBareNode: idle.rss / bare, afterVsIdle: after.rss / idle.rss, settledVsIdle: settled.rss / idle.rss },
+      bytesPerSessionSettled: perSession,
+    };
+  } finally {
+    await gh.stop();
+  }
+}
