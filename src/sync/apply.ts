@@ -52,6 +52,7 @@ function isConflict(r: GraphResponse): boolean {
 
 type Create = Extract<PlannedAction, { action: 'create' }>;
 type Update = Extract<PlannedAction, { action: 'update' }>;
+type Forget = Extract<PlannedAction, { action: 'forget' }>;
 
 /**
  * Executes a plan batch by batch. Before a batch of creates the users are marked "pending" (so that a
@@ -66,7 +67,7 @@ export class PlanApplier {
     private readonly graph: GraphClient,
     private readonly state: SyncState,
     private readonly owned: string[],
-    private readonly opts: { softMatch: boolean; lookupCreates: boolean; log: Logger; onProgress: (done: number) => void; stopRequested: () => boolean },
+    private readonly opts: { softMatch: boolean; lookupCreates: boolean; deleteAction: 'disable' | 'delete'; log: Logger; onProgress: (done: number) => void; stopRequested: () => boolean },
   ) {}
 
   private done = 0;
@@ -98,7 +99,32 @@ export class PlanApplier {
     }
     for (let i = 0; i < toCreate.length && !this.opts.stopRequested(); i += size) await this.createBatch(toCreate.slice(i, i + size));
     for (let i = 0; i < updates.length && !this.opts.stopRequested(); i += size) await this.updateBatch(updates.slice(i, i + size));
-    for (let i = 0; i < removals.length && !this.opts.stopRequested(); i += size) await this.removeBatch(removals.slice(i, i + size));
+    for (let i = 0; i < removals.length && !this.opts.stopRequested(); i += size) await this.removeBatch(await this.resolveUnconfirmed(removals.slice(i, i + size)));
+  }
+
+  /**
+   * A user whose create was sent but never confirmed (the process died) and who then left the scope may
+   * exist in Entra: look it up by onPremisesImmutableId, and remove it like any synced user if it does.
+   */
+  private async resolveUnconfirmed(batch: PlannedAction[]): Promise<PlannedAction[]> {
+    const unsure = batch.filter((a): a is Forget => a.action === 'forget' && a.unconfirmed);
+    if (unsure.length === 0) return batch;
+    const select = `$select=${this.owned.join(',')}`;
+    const res = await this.graph.batch(
+      unsure.map((a) => ({ id: a.guid, method: 'GET', url: `/users?$filter=${encodeURIComponent(`onPremisesImmutableId eq ${odataString(a.immutableId)}`)}&${select}` })),
+    );
+    return batch.map((a) => {
+      if (a.action !== 'forget' || !a.unconfirmed) return a;
+      const r = res.get(a.guid);
+      if (r?.status !== 200) {
+        // Unknown: keep the user in the retry set rather than forget an object that may exist.
+        return { ...a, lookupFailed: r ? errorText(r) : 'no answer' };
+      }
+      const found = r.body?.value?.[0] as Record<string, unknown> | undefined;
+      if (!found) return a;
+      const cloud = toCloudUser(found, this.owned);
+      return { action: this.opts.deleteAction, guid: a.guid, dn: a.dn, immutableId: a.immutableId, cloudId: cloud.id, upn: String(cloud.props.userPrincipalName ?? a.dn), reason: a.reason };
+    });
   }
 
   /** Finds existing cloud users for would-be creates; returns them as updates. */
@@ -204,7 +230,15 @@ export class PlanApplier {
         const row = this.state.get(a.guid);
         if (!row) continue;
         if (a.action === 'forget') {
-          this.state.put({ ...row, status: 'removed', error: null });
+          if (a.lookupFailed) {
+            // Still pending (so read and looked up again next cycle), with the reason recorded.
+            const error = `could not check whether the unconfirmed create exists in Entra: ${a.lookupFailed}`;
+            this.counts.errors++;
+            this.errors.push({ dn: a.dn, error });
+            this.state.put({ ...row, error });
+          } else {
+            this.state.put({ ...row, status: 'removed', error: null });
+          }
           continue;
         }
         const r = res.get(a.guid)!;

@@ -148,6 +148,7 @@ export async function runCycle(config: Config, settings: SyncSettings, opts: Cyc
     const applier = new PlanApplier(graph, state, owned, {
       softMatch: settings.softMatch,
       lookupCreates: !full,
+      deleteAction: settings.deleteAction,
       log,
       onProgress: (done) => opts.progress?.update(done + unchanged + skippedCount),
       stopRequested: opts.stopRequested ?? (() => false),

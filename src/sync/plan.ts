@@ -12,8 +12,11 @@ export type PlannedAction =
   | { action: 'create'; guid: string; dn: string; immutableId: string; props: GraphUserProps }
   | { action: 'update'; guid: string; dn: string; immutableId: string; cloudId: string; props: GraphUserProps; changes: GraphUserProps; before: GraphUserProps; adopt?: 'hard' | 'soft' }
   | { action: 'disable' | 'delete'; guid: string; dn: string; immutableId: string; cloudId: string; upn: string; reason: string }
-  /** Gone from scope but never confirmed in Entra: only the state changes. */
-  | { action: 'forget'; guid: string; dn: string; immutableId: string; reason: string };
+  /**
+   * Gone from scope with no confirmed Entra object: only the state changes, unless a create was sent and
+   * its answer lost (`unconfirmed`): then the user may exist after all and is looked up first.
+   */
+  | { action: 'forget'; guid: string; dn: string; immutableId: string; reason: string; unconfirmed: boolean; lookupFailed?: string };
 
 export interface Plan {
   kind: 'full' | 'incremental';
@@ -73,7 +76,7 @@ export function planRemovals(gone: { guid: string; reason: string }[], state: Sy
     const row = state.get(g.guid);
     if (!row || row.status === 'removed') continue;
     const base = { guid: g.guid, dn: row.dn, immutableId: row.immutableId, reason: g.reason };
-    if (!row.cloudId) actions.push({ action: 'forget', ...base });
+    if (!row.cloudId) actions.push({ action: 'forget', ...base, unconfirmed: row.status === 'pending' });
     else actions.push({ action: deleteAction, ...base, cloudId: row.cloudId, upn: String(row.exported?.userPrincipalName ?? row.dn) });
   }
   return actions;

@@ -7,6 +7,8 @@ const OU = `OU=SyncResume,${DC.baseDn}`;
 let h: SyncHarness;
 let ad: TestDirectory;
 let config: string;
+/** Users deleted in AD that stay in Entra, disabled (deleteAction: disable). */
+let disabledInCloud = 0;
 
 const ours = () => h.graph.users.all().filter((u) => u.userPrincipalName.startsWith('sync-r'));
 const isBatch = (d: { method: string; url: string; sub: boolean }) => d.method === 'POST' && d.url === '/v1.0/$batch' && !d.sub;
@@ -78,15 +80,30 @@ describe('gatehouse sync, interrupted and throttled', () => {
     expect(summaryOf(again.stdout)).toMatchObject({ created: 0, updated: 0, errors: 0 });
   });
 
+  it('users whose create was never confirmed and who then leave AD are found in Entra and disabled, not forgotten', async () => {
+    await addUsers(45, 50);
+    await killMidCycle(46);
+    const sent = ours().filter((u) => u.userPrincipalName >= 'sync-r045');
+    expect(sent.length).toBeGreaterThanOrEqual(1);
+    disabledInCloud = sent.length;
+    for (let i = 45; i < 50; i++) await ad.delete(`CN=sync-r${String(i).padStart(3, '0')},${OU}`);
+    const run = await runSync(h, config);
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    const left = ours().filter((u) => u.userPrincipalName >= 'sync-r045');
+    expect(left.map((u) => u.userPrincipalName).sort()).toEqual(sent.map((u) => u.userPrincipalName).sort());
+    for (const u of left) expect(u.accountEnabled, u.userPrincipalName).toBe(false);
+    expect(summaryOf(run.stdout)).toMatchObject({ disabled: sent.length, errors: 0 });
+  });
+
   it('honours Retry-After on throttled $batch sub-requests and on a whole 429/503', async () => {
     h.graph.ctx.options.writeLimit = { writes: 5, windowSeconds: 1 };
     h.graph.ctx.faults.push({ match: isBatch, status: 503, times: 1 }, { match: isBatch, status: 429, retryAfterSeconds: 1, times: 1 });
-    await addUsers(45, 60);
+    await addUsers(50, 65);
     const started = Date.now();
     const run = await runSync(h, config);
     h.graph.ctx.options.writeLimit = undefined;
     expect(run.code, run.stdout + run.stderr).toBe(0);
-    expectEachUserOnce(60);
+    expectEachUserOnce(60 + disabledInCloud);
     const throttled = h.graph.ctx.log.filter((r) => r.at >= started && r.status === 429);
     expect(throttled.filter((r) => r.sub).length).toBeGreaterThan(0);
     expect(throttled.filter((r) => !r.sub)).toHaveLength(1);
