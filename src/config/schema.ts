@@ -123,7 +123,7 @@ export const ConfigSchema = Type.Object(
         bindConnections: Type.Integer({
           minimum: 0,
           maximum: 1000,
-          default: 16,
+          default: 64,
           description:
             'Idle connections kept per DC (and server process) for password checks, which bind on them again and again instead of connecting each time. 0 = a new connection for every check.',
         }),

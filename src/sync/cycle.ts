@@ -116,7 +116,7 @@ export async function runCycle(config: Config, settings: SyncSettings, opts: Cyc
     let cloud: CloudLookup | undefined;
     let total: number;
     if (full) {
-      const staging = new FullCycleStaging(state.db);
+      const staging = new FullCycleStaging(state);
       const inScope = await reader.full(staging);
       try {
         await listCloudUsers(graph, owned, staging);

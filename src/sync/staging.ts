@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { GraphUserProps, MappedUser } from './mapping.js';
 import type { CloudUser } from './plan.js';
+import type { SyncState } from './state.js';
 
 /** What a full cycle knows of Entra: looked up user by user while planning. */
 export interface CloudLookup {
@@ -30,10 +31,11 @@ interface CloudRow {
  * SQLite deletes when the connection closes; they work on a read-only connection too (dry runs).
  */
 export class FullCycleStaging implements CloudLookup {
-  private readonly statements = new Map<string, Database.Statement>();
+  private readonly db: Database.Database;
 
-  constructor(private readonly db: Database.Database) {
-    db.exec(`
+  constructor(private readonly state: SyncState) {
+    this.db = state.db;
+    this.db.exec(`
       DROP TABLE IF EXISTS temp.staged_users;
       DROP TABLE IF EXISTS temp.cloud_users;
       CREATE TEMP TABLE staged_users (guid TEXT PRIMARY KEY, kind TEXT NOT NULL, dn TEXT NOT NULL, immutable_id TEXT NOT NULL, props TEXT, reason TEXT);
@@ -44,12 +46,7 @@ export class FullCycleStaging implements CloudLookup {
   }
 
   private stmt(sql: string): Database.Statement {
-    let s = this.statements.get(sql);
-    if (!s) {
-      s = this.db.prepare(sql);
-      this.statements.set(sql, s);
-    }
-    return s;
+    return this.state.stmt(sql);
   }
 
   /** Adds one page of mapped AD users; a user seen twice (overlapping OUs) is kept once. */
@@ -115,9 +112,5 @@ export class FullCycleStaging implements CloudLookup {
 
   private cloud(r: CloudRow | undefined): CloudUser | undefined {
     return r && { id: r.id, props: JSON.parse(r.props) as GraphUserProps };
-  }
-
-  drop(): void {
-    this.db.exec('DROP TABLE IF EXISTS temp.staged_users; DROP TABLE IF EXISTS temp.cloud_users;');
   }
 }

@@ -78,7 +78,8 @@ export class SyncState {
   /** Prepared once each: a full cycle runs get/put once per user, and a statement holds native memory until GC. */
   private readonly statements = new Map<string, Database.Statement>();
 
-  private stmt(sql: string): Database.Statement {
+  /** A statement prepared once per connection (also for the full cycle's staging tables). */
+  stmt(sql: string): Database.Statement {
     let s = this.statements.get(sql);
     if (!s) {
       s = this.db.prepare(sql);
