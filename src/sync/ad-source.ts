@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { ConnectionOptions } from 'node:tls';
-import { Client, Control, type Entry } from 'ldapts';
+import { Client, Control, EqualityFilter, OrFilter, type Entry, type Filter } from 'ldapts';
 import type { Logger } from 'pino';
 import type { Config } from '../config/load.js';
 
@@ -33,9 +33,13 @@ export function ldapEscape(value: string): string {
   return value.replace(/[\\*()\0]/g, (c) => `\\${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 
-/** An (objectGUID=...) assertion for a GUID given as hex. */
-export function guidFilter(hex: string): string {
-  return `(objectGUID=${hex.replace(/(..)/g, '\\$1')})`;
+/**
+ * (|(objectGUID=...)...) for GUIDs given as hex, built as filter objects with the raw bytes: ldapts parses
+ * a \xx escape in a filter string into one UTF-16 character and sends it UTF-8 encoded, which turns every
+ * byte from 0x80 up into two bytes, so such a string filter matches no GUID that has one (most of them).
+ */
+export function guidsFilter(hexes: string[]): Filter {
+  return new OrFilter({ filters: hexes.map((hex) => new EqualityFilter({ attribute: 'objectGUID', value: Buffer.from(hex, 'hex') })) });
 }
 
 function toEntry(e: Entry): AdEntry | undefined {
@@ -131,7 +135,7 @@ export class AdSource {
   }
 
   /** Paged subtree search; yields entries page by page so memory stays bounded by the caller. */
-  async *search(base: string, filter: string, attributes: string[], opts: { showDeleted?: boolean } = {}): AsyncGenerator<AdEntry> {
+  async *search(base: string, filter: string | Filter, attributes: string[], opts: { showDeleted?: boolean } = {}): AsyncGenerator<AdEntry> {
     const controls = opts.showDeleted ? [new Control(SHOW_DELETED, { critical: true })] : [];
     const pages = this.client.searchPaginated(
       base,
