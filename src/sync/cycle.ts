@@ -139,7 +139,7 @@ export async function runCycle(config: Config, settings: SyncSettings, opts: Cyc
     const removing = removals.filter((a) => a.action !== 'forget').length;
     if (removing > settings.deletionThreshold && !opts.allowDeletions) {
       const message = `stopped before writing: ${removing} users would be ${settings.deleteAction}d, more than sync.deletionThreshold (${settings.deletionThreshold}). Check the scope; if intended, run once with --allow-deletions.`;
-      for (const line of describePlan({ actions: removals, skipped: [] }).slice(0, 20)) opts.out(`  ${line}`);
+      for (const line of describePlan({ actions: removals.filter((a) => a.action !== 'forget'), skipped: [] }).slice(0, 20)) opts.out(`  ${line}`);
       const s = summary('stopped-deletion-threshold-exceeded', { disabled: count(removals, 'disable'), deleted: count(removals, 'delete'), message });
       if (runId !== undefined) state.finishRun(runId, s.outcome, s);
       return s;
@@ -168,7 +168,7 @@ export async function runCycle(config: Config, settings: SyncSettings, opts: Cyc
         const page = planUsers(users, state, cloud, settings.softMatch);
         unchanged += page.unchanged;
         skippedCount += page.skipped.length;
-        skippedShown.push(...page.skipped.slice(0, 20 - skippedShown.length));
+        skippedShown.push(...page.skipped.slice(0, Math.max(0, 20 - skippedShown.length)));
         planned.created += count(page.actions, 'create');
         planned.updated += count(page.actions, 'update');
         if (planOnly) describe(describePlan({ actions: page.actions, skipped: page.skipped }));
