@@ -4,7 +4,7 @@
 // re-provisioning (~10 s), and leave it running afterwards. State then carries over between runs
 // (lockouts, users created by tests), so tests must not assume a pristine directory beyond the seed.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -35,6 +35,8 @@ export default async function setup(): Promise<() => void> {
   // Every temporary file of the run (configs, keys, state, browser profiles) goes under one directory,
   // removed at the end: test files inherit TMPDIR, and os.tmpdir() reads it.
   const tmp = mkdtempSync(join(tmpdir(), 'gatehouse-tests-'));
+  // Others may pass through, as through /tmp: apache's workers (www-data) serve the Shibboleth SP from here.
+  chmodSync(tmp, 0o711);
   process.env.TMPDIR = tmp;
 
   return () => {
