@@ -198,7 +198,31 @@ export class PlanApplier {
     this.tick(batch.length - conflicts.length);
   }
 
-  private async updateBatch(batch: Update[]): Promise<void> {
+  /**
+   * Restores users this sync deleted (soft) before they are written again. Returns the batch without
+   * those that cannot be: purged (after 30 days) ones go back to being created, others fail.
+   */
+  private async restore(batch: Update[]): Promise<Update[]> {
+    const restoring = batch.filter((u) => u.restore);
+    if (restoring.length === 0) return batch;
+    const res = await this.graph.batch(restoring.map((u) => ({ id: u.guid, method: 'POST', url: `/directory/deletedItems/${u.cloudId}/restore` })));
+    const purged: Create[] = [];
+    const failed = new Set<string>();
+    this.state.transaction(() => {
+      for (const u of restoring) {
+        const r = res.get(u.guid)!;
+        if (r.status === 200 || r.status === 201) continue;
+        failed.add(u.guid);
+        if (r.status === 404) purged.push({ action: 'create', guid: u.guid, dn: u.dn, immutableId: u.immutableId, props: u.props });
+        else this.fail(u, `cannot restore deleted cloud user ${u.cloudId}: ${errorText(r)}`, u.cloudId, null);
+      }
+    });
+    if (purged.length) await this.createBatch(purged);
+    return batch.filter((u) => !failed.has(u.guid));
+  }
+
+  private async updateBatch(all: Update[]): Promise<void> {
+    const batch = await this.restore(all);
     const writes = batch.filter((u) => Object.keys(u.changes).length > 0);
     const res = await this.graph.batch(writes.map((u) => ({ id: u.guid, method: 'PATCH', url: `/users/${u.cloudId}`, body: u.changes })));
     this.state.transaction(() => {
@@ -244,7 +268,9 @@ export class PlanApplier {
         const r = res.get(a.guid)!;
         if (r.status === 204 || r.status === 200 || r.status === 404) {
           if (r.status !== 404) a.action === 'delete' ? this.counts.deleted++ : this.counts.disabled++;
-          if (a.action === 'delete' || r.status === 404) this.state.put({ ...row, cloudId: null, exported: null, hash: null, status: 'removed', error: null });
+          // A deleted user keeps its cloud id: it stays restorable for 30 days if the user comes back.
+          if (r.status === 404) this.state.put({ ...row, cloudId: null, exported: null, hash: null, status: 'removed', error: null });
+          else if (a.action === 'delete') this.state.put({ ...row, exported: null, hash: null, status: 'removed', error: null });
           else {
             const exported = { ...(row.exported ?? {}), accountEnabled: false };
             this.state.put({ ...row, exported, hash: hashProps(exported), status: 'removed', error: null });

@@ -10,7 +10,19 @@ export interface CloudUser {
 
 export type PlannedAction =
   | { action: 'create'; guid: string; dn: string; immutableId: string; props: GraphUserProps }
-  | { action: 'update'; guid: string; dn: string; immutableId: string; cloudId: string; props: GraphUserProps; changes: GraphUserProps; before: GraphUserProps; adopt?: 'hard' | 'soft' }
+  | {
+      action: 'update';
+      guid: string;
+      dn: string;
+      immutableId: string;
+      cloudId: string;
+      props: GraphUserProps;
+      changes: GraphUserProps;
+      before: GraphUserProps;
+      adopt?: 'hard' | 'soft';
+      /** The user was deleted (soft) by an earlier cycle: restore that object first, then write every property. */
+      restore?: boolean;
+    }
   | { action: 'disable' | 'delete'; guid: string; dn: string; immutableId: string; cloudId: string; upn: string; reason: string }
   /**
    * Gone from scope with no confirmed Entra object: only the state changes, unless a create was sent and
@@ -43,6 +55,12 @@ export function planUsers(users: MappedUser[], state: SyncState, cloud?: CloudLo
     }
     const row = state.get(u.guid);
     const base = { guid: u.guid, dn: u.dn, immutableId: u.immutableId };
+    if (row?.status === 'removed' && row.cloudId && !row.exported) {
+      // Back in scope after a cycle deleted it: restoring the deleted object keeps its id, mailbox and
+      // licences, as Azure AD Connect does; a new object would start empty.
+      plan.actions.push({ action: 'update', ...base, cloudId: row.cloudId, props: u.props, changes: changedProps({}, u.props), before: {}, restore: true });
+      continue;
+    }
     let cloudId = row?.cloudId ?? null;
     // A full cycle sees Entra: an object deleted there by hand is created again.
     if (cloud && cloudId && !cloud.hasId(cloudId)) cloudId = null;
@@ -93,7 +111,7 @@ export function describePlan(plan: Pick<Plan, 'actions' | 'skipped'>): string[] 
         lines.push(`create   ${a.props.userPrincipalName}  immutableId=${a.immutableId}  (${a.dn})`);
         break;
       case 'update': {
-        const adopt = a.adopt ? ` [${a.adopt} match of existing cloud user ${a.cloudId}]` : '';
+        const adopt = a.restore ? ` [restore of deleted cloud user ${a.cloudId}]` : a.adopt ? ` [${a.adopt} match of existing cloud user ${a.cloudId}]` : '';
         const changes = Object.entries(a.changes).map(([k, v]) => `${k}: ${show(a.before[k])} -> ${show(v)}`);
         lines.push(`update   ${a.props.userPrincipalName}${adopt}${changes.length ? `  ${changes.join('; ')}` : '  (record only)'}`);
         break;

@@ -1,6 +1,7 @@
 // A Microsoft Graph + Microsoft identity platform emulator for tests, following the documented request
 // and response shapes: OAuth client credentials, /v1.0/users CRUD with $filter/$select/$top/nextLink
-// paging, JSON $batch (at most 20, sub-requests answered one by one, 429 per sub-request), error bodies
+// paging and soft delete (restored by POST /v1.0/directory/deletedItems/{id}/restore),
+// JSON $batch (at most 20, sub-requests answered one by one, 429 per sub-request), error bodies
 // { error: { code, message } }, and write throttling with Retry-After.
 //
 // Extend it with more resources (e.g. /v1.0/domains/{id}/federationConfiguration) by passing route

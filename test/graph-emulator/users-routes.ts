@@ -155,4 +155,20 @@ export function registerUserRoutes(app: FastifyInstance, ctx: EmulatorContext, s
     store.deleted.set(u.id, { ...u, deletedDateTime: new Date().toISOString() });
     return reply.code(204).send();
   });
+
+  // Documented: POST /directory/deletedItems/{id}/restore brings a soft-deleted user back with its id
+  // (200 and the object); it fails while an active user holds its UPN or onPremisesImmutableId.
+  app.post<{ Params: { id: string } }>('/v1.0/directory/deletedItems/:id/restore', (req, reply) => {
+    const client = ctx.authenticate(req, reply);
+    if (!client) return reply;
+    const u = store.deleted.get(req.params.id);
+    if (!u) return ctx.error(reply, 404, 'Request_ResourceNotFound', `Resource '${req.params.id}' does not exist or one of its queried reference-property objects are not present.`);
+    const { deletedDateTime: _d, ...user } = u as EmulatedUser & { deletedDateTime?: string };
+    const conflict = validate(ctx, store, { userPrincipalName: user.userPrincipalName, onPremisesImmutableId: user.onPremisesImmutableId });
+    if (conflict) return ctx.error(reply, 400, 'Request_BadRequest', conflict);
+    if (!ctx.allowWrite(client, reply, req)) return reply;
+    store.deleted.delete(u.id);
+    store.users.set(u.id, user as EmulatedUser);
+    return reply.code(200).send({ '@odata.context': `${ctx.baseUrl}/v1.0/$metadata#directoryObjects/$entity`, '@odata.type': '#microsoft.graph.user', ...user });
+  });
 }

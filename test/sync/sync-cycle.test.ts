@@ -13,6 +13,8 @@ let ad: TestDirectory;
 let config: string;
 const dn: Record<string, string> = {};
 let scopeGroup: string;
+/** Entra object ids of u1..u5 before the rename/disable/move/removal/deletion test. */
+let cloudIds: Record<string, string> = {};
 let nestedGroup: string;
 const consistencyGuid = Buffer.from('00112233445566778899aabbccddeeff', 'hex');
 
@@ -105,6 +107,7 @@ describe('gatehouse sync', () => {
     await ad.removeMember(scopeGroup, dn.u4!);
     await ad.delete(dn.u5!);
     const ids = Object.fromEntries(['u1', 'u2', 'u3', 'u4', 'u5'].map((n) => [n, cloud(`sync-${n}@${R}`)!.id]));
+    cloudIds = ids;
     const mark = Date.now();
     const run = await runSync(h, config);
     expect(run.code, run.stdout + run.stderr).toBe(0);
@@ -117,6 +120,31 @@ describe('gatehouse sync', () => {
     expect(cloud(`sync-u2@${R}`)!.accountEnabled).toBe(false);
     for (const n of ['u3', 'u4', 'u5']) expect(h.graph.users.deleted.has(ids[n]!)).toBe(true);
     expect(summaryOf(run.stdout)).toMatchObject({ updated: 2, deleted: 3, created: 0, errors: 0 });
+  });
+
+  it('a user the sync deleted who comes back into scope gets the same cloud object back (restored, not created anew)', async () => {
+    const u3 = cloudIds.u3!;
+    expect(h.graph.users.deleted.has(u3)).toBe(true);
+    await ad.move(`CN=sync-u3,${OUT_OU}`, OU);
+    const dry = await runSync(h, config, ['--dry-run']);
+    expect(dry.stdout).toContain(`update   sync-u3@${R} [restore of deleted cloud user ${u3}]`);
+    const mark = Date.now();
+    const run = await runSync(h, config);
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect(writesSince(mark).map((w) => `${w.method} ${w.url}`)).toEqual([`POST /v1.0/directory/deletedItems/${u3}/restore`, `PATCH /v1.0/users/${u3}`]);
+    expect(h.graph.users.deleted.has(u3)).toBe(false);
+    expect(cloud(`sync-u3@${R}`)).toMatchObject({ id: u3, accountEnabled: true, onPremisesImmutableId: objectGuidBase64('sync-u3') });
+    expect(summaryOf(run.stdout)).toMatchObject({ created: 0, updated: 1, errors: 0 });
+
+    // Past Entra's 30 days the deleted object is gone for good: the user is created again.
+    const u4 = cloudIds.u4!;
+    h.graph.users.deleted.delete(u4);
+    await ad.addMembers(scopeGroup, [dn.u4!]);
+    const again = await runSync(h, config);
+    expect(again.code, again.stdout + again.stderr).toBe(0);
+    expect(summaryOf(again.stdout)).toMatchObject({ created: 1, updated: 0, errors: 0 });
+    expect(cloud(`sync-u4@${R}`)).toMatchObject({ accountEnabled: true, onPremisesImmutableId: objectGuidBase64('sync-u4') });
+    expect(cloud(`sync-u4@${R}`)!.id).not.toBe(u4);
   });
 
   it('the deletion threshold stops a mass removal before any write, until run with --allow-deletions', async () => {
