@@ -55,9 +55,10 @@ export function planUsers(users: MappedUser[], state: SyncState, cloud?: CloudLo
     }
     const row = state.get(u.guid);
     const base = { guid: u.guid, dn: u.dn, immutableId: u.immutableId };
-    if (row?.status === 'removed' && row.cloudId && !row.exported) {
-      // Back in scope after a cycle deleted it: restoring the deleted object keeps its id, mailbox and
-      // licences, as Azure AD Connect does; a new object would start empty.
+    if (row?.cloudId && row.exported === null && (row.status === 'removed' || row.status === 'error')) {
+      // Back in scope after a cycle deleted it (or after a restore that failed): restoring the deleted
+      // object keeps its id, mailbox and licences, as Azure AD Connect does; a new one would start empty.
+      // A cloud id without exported values means exactly that: a delete keeps the id and drops the values.
       plan.actions.push({ action: 'update', ...base, cloudId: row.cloudId, props: u.props, changes: changedProps({}, u.props), before: {}, restore: true });
       continue;
     }
