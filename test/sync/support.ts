@@ -118,9 +118,10 @@ export async function startHarness(emulatorOpts: Partial<Parameters<typeof start
 }
 
 /** A Gatehouse configuration with a sync section pointed at the emulator. */
-export function writeSyncConfig(h: SyncHarness, sync: Record<string, unknown> = {}, name = 'gatehouse.yaml'): string {
+export function writeSyncConfig(h: SyncHarness, sync: Record<string, unknown> = {}, name = 'gatehouse.yaml', directory: Record<string, unknown> = {}): string {
   const cfg = baseConfig(h.dir) as Record<string, any>;
   cfg.logLevel = 'info';
+  cfg.directory = { ...cfg.directory, ...directory };
   cfg.sync = {
     tenantId: TENANT,
     clientId: CLIENT_ID,

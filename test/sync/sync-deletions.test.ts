@@ -1,6 +1,8 @@
-// A user deleted in AD, with an OU-only scope and a service account that cannot list CN=Deleted Objects
-// (the default for a non-admin, as the test DC's svc-gatehouse): the tombstone search finds nothing, so
-// the incremental cycle must find the deletion by the set difference, and say why it reads every user.
+// A user deleted in AD, with an OU-only scope. With a service account that cannot list CN=Deleted Objects
+// (the default for a non-admin, as the test DC's svc-gatehouse) the tombstone search finds nothing, so
+// the incremental cycle must find the deletion by the set difference, and say why it reads every user;
+// with one that can (the domain administrator here; the README says how to grant it), the deletion is a
+// tombstone among the changes and nothing else is read.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DC } from '../support/directory.js';
 import { TestDirectory, runSync, startHarness, summaryOf, writeSyncConfig, type SyncHarness } from './support.js';
@@ -38,5 +40,20 @@ describe('gatehouse sync, deletions without access to CN=Deleted Objects', () =>
     expect(h.graph.users.byUpn(`syncdel-d2@${DC.realm}`)!.accountEnabled).toBe(false);
     expect(h.graph.users.byUpn(`syncdel-d1@${DC.realm}`)!.accountEnabled).toBe(true);
     expect(run.stderr).toContain('cannot list CN=Deleted Objects');
+  }, 60_000);
+
+  it('an account that may list CN=Deleted Objects finds the deletion as a tombstone among the changes', async () => {
+    const admin = writeSyncConfig(h, { scope: { ous: [OU] } }, 'admin.yaml', { bindDn: DC.admin.dn, bindPassword: DC.admin.password });
+    await ad.delete(dn.d3!);
+    // The reason tells the paths apart: a tombstone says "deleted in AD", the set difference cannot know.
+    const dry = await runSync(h, admin, ['--dry-run']);
+    expect(dry.stdout).toContain(`disable  syncdel-d3@${DC.realm}  (deleted in AD; CN=syncdel-d3,${OU})`);
+    const run = await runSync(h, admin);
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/incremental cycle finished/);
+    expect(summaryOf(run.stdout)).toMatchObject({ disabled: 1, updated: 0, created: 0, errors: 0 });
+    expect(h.graph.users.byUpn(`syncdel-d3@${DC.realm}`)!.accountEnabled).toBe(false);
+    expect(h.graph.users.byUpn(`syncdel-d1@${DC.realm}`)!.accountEnabled).toBe(true);
+    expect(run.stderr).not.toContain('cannot list CN=Deleted Objects');
   }, 60_000);
 });
