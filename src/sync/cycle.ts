@@ -117,14 +117,19 @@ export async function runCycle(config: Config, settings: SyncSettings, opts: Cyc
     let total: number;
     if (full) {
       const staging = new FullCycleStaging(state);
-      const inScope = await reader.full(staging);
-      try {
-        await listCloudUsers(graph, owned, staging);
-        cloud = staging;
-      } catch (err) {
-        if (!planOnly) throw err;
-        log.warn({ err: (err as Error).message }, 'sync: cannot list Entra users; the plan assumes none exist beyond the sync state');
-      }
+      // AD and Entra are read at the same time (each page goes into its own table as it arrives).
+      const [inScope, listed] = await Promise.all([
+        reader.full(staging),
+        listCloudUsers(graph, owned, staging).then(
+          () => true,
+          (err: Error) => {
+            if (!planOnly) throw err;
+            log.warn({ err: err.message }, 'sync: cannot list Entra users; the plan assumes none exist beyond the sync state');
+            return false;
+          },
+        ),
+      ]);
+      if (listed) cloud = staging;
       removals = planRemovals(staging.gone(), state, settings.deleteAction);
       pages = staging.userPages(settings.pageSize);
       total = inScope + removals.length;

@@ -1,7 +1,7 @@
 import cliProgress from 'cli-progress';
 import type { Logger } from 'pino';
 
-/** Progress of the writes of a cycle: a bar on a terminal, a log line every few seconds otherwise. */
+/** Progress of a cycle (users planned and written, removals): a bar on a terminal, a log line every few seconds otherwise. */
 export interface Progress {
   start(total: number): void;
   update(done: number): void;
@@ -11,7 +11,7 @@ export interface Progress {
 export function createProgress(opts: { tty: boolean; log: Logger; everySeconds: number }): Progress {
   if (opts.tty) {
     const bar = new cliProgress.SingleBar(
-      { format: 'sync [{bar}] {value}/{total} users written  {duration_formatted}', stream: process.stderr, hideCursor: true },
+      { format: 'sync [{bar}] {value}/{total} users done  {duration_formatted}', stream: process.stderr, hideCursor: true },
       cliProgress.Presets.shades_classic,
     );
     let started = false;
