@@ -1,5 +1,6 @@
 import { DOMParser } from '@xmldom/xmldom';
 import xpath from 'xpath';
+import { expect } from 'vitest';
 
 const select = xpath.useNamespaces({
   t: 'http://schemas.xmlsoap.org/ws/2005/02/trust',
@@ -43,4 +44,20 @@ export async function metadataSigningCert(baseUrl: string): Promise<string> {
   const { pemFromBase64 } = await import('./xmlsec.js');
   const md = await (await fetch(`${baseUrl}/FederationMetadata/2007-06/FederationMetadata.xml`)).text();
   return pemFromBase64(value(parseXml(md), '//md:KeyDescriptor[@use="signing"]//ds:X509Certificate')!);
+}
+
+/**
+ * The subject and claims Microsoft 365 expects in a SAML 1.1 assertion (WS-Federation and WS-Trust issue the
+ * same): the ImmutableID as NameIdentifier with bearer confirmation in both statements, UPN and ImmutableID
+ * claims. `read` evaluates an XPath on the response (each suite knows its namespaces).
+ */
+export function expectMicrosoft365Subject(read: (path: string) => string | undefined, doc: Node, assertion: string, upn: string, immutableId: string): void {
+  for (const stmt of ['saml:AttributeStatement', 'saml:AuthenticationStatement']) {
+    expect(read(`${assertion}/${stmt}/saml:Subject/saml:NameIdentifier`)).toBe(immutableId);
+    expect(read(`${assertion}/${stmt}/saml:Subject/saml:SubjectConfirmation/saml:ConfirmationMethod`)).toBe('urn:oasis:names:tc:SAML:1.0:cm:bearer');
+  }
+  expect(attributes(doc)).toEqual({
+    'http://schemas.xmlsoap.org/claims/UPN': [upn],
+    'http://schemas.microsoft.com/LiveID/Federation/2008/05/ImmutableID': [immutableId],
+  });
 }

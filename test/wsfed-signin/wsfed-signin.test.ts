@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Browser } from '../support/http.js';
 import { startGatehouse, TEST_RP, type RunningGatehouse } from '../support/gatehouse.js';
 import { DC, USERS, objectGuidBase64, searchAsService, unlockUser, ldapBind } from '../support/directory.js';
-import { attributes, count, metadataSigningCert, parseXml, value } from '../support/wsfed.js';
+import { attributes, count, expectMicrosoft365Subject, metadataSigningCert, parseXml, value } from '../support/wsfed.js';
 import { SAML11_ID, xmlsecVerify, pemFromBase64, METADATA_ID } from '../support/xmlsec.js';
 import { createSelfSignedCertificate } from '../../src/keys/generate.js';
 
@@ -74,14 +74,7 @@ describe('WS-Federation sign-in for Microsoft 365', () => {
     expect(value(doc, `${A}/saml:Conditions/saml:AudienceRestrictionCondition/saml:Audience`)).toBe(M365);
 
     const immutableId = objectGuidBase64('alice');
-    for (const stmt of ['saml:AttributeStatement', 'saml:AuthenticationStatement']) {
-      expect(value(doc, `${A}/${stmt}/saml:Subject/saml:NameIdentifier`)).toBe(immutableId);
-      expect(value(doc, `${A}/${stmt}/saml:Subject/saml:SubjectConfirmation/saml:ConfirmationMethod`)).toBe('urn:oasis:names:tc:SAML:1.0:cm:bearer');
-    }
-    expect(attributes(doc)).toEqual({
-      'http://schemas.xmlsoap.org/claims/UPN': [USERS.alice.upn],
-      'http://schemas.microsoft.com/LiveID/Federation/2008/05/ImmutableID': [immutableId],
-    });
+    expectMicrosoft365Subject((path) => value(doc, path), doc, A, USERS.alice.upn, immutableId);
     expect(value(doc, `${A}/saml:AuthenticationStatement/@AuthenticationMethod`)).toBe(
       'urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport',
     );
