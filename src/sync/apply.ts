@@ -109,10 +109,7 @@ export class PlanApplier {
   private async resolveUnconfirmed(batch: PlannedAction[]): Promise<PlannedAction[]> {
     const unsure = batch.filter((a): a is Forget => a.action === 'forget' && a.unconfirmed);
     if (unsure.length === 0) return batch;
-    const select = `$select=${this.owned.join(',')}`;
-    const res = await this.graph.batch(
-      unsure.map((a) => ({ id: a.guid, method: 'GET', url: `/users?$filter=${encodeURIComponent(`onPremisesImmutableId eq ${odataString(a.immutableId)}`)}&${select}` })),
-    );
+    const res = await this.graph.batch(unsure.map((a) => ({ id: a.guid, method: 'GET', url: this.usersWhere('onPremisesImmutableId', a.immutableId) })));
     return batch.map((a) => {
       if (a.action !== 'forget' || !a.unconfirmed) return a;
       const r = res.get(a.guid);
@@ -127,18 +124,16 @@ export class PlanApplier {
     });
   }
 
+  /** GET of the users whose `property` equals `value`, with the properties the sync owns. */
+  private usersWhere(property: string, value: string): string {
+    return `/users?$filter=${encodeURIComponent(`${property} eq ${odataString(value)}`)}&$select=${this.owned.join(',')}`;
+  }
+
   /** Finds existing cloud users for would-be creates; returns them as updates. */
   private async lookup(creates: Create[]): Promise<Update[]> {
-    const select = `$select=${this.owned.join(',')}`;
-    const reqs: GraphRequest[] = creates.map((c, i) => ({
-      id: String(i),
-      method: 'GET',
-      url: `/users?$filter=${encodeURIComponent(`onPremisesImmutableId eq ${odataString(c.immutableId)}`)}&${select}`,
-    }));
+    const reqs: GraphRequest[] = creates.map((c, i) => ({ id: String(i), method: 'GET', url: this.usersWhere('onPremisesImmutableId', c.immutableId) }));
     if (this.opts.softMatch) {
-      creates.forEach((c, i) =>
-        reqs.push({ id: `upn${i}`, method: 'GET', url: `/users?$filter=${encodeURIComponent(`userPrincipalName eq ${odataString(String(c.props.userPrincipalName))}`)}&${select}` }),
-      );
+      creates.forEach((c, i) => reqs.push({ id: `upn${i}`, method: 'GET', url: this.usersWhere('userPrincipalName', String(c.props.userPrincipalName)) }));
     }
     const res = await this.graph.batch(reqs);
     const out: Update[] = [];
