@@ -2,14 +2,12 @@
 // bare Node HTTP server measured in the same run. Sessions live in the browser's cookie (sealed with
 // AES-GCM), so what may grow on the server is per-account state: the account re-check cache and the smart
 // lockout rows (SQLite, on disk).
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { Client } from 'ldapts';
 import { createSelfSignedCertificate } from '../dist/keys/generate.js';
-import { DC, ensureDc, M365, startGatehouse, table } from './lib.mjs';
+import { DC, ensureDc, ldbaddLdif, M365, startGatehouse, table } from './lib.mjs';
 
 const DC_DIR = process.env.SAMBA_DC_DIR ?? '/tmp/gatehouse-samba-dc';
 const ADMIN = { dn: `CN=Administrator,CN=Users,${DC.baseDn}`, password: 'Passw0rd!Adm1n' };
@@ -31,8 +29,7 @@ function rss(pid) {
 }
 
 /**
- * ACCOUNTS users with a password in OU=BenchMemory of the test DC, added once with ldbadd (Samba's own
- * modules hash the password as for samba-tool; batch_mode skips ldb's per-record index copies).
+ * ACCOUNTS users with a password in OU=BenchMemory of the test DC, added once with ldbadd.
  */
 async function ensureAccounts() {
   const c = new Client({ url: DC.url });
@@ -53,15 +50,8 @@ async function ensureAccounts() {
   for (let i = 1; i <= ACCOUNTS; i++) {
     ldif.push(`dn: CN=${name(i)},${OU}\nobjectClass: user\nsAMAccountName: ${name(i)}\nuserPrincipalName: ${name(i)}@corp.example.test\nunicodePwd:: ${pwd}\nuserAccountControl: 512\n`);
   }
-  const dir = mkdtempSync(join(tmpdir(), 'gatehouse-bench-ldif-'));
   const t0 = Date.now();
-  try {
-    writeFileSync(join(dir, 'users.ldif'), ldif.join('\n'));
-    const r = spawnSync('ldbadd', ['--nosync', '-o', 'batch_mode', '-H', join(DC_DIR, 'private/sam.ldb'), join(dir, 'users.ldif')], { encoding: 'utf8' });
-    if (r.status !== 0) throw new Error(`ldbadd failed: ${r.stderr || r.stdout}`);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  ldbaddLdif(DC_DIR, ldif.join('\n'));
   return (Date.now() - t0) / 1000;
 }
 

@@ -23,6 +23,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Attribute, Change, Client } from 'ldapts';
 import { stringify } from 'yaml';
+import { ldbaddLdif } from './lib.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SELF = fileURLToPath(import.meta.url);
@@ -189,29 +190,19 @@ async function ensureUsers(n, dcDir, budgetMs) {
     return { ou, complete: true, added: 0, seconds: 0, chunks: [] };
   }
   log(`${ou}: ${have.size} users there, adding ${missing.length} with ldbadd (LDIF, ${LDIF_CHUNK} per call)`);
-  // ldbadd writes sam.ldb through Samba's own modules (objectGUID, USNs, SIDs, defaults), like samba-tool,
-  // without its ~0.45 s start-up per user; the running samba sees the entries at once.
-  const dir = mkdtempSync(join(tmpdir(), 'gatehouse-bench-ldif-'));
   const t0 = Date.now();
   const chunks = [];
   let added = 0;
-  try {
-    for (let k = 0; k < missing.length; k += LDIF_CHUNK) {
-      if (Date.now() - t0 > budgetMs) break;
-      const part = missing.slice(k, k + LDIF_CHUNK);
-      const file = join(dir, 'users.ldif');
-      writeFileSync(file, part.map((i) => ldifUser(n, i, ou)).join(''));
-      const t = Date.now();
-      const r = spawnSync('ldbadd', ['--nosync', '-o', 'batch_mode', '-H', join(dcDir, 'private/sam.ldb'), file], { encoding: 'utf8' });
-      if (r.status !== 0) throw new Error(`ldbadd failed: ${r.stderr || r.stdout}`);
-      added += part.length;
-      chunks.push({ usersBefore: have.size + added - part.length, added: part.length, seconds: secs(Date.now() - t) });
-      if (chunks.length % 5 === 0 || k + LDIF_CHUNK >= missing.length) {
-        log(`ldbadd: ${have.size + added}/${n} users (${secs(Date.now() - t0)} s; last ${part.length} took ${secs(Date.now() - t)} s)`);
-      }
+  for (let k = 0; k < missing.length; k += LDIF_CHUNK) {
+    if (Date.now() - t0 > budgetMs) break;
+    const part = missing.slice(k, k + LDIF_CHUNK);
+    const t = Date.now();
+    ldbaddLdif(dcDir, part.map((i) => ldifUser(n, i, ou)).join(''));
+    added += part.length;
+    chunks.push({ usersBefore: have.size + added - part.length, added: part.length, seconds: secs(Date.now() - t) });
+    if (chunks.length % 5 === 0 || k + LDIF_CHUNK >= missing.length) {
+      log(`ldbadd: ${have.size + added}/${n} users (${secs(Date.now() - t0)} s; last ${part.length} took ${secs(Date.now() - t)} s)`);
     }
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
   }
   const seconds = secs(Date.now() - t0);
   const complete = have.size + added === n;
