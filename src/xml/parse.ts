@@ -1,7 +1,7 @@
 import { DOMParser } from '@xmldom/xmldom';
 
 /**
- * The one way Gatehouse reads XML that arrives from the network (WS-Trust now, SAML later).
+ * The one way Gatehouse reads XML that arrives from the network (WS-Trust, SAML messages, SP metadata).
  *
  * XML from outside is hostile until proven otherwise: a DTD can pull in local files (XXE) or expand a
  * few hundred bytes into gigabytes ("billion laughs"), and a deep or huge tree can exhaust memory. So
@@ -41,6 +41,32 @@ const DTD_MARKUP = /<!\s*(DOCTYPE|ENTITY|ELEMENT|ATTLIST|NOTATION)/i;
 // A processing instruction is "<?" anywhere except one XML declaration at the very start.
 const XML_DECLARATION = /^\uFEFF?<\?xml\s[^?]*\?>/;
 
+// XML 1.0 production [2] Char: what a document may contain, literally or as a character reference.
+const ILLEGAL_LITERAL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const CHAR_REFERENCE = /&#(?:x([0-9A-Fa-f]{1,8})|([0-9]{1,10}));/g;
+
+function isXmlChar(c: number): boolean {
+  return c === 0x9 || c === 0xa || c === 0xd || (c >= 0x20 && c <= 0xd7ff) || (c >= 0xe000 && c <= 0xfffd) || (c >= 0x10000 && c <= 0x10ffff);
+}
+
+// Without a DTD only the five predefined entities exist; a bare "&" is not well-formed (xmldom keeps it as text).
+const BAD_AMPERSAND = /&(?!(?:amp|lt|gt|quot|apos|#[0-9]{1,10}|#x[0-9A-Fa-f]{1,8});)/;
+const CDATA_OR_COMMENT = /<!\[CDATA\[[\s\S]*?\]\]>|<!--[\s\S]*?-->/g;
+
+/**
+ * What xmldom lets through although XML forbids it: `&#0;` (it becomes a NUL), raw control characters, a
+ * bare "&". Checked on the text before parsing.
+ */
+function checkCharacters(xml: string): void {
+  if (ILLEGAL_LITERAL.test(xml)) throw new UnsafeXmlError('malformed', 'a character that XML does not allow');
+  const markup = xml.includes('<!') ? xml.replace(CDATA_OR_COMMENT, '') : xml;
+  if (BAD_AMPERSAND.test(markup)) throw new UnsafeXmlError('malformed', 'an "&" that starts no character or entity reference');
+  for (const m of markup.matchAll(CHAR_REFERENCE)) {
+    const code = m[1] !== undefined ? parseInt(m[1], 16) : Number(m[2]);
+    if (!isXmlChar(code)) throw new UnsafeXmlError('malformed', 'a character reference to a character that XML does not allow');
+  }
+}
+
 export function parseXmlSafely(xml: string, limits: Partial<XmlLimits> = {}): Document {
   const { maxBytes, maxDepth, maxElements } = { ...DEFAULT_XML_LIMITS, ...limits };
   // Cheap length check first: a UTF-16 code unit is at least one UTF-8 byte.
@@ -48,17 +74,13 @@ export function parseXmlSafely(xml: string, limits: Partial<XmlLimits> = {}): Do
   if (DTD_MARKUP.test(xml)) throw new UnsafeXmlError('dtd');
   if (xml.replace(XML_DECLARATION, '').includes('<?')) throw new UnsafeXmlError('processing-instruction');
 
+  checkCharacters(xml);
+
+  // xmldom's complaints quote the document ("unexpected < in tag name: <text>"), and the text may be a
+  // password: only where the parser stopped is kept.
   const fail = (level: string) => (msg: string) => {
-    // xmldom's messages carry the parser's complaint, not the document's text. It catches some of our
-    // throws and reports them again, wrapped: keep the innermost complaint.
-    const complaint = String(msg)
-      .split('\n')[0]!
-      .replace(/^.*UnsafeXmlError: malformed: /, '')
-      // Quoted values and entity names may be fragments of text (a password with a bare "&"): not logged.
-      .replace(/"[^"]*"/g, '"…"')
-      .replace(/&[^\s;]*;?/g, '&…')
-      .slice(0, 200);
-    throw new UnsafeXmlError('malformed', complaint.startsWith('[xmldom') ? complaint : `[xmldom ${level}] ${complaint}`);
+    const at = /line:(\d+),col:(\d+)/.exec(String(msg));
+    throw new UnsafeXmlError('malformed', `not well-formed (xmldom ${level}${at ? ` at line ${at[1]}, column ${at[2]}` : ''})`);
   };
   let doc: Document;
   try {
@@ -68,7 +90,7 @@ export function parseXmlSafely(xml: string, limits: Partial<XmlLimits> = {}): Do
     }).parseFromString(xml, 'text/xml') as unknown as Document;
   } catch (err) {
     if (err instanceof UnsafeXmlError) throw err;
-    throw new UnsafeXmlError('malformed', (err as Error).message?.split('\n')[0]?.slice(0, 200));
+    throw new UnsafeXmlError('malformed', 'not well-formed');
   }
   if (!doc?.documentElement) throw new UnsafeXmlError('malformed', 'no root element');
 

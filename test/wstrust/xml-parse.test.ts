@@ -30,6 +30,14 @@ describe('parseXmlSafely', () => {
     ['text after the root', '<a/>junk', 'malformed'],
     ['no element at all', 'hello', 'malformed'],
     ['empty', '', 'malformed'],
+    ['a NUL character reference', '<a>pass&#0;word</a>', 'malformed'],
+    ['a hexadecimal control character reference', '<a>&#x1;</a>', 'malformed'],
+    ['a reference to a surrogate', '<a>&#xD800;</a>', 'malformed'],
+    ['a reference beyond Unicode', '<a>&#x110000;</a>', 'malformed'],
+    ['a raw NUL', '<a>x\u0000y</a>', 'malformed'],
+    ['a raw form feed', '<a>x\u000Cy</a>', 'malformed'],
+    ['a bare ampersand', '<a>x & y</a>', 'malformed'],
+    ['an undeclared entity reference', '<a>&nbsp;</a>', 'malformed'],
   ])('refuses %s', (_name, xml, why) => {
     expect(reason(xml)).toBe(why);
   });
@@ -44,12 +52,35 @@ describe('parseXmlSafely', () => {
     expect(reason('<a>'.repeat(20_000) + '</a>'.repeat(20_000), { maxBytes: 1_000_000 })).toBe('too-deep');
   });
 
+  it('accepts the character references XML allows', () => {
+    expect(parseXmlSafely('<a>&#9;&#xA;&#13;&#x20;&#xE9;&#x1F600;</a>').documentElement.textContent).toBe('\t\n\r é😀');
+  });
+
+  it.each([
+    ['an unescaped < inside text', '<a><p>Hunter2<Zq9Secretfrag</p></a>'],
+    ['a bare & inside text', '<a><p>secret&Zq9Secretfrag</p></a>'],
+    ['an attribute without quotes', '<a b=Zq9Secretfrag/>'],
+    ['a mismatched end tag', '<a><Zq9Secretfrag></a>'],
+  ])('does not quote the document when refusing %s', (_name, xml) => {
+    expect(() => parseXmlSafely(xml)).toThrow(UnsafeXmlError);
+    try {
+      parseXmlSafely(xml);
+    } catch (err) {
+      expect((err as Error).message).not.toContain('Zq9');
+      expect((err as UnsafeXmlError).reason).toBe('malformed');
+    }
+  });
+
   it('does not put document text in its messages', () => {
+    expect(() => parseXmlSafely('<a><p>secret&password</p></a>')).toThrow(UnsafeXmlError);
     try {
       parseXmlSafely('<a><p>secret&password</p></a>');
-      expect.unreachable();
     } catch (err) {
       expect((err as Error).message).not.toContain('password');
     }
+  });
+
+  it('keeps "&" inside CDATA sections and comments', () => {
+    expect(parseXmlSafely('<a><![CDATA[x & y]]><!-- a & b --></a>').documentElement.textContent).toBe('x & y');
   });
 });
