@@ -15,9 +15,11 @@ import type { SigningKey } from './keys/keystore.js';
 import { SigningKeyRing } from './keys/keyring.js';
 import { RelyingPartyRegistry } from './relying-parties/registry.js';
 import { SessionStore } from './authn/session-cookie.js';
+import { SqliteSessionRevocations } from './authn/session-revocations.js';
 import { AccountCache } from './authn/account-cache.js';
 import { GatehouseError, ERRORS } from './errors.js';
 import { renderPage } from './http/pages.js';
+import { createLimitedServer } from './http/connection-limits.js';
 import { wsFederationRoutes } from './protocols/wsfed/routes.js';
 import { saml2Routes } from './protocols/saml2/routes.js';
 import { wsTrustRoutes } from './protocols/wstrust/routes.js';
@@ -63,14 +65,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     genReqId: () => crypto.randomUUID(),
     logController: new LogController({ requestIdLogLabel: 'correlationId' }),
     routerOptions: { ignoreTrailingSlash: false },
+    serverFactory: (handler) => createLimitedServer(config, handler),
   });
 
-  let lockout = deps.lockout;
-  if (!lockout) {
-    const db = openStateDatabase(config.stateDir);
-    app.addHook('onClose', async () => db.close());
-    lockout = await createSmartLockout(config, deps.directory, db, app.log);
-  }
+  const db = openStateDatabase(config.stateDir);
+  app.addHook('onClose', async () => db.close());
+  const lockout = deps.lockout ?? (await createSmartLockout(config, deps.directory, db, app.log));
   const signingKeys = deps.signingKeys ?? new SigningKeyRing(deps.signingKey);
   const services: Services = {
     config,
@@ -80,7 +80,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
     signingKeys,
     relyingParties: new RelyingPartyRegistry(config.relyingParties, { stateDir: config.stateDir, log: app.log }),
-    sessions: new SessionStore(deps.sessionKeys, config.session, config.publicUrl),
+    sessions: new SessionStore(deps.sessionKeys, config.session, config.publicUrl, new SqliteSessionRevocations(db)),
     accounts: new AccountCache(deps.directory, config.session.accountRecheckSeconds),
     lockout,
     passwords: new PasswordVerifier(deps.directory, lockout),

@@ -12,6 +12,7 @@ import { openStateDatabase } from './state/database.js';
 import { LockoutStore } from './lockout/lockout-store.js';
 import { createNextCertificate, defaultNextDays, loadCurrentKey, promoteNextCertificate, rolloverFiles } from './keys/rollover.js';
 import { registerTenantSetupCommand } from './tenant/command.js';
+import { registerSessionsCommand } from './commands/sessions.js';
 
 const configOption = () =>
   new Option('-c, --config <file>', 'configuration file (.yaml, .yml or .json); default $GATEHOUSE_CONFIG');
@@ -199,6 +200,8 @@ certs
       fail(err);
     }
   });
+
+registerSessionsCommand(program, fail);
 
 const lockout = program.command('lockout').description('smart lockout state (bad-password counters per user)');
 lockout

@@ -1,5 +1,6 @@
 import type { Directory, DirectoryUser } from '../directory/directory.js';
 import type { Session } from './session.js';
+import type { SessionStore } from './session-cookie.js';
 
 /**
  * Stage 2 without a form: the user behind a single sign-on session, or undefined when the session may
@@ -10,10 +11,14 @@ export async function userFromSession(
   directory: Pick<Directory, 'findByDn'>,
   session: Session | undefined,
   maxAgeMinutes: number | undefined,
+  sessions?: Pick<SessionStore, 'revokeAccount'>,
   now = Date.now(),
 ): Promise<DirectoryUser | undefined> {
   if (!session) return undefined;
   if (maxAgeMinutes !== undefined && now - session.authInstant > maxAgeMinutes * 60_000) return undefined;
-  return directory.findByDn(session.dn);
+  const user = await directory.findByDn(session.dn);
+  // Disabled, deleted or moved: its sessions stay void even if the account comes back.
+  if (!user && session.account && sessions) await sessions.revokeAccount(session.account, now);
+  return user;
 }
 

@@ -29,7 +29,9 @@ export async function authenticateForm(
     try {
       if ((b.NewPassword ?? '') !== (b.ConfirmPassword ?? '')) throw new GatehouseError('GH_PASSWORD_MISMATCH');
       if (!b.NewPassword) throw new GatehouseError('GH_PASSWORD_REJECTED', { detail: 'empty new password' });
-      await passwords.changePassword({ ...attempt, password: b.OldPassword ?? '' }, b.NewPassword, request.log);
+      const changed = await passwords.changePassword({ ...attempt, password: b.OldPassword ?? '' }, b.NewPassword, request.log);
+      // Sessions started with the old password end with it (a session signed in elsewhere, a stolen cookie).
+      await request.server.gatehouse.sessions.revokeAccount(changed.objectGUID.toString('hex'));
       // Sign in with the new password, as the user would next time.
       return await passwords.verify({ ...attempt, password: b.NewPassword }, request.log);
     } catch (err) {

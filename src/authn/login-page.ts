@@ -2,6 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type {} from '@fastify/csrf-protection';
 import { renderPage } from '../http/pages.js';
 import type { GatehouseError } from '../errors.js';
+import { publicUrlOf } from '../http/public-url.js';
 
 /** The password form. It posts back to the URL that showed it, so the protocol request travels with it. */
 export function renderLogin(
@@ -15,7 +16,7 @@ export function renderLogin(
     {
       title: 'Sign in',
       rpName: opts.rpName,
-      action: request.url,
+      action: publicUrlOf(request, request.server.gatehouse.config.publicUrl),
       username: opts.username ?? '',
       error: opts.error?.message,
       csrf: reply.generateCsrf(),
@@ -39,7 +40,7 @@ export function renderChangePassword(
     'change-password',
     {
       title: 'Change your password',
-      action: request.url,
+      action: publicUrlOf(request, request.server.gatehouse.config.publicUrl),
       username: opts.username ?? '',
       reason: opts.reason,
       error: opts.error?.message,

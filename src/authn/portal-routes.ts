@@ -9,7 +9,7 @@ import { credentialFormSchema, credentialRateLimits, type CredentialForm } from 
  * claim points here): any user can change an expired or still valid password, no token is issued.
  */
 export async function portalRoutes(app: FastifyInstance): Promise<void> {
-  const { passwords } = app.gatehouse;
+  const { passwords, sessions } = app.gatehouse;
   const path = '/adfs/portal/updatepassword';
   const querySchema = { type: 'object', properties: { username: { type: 'string', maxLength: 256 } } } as const;
 
@@ -25,11 +25,12 @@ export async function portalRoutes(app: FastifyInstance): Promise<void> {
       try {
         if ((b.NewPassword ?? '') !== (b.ConfirmPassword ?? '')) throw new GatehouseError('GH_PASSWORD_MISMATCH');
         if (!b.NewPassword) throw new GatehouseError('GH_PASSWORD_REJECTED', { detail: 'empty new password' });
-        await passwords.changePassword(
+        const user = await passwords.changePassword(
           { username: b.UserName ?? '', password: b.OldPassword ?? '', addresses: clientAddresses(request), protocol: 'portal' },
           b.NewPassword,
           request.log,
         );
+        await sessions.revokeAccount(user.objectGUID.toString('hex'));
         return renderChangePassword(request, reply, { username: b.UserName, done: true });
       } catch (err) {
         if (err instanceof GatehouseError && err.status < 500) {

@@ -3,8 +3,12 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../config/load.js';
 import { SessionCodec, newSessionId, type Session } from './session.js';
 import type { DirectoryUser } from '../directory/directory.js';
+import type { SessionRevocations } from './session-revocations.js';
 
-/** Reads and writes the session cookie with the attributes the deployment needs. */
+/**
+ * Reads and writes the session cookie with the attributes the deployment needs, and keeps the
+ * server-side list of revoked sessions that every read consults.
+ */
 export class SessionStore {
   private readonly codec: SessionCodec;
   private readonly secure: boolean;
@@ -13,6 +17,7 @@ export class SessionStore {
     secrets: Buffer[],
     private readonly cfg: Config['session'],
     publicUrl: string,
+    private readonly revocations: SessionRevocations,
   ) {
     this.codec = new SessionCodec(secrets);
     this.secure = publicUrl.startsWith('https:');
@@ -27,8 +32,26 @@ export class SessionStore {
     return this.secure ? 'none' : 'lax';
   }
 
-  read(request: FastifyRequest): Session | undefined {
-    return this.codec.open(request.cookies[this.cfg.cookieName]);
+  /** The session of the request, unless it is missing, forged, expired or revoked. */
+  async read(request: FastifyRequest): Promise<Session | undefined> {
+    const session = this.codec.open(request.cookies[this.cfg.cookieName]);
+    if (!session) return undefined;
+    if (await this.revocations.isRevoked(session)) {
+      request.log.info({ event: 'session_revoked_used', sid: session.sid }, 'a revoked session cookie was presented');
+      return undefined;
+    }
+    return session;
+  }
+
+  /** Sign-out: the cookie is cleared, and a copy of it kept elsewhere no longer works either. */
+  async revoke(session: Session): Promise<void> {
+    await this.revocations.revokeSession(session.sid, session.expires);
+  }
+
+  /** Voids every session of an account that started before now (admin command, password change, disabled account). */
+  async revokeAccount(account: string, now = Date.now()): Promise<void> {
+    const longest = Math.max(this.cfg.lifetimeMinutes, this.cfg.keepMeSignedInMinutes) * 60_000;
+    await this.revocations.revokeAccount(account, now, now + longest);
   }
 
   start(user: DirectoryUser, keepMeSignedIn = false, now = Date.now()): Session {
@@ -37,6 +60,7 @@ export class SessionStore {
     return {
       sid: newSessionId(),
       dn: user.dn,
+      account: user.objectGUID.toString('hex'),
       upn: user.userPrincipalName,
       authInstant: now,
       expires: now + minutes * 60_000,

@@ -8,6 +8,8 @@ export interface Session {
   /** Session id, for logs and for single logout. */
   sid: string;
   dn: string;
+  /** The account's objectGUID (hex), for revoking every session of an account (absent in older cookies). */
+  account?: string;
   upn: string | undefined;
   /** When the password was checked (ms since epoch). */
   authInstant: number;

@@ -224,6 +224,21 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    http: Type.Object(
+      {
+        requestTimeoutSeconds: Type.Integer({
+          minimum: 1, maximum: 600, default: 30,
+          description: 'A request (headers and body) must arrive within this time, or its connection is closed: slow-body attacks hold no connection open, even without a buffering proxy in front.',
+        }),
+        headersTimeoutSeconds: Type.Integer({ minimum: 1, maximum: 600, default: 15, description: 'The request headers must arrive within this time.' }),
+        keepAliveTimeoutSeconds: Type.Integer({ minimum: 1, maximum: 600, default: 5, description: 'An idle keep-alive connection is closed after this time.' }),
+        maxConnectionsPerAddress: Type.Integer({
+          minimum: 0, default: 64,
+          description: 'Open connections allowed per client address (TCP peer; trustedProxies are exempt, since every user arrives through them). 0 = no limit.',
+        }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     rateLimit: Type.Object(
       {
         perAddressPerMinute: Type.Integer({ minimum: 1, default: 30, description: 'Credential posts allowed per client address per minute.' }),

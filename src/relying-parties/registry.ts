@@ -141,6 +141,20 @@ export class RelyingPartyRegistry {
     return rp;
   }
 
+  /**
+   * A relying party that takes SAML 1.1 tokens (WS-Federation, and WS-Trust for its rich clients). A SAML 2.0
+   * relying party gets tokens only over SAML 2.0: it never registered for the other formats, and a token
+   * it was not set up to expect is one a confused or hostile request could make it accept.
+   * @throws GH_RP_UNKNOWN
+   */
+  wsFederation(realm: string, via: 'wsfed' | 'ws-trust'): RelyingPartyConfig {
+    const rp = this.get(realm);
+    if (protocolOf(rp) !== 'wsfed') {
+      throw new GatehouseError('GH_RP_UNKNOWN', { detail: `${rp.id} is registered for SAML 2.0, not for ${via === 'wsfed' ? 'WS-Federation' : 'WS-Trust'}` });
+    }
+    return rp;
+  }
+
   /** A SAML 2.0 relying party by entity ID, with its metadata. @throws GH_RP_UNKNOWN, GH_RP_METADATA_UNAVAILABLE */
   saml(entityId: string): { rp: RelyingPartyConfig; sp: SamlServiceProvider } {
     const rp = this.get(entityId);

@@ -82,9 +82,9 @@ describe('the change-password portal (/adfs/portal/updatepassword)', () => {
     const form = page.form();
     expect(form.fields.UserName).toBe(user.upn);
     const newPassword = `P0rtal-Changed!${Date.now() % 100000}`;
-    const mismatch = await browser.post(`${gh.url}${form.action}`, { ...form.fields, OldPassword: user.password, NewPassword: newPassword, ConfirmPassword: 'x' });
+    const mismatch = await browser.post(form.action, { ...form.fields, OldPassword: user.password, NewPassword: newPassword, ConfirmPassword: 'x' });
     expect(mismatch.text('#error')).toBe('The new passwords do not match.');
-    const done = await browser.post(`${gh.url}${form.action}`, { ...form.fields, OldPassword: user.password, NewPassword: newPassword, ConfirmPassword: newPassword });
+    const done = await browser.post(form.action, { ...form.fields, OldPassword: user.password, NewPassword: newPassword, ConfirmPassword: newPassword });
     expect(done.status).toBe(200);
     expect(done.text('#done')).toBe('Your password has been changed.');
     expect(done.body).not.toContain('wresult');

@@ -35,6 +35,7 @@ import {
   type AuthnRequest,
   type Binding,
   type InboundMessage,
+  type LogoutRequest,
   type SamlParams,
 } from './parse.js';
 import { hasXmlSignature, SignatureError, verifyRedirectSignature, verifyRootSignature } from './signature.js';
@@ -63,6 +64,8 @@ interface LogoutChain {
   /** The LogoutRequest now out, and to whom. */
   pending?: { id: string; rp: string };
   partial: boolean;
+  /** The LogoutRequest named a principal or session that is not this browser's: nothing was ended. */
+  unknownPrincipal?: boolean;
 }
 
 export interface Saml2Endpoint {
@@ -213,14 +216,14 @@ async function saml2Plugin(app: FastifyInstance, opts: { sessionKeys: Buffer[] }
 
   /** With a usable session (and no ForceAuthn), answer at once; otherwise send the browser to the login page. */
   async function continueSignIn(request: FastifyRequest, reply: FastifyReply, p: Pending, isPassive: boolean) {
-    const session = sessions.read(request);
+    const session = await sessions.read(request);
     const fresh = session && (!p.forceAuthn || session.authInstant >= p.at);
-    const user = fresh ? await userFromSession(app.gatehouse.accounts, session, undefined) : undefined;
+    const user = fresh ? await userFromSession(app.gatehouse.accounts, session, undefined, sessions) : undefined;
     if (session && user) return issue(request, reply, p, session, user);
     if (isPassive) {
       return sendErrorResponse(reply, p.acs, p.id, p.relayState, { code: SAML2_STATUS.responder, subCode: SAML2_STATUS.noPassive });
     }
-    return reply.header('cache-control', 'no-store').redirect(`${SIGNIN_PATH}?ctx=${pendingSealer.seal(p, PENDING_TTL_SECONDS)}`, 303);
+    return reply.header('cache-control', 'no-store').redirect(`${config.publicUrl}${SIGNIN_PATH}?ctx=${pendingSealer.seal(p, PENDING_TTL_SECONDS)}`, 303);
   }
 
   // ---- SSO --------------------------------------------------------------------------------------
@@ -270,9 +273,9 @@ async function saml2Plugin(app: FastifyInstance, opts: { sessionKeys: Buffer[] }
   app.get<{ Querystring: { ctx: string } }>(SIGNIN_PATH, { schema: { querystring: ctxQuery } }, async (request, reply) => {
     const p = openPending(request);
     const { rp } = relyingParties.saml(p.rp);
-    const session = sessions.read(request);
+    const session = await sessions.read(request);
     if (session && (!p.forceAuthn || session.authInstant >= p.at)) {
-      const user = await userFromSession(app.gatehouse.accounts, session, undefined);
+      const user = await userFromSession(app.gatehouse.accounts, session, undefined, sessions);
       if (user) return issue(request, reply, p, session, user);
     }
     return renderLogin(request, reply, { rpName: rp.name ?? rp.id });
@@ -392,9 +395,11 @@ async function saml2Plugin(app: FastifyInstance, opts: { sessionKeys: Buffer[] }
       const ep = sp && sloEndpoint(sp);
       if (ep) {
         const to = ep.responseLocation ?? ep.location;
-        const status: Saml2Status = chain.partial
-          ? { code: SAML2_STATUS.success, subCode: SAML2_STATUS.partialLogout }
-          : { code: SAML2_STATUS.success };
+        const status: Saml2Status = chain.unknownPrincipal
+          ? { code: SAML2_STATUS.requester, subCode: SAML2_STATUS.unknownPrincipal }
+          : chain.partial
+            ? { code: SAML2_STATUS.success, subCode: SAML2_STATUS.partialLogout }
+            : { code: SAML2_STATUS.success };
         const xml = serializeSaml20LogoutResponse({ issuer: config.issuer, destination: to, inResponseTo: o.requestId, status });
         request.log.info({ event: 'slo_done', origin: o.rp, partial: chain.partial }, 'single logout finished');
         return ep.binding === SAML2.bindingRedirect
@@ -409,6 +414,21 @@ async function saml2Plugin(app: FastifyInstance, opts: { sessionKeys: Buffer[] }
     return renderPage(reply, 'signed-out', { title: 'Signed out' });
   }
 
+  /**
+   * Whether a LogoutRequest is about the browser's own session: the SP got a token in it, the NameID is
+   * the one it was given, and a SessionIndex, when named, is this session's.
+   */
+  async function isThisSession(session: Session, rp: RelyingPartyConfig, req: LogoutRequest): Promise<boolean> {
+    if (!session.realms.includes(rp.id)) return false;
+    const index = sessionIndexOf(session.sid);
+    if (req.sessionIndexes.length && !req.sessionIndexes.includes(index)) return false;
+    const user = await app.gatehouse.accounts.findByDn(session.dn).catch(() => undefined);
+    // An account that is gone cannot use the session anyway; then the SessionIndex alone must match.
+    if (!user) return req.sessionIndexes.includes(index);
+    const { subject } = await claimsFor(app.gatehouse, rp, user);
+    return req.nameId === subject.nameId;
+  }
+
   async function logoutRequest(request: FastifyRequest, reply: FastifyReply, msg: InboundMessage, rawQuery: string) {
     const head = readHead(msg.doc);
     const { rp, sp } = relyingParties.saml(head.issuer);
@@ -420,16 +440,22 @@ async function saml2Plugin(app: FastifyInstance, opts: { sessionKeys: Buffer[] }
       throw new GatehouseError('GH_SAML_SIGNATURE', { detail: `LogoutRequest from ${rp.id}: ${err.message}` });
     }
     const req = readLogoutRequest(msg, head);
-    const session = sessions.read(request);
+    const origin: LogoutChain['origin'] = { kind: 'saml2', rp: rp.id, requestId: req.id, ...(msg.relayState !== undefined ? { relayState: msg.relayState } : {}) };
+    const session = await sessions.read(request);
+    if (session && !(await isThisSession(session, rp, req))) {
+      // A registered SP may only end the sessions it took part in: a LogoutRequest for another NameID or
+      // SessionIndex leaves this browser signed in (saml-core 3.7.3.2: the principal is unknown here).
+      request.log.warn(
+        { event: 'slo_not_this_session', realm: rp.id, sid: session.sid, requestId: req.id },
+        'LogoutRequest names another principal or session: the session is kept',
+      );
+      return nextHop(request, reply, { origin, queue: [], sessionIndex: '', partial: false, unknownPrincipal: true });
+    }
     sessions.clear(reply);
+    if (session) await sessions.revoke(session);
     request.log.info({ event: 'signout', protocol: 'saml2', realm: rp.id, sid: session?.sid, requestId: req.id }, 'signed out');
     const { queue, partial } = session ? await logoutQueue(session, rp.id, request.log) : { queue: [], partial: false };
-    const chain: LogoutChain = {
-      origin: { kind: 'saml2', rp: rp.id, requestId: req.id, ...(msg.relayState !== undefined ? { relayState: msg.relayState } : {}) },
-      queue,
-      sessionIndex: session ? sessionIndexOf(session.sid) : '',
-      partial,
-    };
+    const chain: LogoutChain = { origin, queue, sessionIndex: session ? sessionIndexOf(session.sid) : '', partial };
     return nextHop(request, reply, chain);
   }
 

@@ -30,13 +30,13 @@ export async function wsFederationRoutes(app: FastifyInstance): Promise<void> {
   const { relyingParties, sessions, accounts } = app.gatehouse;
 
   async function signIn(request: Req, reply: FastifyReply, req: SignInRequest) {
-    const rp = relyingParties.get(req.realm);
+    const rp = relyingParties.wsFederation(req.realm, 'wsfed');
     const replyTo = relyingParties.replyUrl(rp, req.wreply);
     if (req.wreply && req.wreply !== replyTo) {
       request.log.warn({ event: 'wreply_ignored', realm: rp.id, wreply: req.wreply }, 'unregistered wreply ignored');
     }
 
-    let session: Session | undefined = sessions.read(request);
+    let session: Session | undefined = await sessions.read(request);
     let user: DirectoryUser | undefined;
     if (request.method === 'POST') {
       user = await authenticateForm(request, reply, rp, 'wsfed');
@@ -44,7 +44,7 @@ export async function wsFederationRoutes(app: FastifyInstance): Promise<void> {
       accounts.remember(user);
       session = sessions.start(user, request.body.Kmsi === 'true');
     } else {
-      user = await userFromSession(accounts, session, req.freshness);
+      user = await userFromSession(accounts, session, req.freshness, sessions);
       if (!user) return renderLogin(request, reply, { rpName: rp.name ?? rp.id, username: req.loginHint });
     }
 
@@ -71,8 +71,9 @@ export async function wsFederationRoutes(app: FastifyInstance): Promise<void> {
 
   /** Ends the session; its SAML 2.0 relying parties are logged out too (a front-channel chain) before wreply. */
   async function signOut(request: Req, reply: FastifyReply, req: SignOutRequest) {
-    const session = sessions.read(request);
+    const session = await sessions.read(request);
     sessions.clear(reply);
+    if (session) await sessions.revoke(session);
     request.log.info({ event: 'signout', sid: session?.sid, action: req.action }, 'signed out');
     const wreply = req.wreply && relyingParties.isRegisteredReply(req.wreply) ? req.wreply : undefined;
     const chained = await app.saml2?.propagateLogout(request, reply, session, wreply);

@@ -20,7 +20,7 @@ const routeSchema = {
 } as const;
 
 function versionOf(request: FastifyRequest): TrustVersion {
-  return request.url.startsWith(TRUST_2005.path) ? TRUST_2005 : TRUST_13;
+  return request.routeOptions.url === TRUST_2005.path ? TRUST_2005 : TRUST_13;
 }
 
 function sendFault(request: FastifyRequest, reply: FastifyReply, version: TrustVersion, err: unknown, relatesTo?: string) {
@@ -59,7 +59,7 @@ export async function wsTrustRoutes(app: FastifyInstance): Promise<void> {
     try {
       const doc = parseXmlSafely(request.body, { maxBytes: BODY_LIMIT, maxDepth: 32, maxElements: 500 });
       const rst = readIssueRequest(doc, version, { endpointUrl: `${config.publicUrl}${version.path}` }, seen);
-      const rp = relyingParties.get(rst.appliesTo);
+      const rp = relyingParties.wsFederation(rst.appliesTo, 'ws-trust');
       // Exchange Online relays basic-auth clients and names the real client in X-MS-Forwarded-Client-IP.
       const addresses = clientAddresses(request, { msForwarded: true });
       const user = await passwords.verify(

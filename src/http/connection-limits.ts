@@ -1,0 +1,60 @@
+import { createServer, type RequestListener, type Server } from 'node:http';
+import { BlockList, isIP } from 'node:net';
+import type { Config } from '../config/load.js';
+
+/**
+ * The HTTP server with time limits that hold without a buffering proxy in front: a request must arrive
+ * whole within `requestTimeoutSeconds` (Node checks every second), so a client trickling a body one byte at
+ * a time cannot keep connections open; and each client address may hold at most
+ * `maxConnectionsPerAddress` connections, so one host cannot take them all. Addresses in `trustedProxies`
+ * are not capped: every user arrives through them.
+ */
+export function createLimitedServer(cfg: Pick<Config, 'http' | 'trustedProxies'>, handler: RequestListener): Server {
+  const { requestTimeoutSeconds, headersTimeoutSeconds, keepAliveTimeoutSeconds, maxConnectionsPerAddress } = cfg.http;
+  const server = createServer(
+    {
+      requestTimeout: requestTimeoutSeconds * 1000,
+      headersTimeout: Math.min(headersTimeoutSeconds, requestTimeoutSeconds) * 1000,
+      keepAliveTimeout: keepAliveTimeoutSeconds * 1000,
+      connectionsCheckingInterval: 1000,
+    },
+    handler,
+  );
+  if (maxConnectionsPerAddress > 0) {
+    const proxies = proxyList(cfg.trustedProxies);
+    const open = new Map<string, number>();
+    server.on('connection', (socket) => {
+      const addr = socket.remoteAddress ?? '';
+      if (proxies(addr)) return;
+      const n = (open.get(addr) ?? 0) + 1;
+      if (n > maxConnectionsPerAddress) {
+        socket.destroy();
+        return;
+      }
+      open.set(addr, n);
+      socket.once('close', () => {
+        const left = (open.get(addr) ?? 1) - 1;
+        if (left > 0) open.set(addr, left);
+        else open.delete(addr);
+      });
+    });
+  }
+  return server;
+}
+
+/** Whether an address is one of the trusted proxies (addresses or CIDR ranges, IPv4 or IPv6). */
+function proxyList(entries: string[]): (addr: string) => boolean {
+  const list = new BlockList();
+  for (const e of entries) {
+    const [ip, bits] = e.split('/');
+    const type = isIP(ip ?? '') === 6 ? 'ipv6' : 'ipv4';
+    if (!isIP(ip ?? '')) continue;
+    if (bits === undefined) list.addAddress(ip!, type);
+    else list.addSubnet(ip!, Number(bits), type);
+  }
+  return (addr) => {
+    const plain = addr.startsWith('::ffff:') ? addr.slice(7) : addr;
+    const type = isIP(plain) === 6 ? 'ipv6' : 'ipv4';
+    return isIP(plain) !== 0 && list.check(plain, type);
+  };
+}
