@@ -20,7 +20,7 @@ export interface SessionRevocations {
 export class SqliteSessionRevocations implements SessionRevocations {
   private readonly insertSession: Database.Statement<[string, number]>;
   private readonly insertAccount: Database.Statement<[string, number, number]>;
-  private readonly check: Database.Statement<[string, string, number], { n: number }>;
+  private readonly check: Database.Statement<[{ sid: string; account: string; at: number }], { n: number }>;
   private lastPurge = 0;
 
   constructor(private readonly db: Database.Database) {
@@ -39,9 +39,9 @@ export class SqliteSessionRevocations implements SessionRevocations {
        ON CONFLICT(account) DO UPDATE SET before = max(before, excluded.before), keep_until = max(keep_until, excluded.keep_until)`,
     );
     this.check = db.prepare(
-      `SELECT (SELECT count(*) FROM revoked_sessions WHERE sid = ?1)
-            + (SELECT count(*) FROM revoked_accounts WHERE account = ?2 AND before > ?3) AS n`,
-    ) as unknown as Database.Statement<[string, string, number], { n: number }>;
+      `SELECT (SELECT count(*) FROM revoked_sessions WHERE sid = @sid)
+            + (SELECT count(*) FROM revoked_accounts WHERE account = @account AND before > @at) AS n`,
+    );
   }
 
   async revokeSession(sid: string, expires: number): Promise<void> {
@@ -54,7 +54,7 @@ export class SqliteSessionRevocations implements SessionRevocations {
   }
 
   async isRevoked(session: { sid: string; account?: string | undefined; authInstant: number }): Promise<boolean> {
-    return this.check.get(session.sid, session.account ?? '', session.authInstant)!.n > 0;
+    return this.check.get({ sid: session.sid, account: session.account ?? '', at: session.authInstant })!.n > 0;
   }
 
   private tidy(now = Date.now()): void {

@@ -122,6 +122,22 @@ describe('single logout', () => {
     expect((await follow(gh, b, await b.get(await redirectUrlOf(sp1)))).prompted).toBe(false);
   });
 
+  it.each([
+    ['another NameID', (p: Record<string, any>) => ({ ...p, nameID: objectGuidBase64('bob') })],
+    ['another SessionIndex', (p: Record<string, any>) => ({ ...p, sessionIndex: '_0123456789abcdef0123456789abcdef' })],
+  ])('a signed LogoutRequest naming %s keeps the session and answers Requester/UnknownPrincipal', async (_what, change) => {
+    const b = new Browser();
+    const { profile1 } = await signInBoth(b);
+    const url = await sp1.saml.getLogoutUrlAsync(change(profile1) as typeof profile1, 'not-mine', {});
+    const answer = posted(await b.get(url), 'SAMLResponse');
+    expect(answer.action).toBe(sp1.slo);
+    expect(answer.fields.RelayState).toBe('not-mine');
+    expect(statusOf(answer.doc)).toEqual({ code: STATUS.requester, subCode: 'urn:oasis:names:tc:SAML:2.0:status:UnknownPrincipal' });
+    expect(b.cookies.has(gh.config.session.cookieName)).toBe(true);
+    expect((await follow(gh, b, await b.get(await redirectUrlOf(sp1)))).prompted).toBe(false);
+    expect(gh.logs.some((l) => l.event === 'slo_not_this_session')).toBe(true);
+  });
+
   it('WS-Federation sign-out (wsignout1.0) logs the session out of its SAML SPs too, then returns to wreply', async () => {
     const b = new Browser();
     await signInBoth(b);
