@@ -1,7 +1,12 @@
-// Writes the README's configuration table from the schema (src/config/schema.ts is the one source).
+// Writes the configuration table of docs/configuration.md from the schema (src/config/schema.ts is the
+// one source), between its config-table markers. test/config/docs.test.ts checks that they agree.
 // Usage: npm run docs:config   (builds first)
 import { readFileSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { configLeaves, envName } from '../dist/config/load.js';
+
+const PAGE = 'docs/configuration.md';
+const file = fileURLToPath(new URL(`../${PAGE}`, import.meta.url));
 
 const REQUIRED = /^(publicUrl|directory\.(urls|baseDn|bindDn))$/;
 const rows = configLeaves().map(({ path, schema }) => {
@@ -13,8 +18,8 @@ const rows = configLeaves().map(({ path, schema }) => {
   return `| \`${key}\` | \`${envName(path)}\` | ${type} | ${def} | ${(schema.description ?? '').replace(/\|/g, '\\|')} |`;
 });
 const table = '| key | environment variable | type | default | meaning |\n|---|---|---|---|---|\n' + rows.join('\n');
-const readme = readFileSync('README.md', 'utf8');
+const page = readFileSync(file, 'utf8');
 const re = /(<!-- config-table:start[^>]*-->\n)[\s\S]*?(\n<!-- config-table:end -->)/;
-if (!re.test(readme)) throw new Error('README.md has no config-table markers');
-writeFileSync('README.md', readme.replace(re, (_m, a, b) => a + table + b));
-console.log(`README.md: ${rows.length} configuration keys`);
+if (!re.test(page)) throw new Error(`${PAGE} has no config-table markers`);
+writeFileSync(file, page.replace(re, (_m, a, b) => a + table + b));
+console.log(`${PAGE}: ${rows.length} configuration keys`);
