@@ -2,6 +2,8 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Directory, DirectoryUser } from '../directory/directory.js';
 import { GatehouseError } from '../errors.js';
 import type { SmartLockout } from '../lockout/lockout.js';
+import type { Outcome } from '../lockout/smart-lockout.js';
+import { DecoyTiming, type TimedOperation } from './decoy-timing.js';
 
 export interface Attempt {
   username: string;
@@ -14,19 +16,21 @@ export interface Attempt {
 }
 
 /**
- * The one password check every sign-in path uses (browser, WS-Trust, SAML): look the account up, ask smart
- * lockout, bind as the user, record the outcome, write one audit line.
+ * The one password check every sign-in path uses (browser, WS-Trust, SAML): look the account up, reserve the
+ * attempt with smart lockout, bind as the user, settle the reservation, write one audit line. Answers that
+ * never reach AD for a real account take as long as those that do (DecoyTiming), and say the same.
  * @throws GH_PASSWORD_EMPTY, GH_AUTHN_FAILED, GH_EXTRANET_LOCKOUT, AD account-state errors, GH_DIRECTORY_UNAVAILABLE
  */
 export class PasswordVerifier {
   constructor(
     private readonly directory: Directory,
     private readonly lockout: SmartLockout,
+    private readonly timing = new DecoyTiming(),
   ) {}
 
   /** Checks the password; returns the account on success. */
   async verify(attempt: Attempt, log: FastifyBaseLogger): Promise<DirectoryUser> {
-    return this.guarded('signin_attempt', attempt, log, (user) => this.directory.verifyPassword(user, attempt.password));
+    return this.guarded('signin_attempt', 'bind', attempt, log, (user) => this.directory.verifyPassword(user, attempt.password));
   }
 
   /**
@@ -34,15 +38,17 @@ export class PasswordVerifier {
    * password is a password guess like any other. AD applies its own history and complexity rules.
    */
   async changePassword(attempt: Attempt, newPassword: string, log: FastifyBaseLogger): Promise<DirectoryUser> {
-    return this.guarded('password_change', attempt, log, (user) => this.directory.changePassword(user, attempt.password, newPassword));
+    return this.guarded('password_change', 'password-change', attempt, log, (user) => this.directory.changePassword(user, attempt.password, newPassword));
   }
 
   private async guarded(
     event: string,
+    op: TimedOperation,
     attempt: Attempt,
     log: FastifyBaseLogger,
     check: (user: DirectoryUser) => Promise<void>,
   ): Promise<DirectoryUser> {
+    const started = performance.now();
     const audit = { event, username: attempt.username, addresses: attempt.addresses, protocol: attempt.protocol, realm: attempt.realm };
     let user: DirectoryUser | undefined;
     try {
@@ -51,17 +57,33 @@ export class PasswordVerifier {
       user = await this.directory.findUser(attempt.username);
       if (!user) {
         await this.directory.dummyBind(attempt.password);
+        await this.timing.pad(op, started);
         throw new GatehouseError('GH_AUTHN_FAILED', { detail: 'no such user' });
       }
-      const decision = this.lockout.check(user, attempt.addresses, log);
-      if (decision.refuse) throw new GatehouseError('GH_EXTRANET_LOCKOUT', { detail: `smart lockout (${decision.location} location)` });
+      const decision = await this.lockout.admit(user, attempt.addresses, log);
+      if (decision.refuse) {
+        await this.timing.pad(op, started);
+        throw new GatehouseError('GH_EXTRANET_LOCKOUT', { detail: `smart lockout (${decision.location} location)` });
+      }
+      let outcome: Outcome = 'neither';
       try {
         await check(user);
+        outcome = 'success';
       } catch (err) {
-        if (err instanceof GatehouseError && err.code === 'GH_AUTHN_FAILED') this.lockout.failed(user, decision.location);
+        if (err instanceof GatehouseError && err.code === 'GH_AUTHN_FAILED') {
+          outcome = 'bad-password';
+          this.timing.record(op, performance.now() - started);
+        } else if (err instanceof GatehouseError && err.code === 'GH_ACCOUNT_LOCKED' && decision.location === 'unknown') {
+          // AD answers "locked" whatever the password: to an unknown location that would confirm the account
+          // exists (and is under attack), so it hears what any wrong password gets. The user's own
+          // familiar locations are told the truth.
+          await this.timing.pad(op, started);
+          throw new GatehouseError('GH_AUTHN_FAILED', { detail: 'account locked in AD; answered as a wrong password to an unknown location', cause: err });
+        }
         throw err;
+      } finally {
+        await this.lockout.settle(user, decision, outcome, attempt.addresses);
       }
-      this.lockout.succeeded(user, attempt.addresses, decision.location);
       log.info({ ...audit, user: user.userPrincipalName ?? user.sAMAccountName, outcome: 'success' }, `${event}: accepted`);
       return user;
     } catch (err) {

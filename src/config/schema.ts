@@ -217,9 +217,18 @@ export const ConfigSchema = Type.Object(
           description: 'Smart lockout: enforce refuses attempts for a locked location without asking AD; log-only only logs what it would refuse.',
         }),
         threshold: Type.Optional(
-          Type.Integer({ minimum: 1, description: "Bad passwords per location before it is locked. Default: half of AD's lockoutThreshold (at least 1), or 5 when AD has none. Must stay below AD's." }),
+          Type.Integer({ minimum: 1, description: "Bad passwords from unknown locations before they are refused. Default: half of AD's lockoutThreshold (at least 1), or 5 when AD has none. Must stay below AD's." }),
         ),
-        observationWindowMinutes: Type.Integer({ minimum: 1, default: 30, description: 'A locked location may try once more after this long since its last bad password.' }),
+        familiarThreshold: Type.Optional(
+          Type.Integer({
+            minimum: 1,
+            description: "Bad passwords from the user's familiar locations before they are refused. Default: AD's lockoutThreshold minus threshold, at least 2 (a typo and then the right password always go through). Must stay below AD's.",
+          }),
+        ),
+        observationWindowMinutes: Type.Integer({
+          minimum: 1, default: 30,
+          description: 'A locked location may try once more after this long since its last attempt. AD\'s own "reset account lockout counter after" is used instead when it is shorter.',
+        }),
         familiarAddresses: Type.Integer({ minimum: 1, maximum: 100, default: 20, description: 'How many addresses of successful sign-ins are remembered per user.' }),
       },
       { additionalProperties: false, default: {} },

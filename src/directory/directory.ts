@@ -27,17 +27,21 @@ export interface DirectoryUser {
   userAccountControl: number;
   /** When the password expires (msDS-UserPasswordExpiryTimeComputed), undefined when it never does. */
   passwordExpires: Date | undefined;
+  /** AD's own bad-password counter as the DC that answered the look-up has it (smart lockout's guard). */
+  adCounter?: { badPwdCount: number; badPasswordTime: number };
 }
 
 /** The domain's password and lockout policy, read once at start-up. */
 export interface DomainPolicy {
   /** AD's lockoutThreshold; 0 means AD never locks accounts. */
   lockoutThreshold: number;
+  /** AD's lockOutObservationWindow ("reset account lockout counter after"), in minutes. */
+  observationWindowMinutes: number | undefined;
 }
 
 const USER_ATTRIBUTES = [
   'sAMAccountName', 'userPrincipalName', 'objectGUID', 'mS-DS-ConsistencyGuid', 'displayName',
-  'givenName', 'sn', 'mail', 'userAccountControl', 'msDS-UserPasswordExpiryTimeComputed',
+  'givenName', 'sn', 'mail', 'userAccountControl', 'msDS-UserPasswordExpiryTimeComputed', 'badPwdCount', 'badPasswordTime',
 ];
 const BINARY_ATTRIBUTES = ['objectGUID', 'mS-DS-ConsistencyGuid'];
 
@@ -70,6 +74,10 @@ function toUser(e: Entry): DirectoryUser {
     mail: str(e.mail),
     userAccountControl: Number(str(e.userAccountControl) ?? 0),
     passwordExpires: fileTimeToDate(str(e['msDS-UserPasswordExpiryTimeComputed'])),
+    adCounter: {
+      badPwdCount: Number(str(e.badPwdCount) ?? 0) || 0,
+      badPasswordTime: fileTimeToDate(str(e.badPasswordTime))?.getTime() ?? 0,
+    },
   };
 }
 
@@ -415,8 +423,13 @@ export class Directory {
     const root = await client.search('', { scope: 'base', attributes: ['defaultNamingContext'] });
     const domain = str(root.searchEntries[0]?.defaultNamingContext);
     if (!domain) throw new GatehouseError('GH_DIRECTORY_UNAVAILABLE', { detail: 'rootDSE has no defaultNamingContext' });
-    const { searchEntries } = await client.search(domain, { scope: 'base', attributes: ['lockoutThreshold'] });
-    return { lockoutThreshold: Number(str(searchEntries[0]?.lockoutThreshold) ?? 0) };
+    const { searchEntries } = await client.search(domain, { scope: 'base', attributes: ['lockoutThreshold', 'lockOutObservationWindow'] });
+    // A negative count of 100 ns intervals.
+    const window = Number(str(searchEntries[0]?.lockOutObservationWindow) ?? 0);
+    return {
+      lockoutThreshold: Number(str(searchEntries[0]?.lockoutThreshold) ?? 0),
+      observationWindowMinutes: window < 0 ? Math.round(-window / 600_000_000) : undefined,
+    };
   }
 
   /** For /adfs/probe?verbose: can the service account reach a DC? */

@@ -5,35 +5,52 @@ import { ConfigError } from '../config/load.js';
 import type { Directory } from '../directory/directory.js';
 import { LockoutStore } from './lockout-store.js';
 import { SmartLockout } from './lockout.js';
-import { effectiveThreshold } from './smart-lockout.js';
+import { derivePolicy } from './smart-lockout.js';
 
-/** Works out the threshold from AD's policy (read once at start-up) and the configuration. */
+/** Works out the thresholds and window from AD's policy (read once at start-up) and the configuration. */
 export async function createSmartLockout(config: Config, directory: Directory, db: Database.Database, log: FastifyBaseLogger): Promise<SmartLockout> {
-  const { mode, threshold: configured, observationWindowMinutes, familiarAddresses } = config.lockout;
-  let adThreshold: number | undefined;
+  const { mode, familiarAddresses } = config.lockout;
+  let ad: Awaited<ReturnType<Directory['readDomainPolicy']>> | undefined;
   if (mode !== 'off') {
     try {
-      adThreshold = (await directory.readDomainPolicy()).lockoutThreshold;
+      ad = await directory.readDomainPolicy();
     } catch (err) {
-      log.warn({ detail: (err as { detail?: string }).detail ?? String(err) }, "smart lockout: cannot read AD's lockoutThreshold now");
+      log.warn({ detail: (err as { detail?: string }).detail ?? String(err) }, "smart lockout: cannot read AD's lockout policy now");
     }
   }
-  let threshold: number;
-  if (adThreshold === undefined) {
-    // Unknown AD policy: a configured value, else the most cautious one.
-    threshold = configured ?? 1;
-  } else {
-    const r = effectiveThreshold(configured, adThreshold);
-    if (r.problem) {
-      if (mode === 'enforce') throw new ConfigError(r.problem);
-      log.warn(r.problem);
-    }
-    threshold = r.threshold;
+  // Unknown AD policy: the configured values, else the most cautious ones.
+  const d = ad
+    ? derivePolicy(config.lockout, ad)
+    : {
+        threshold: config.lockout.threshold ?? 1,
+        familiarThreshold: config.lockout.familiarThreshold ?? 2,
+        observationWindowMinutes: config.lockout.observationWindowMinutes,
+        explanation: ["AD's lockout policy could not be read: configured values, else 1 (unknown) and 2 (familiar)"],
+        problem: undefined,
+      };
+  if (d.problem) {
+    if (mode === 'enforce') throw new ConfigError(d.problem);
+    log.warn(d.problem);
   }
-  if (mode !== 'off') log.info({ mode, threshold, adThreshold, observationWindowMinutes }, 'smart lockout ready');
+  if (mode !== 'off') {
+    log.info(
+      {
+        mode, threshold: d.threshold, familiarThreshold: d.familiarThreshold, observationWindowMinutes: d.observationWindowMinutes,
+        adThreshold: ad?.lockoutThreshold, adObservationWindowMinutes: ad?.observationWindowMinutes, why: d.explanation,
+      },
+      'smart lockout ready',
+    );
+  }
   return new SmartLockout(
     mode,
-    { threshold, observationWindowMs: observationWindowMinutes * 60_000, maxFamiliarAddresses: familiarAddresses },
+    {
+      threshold: d.threshold,
+      familiarThreshold: d.familiarThreshold,
+      observationWindowMs: d.observationWindowMinutes * 60_000,
+      maxFamiliarAddresses: familiarAddresses,
+      adThreshold: ad?.lockoutThreshold ?? 0,
+      adObservationWindowMs: (ad?.observationWindowMinutes ?? 0) * 60_000,
+    },
     new LockoutStore(db),
   );
 }

@@ -32,11 +32,25 @@ export class LockoutStore {
 
   /** Read-modify-write in one transaction, so concurrent requests don't lose a count. */
   update(account: string, userName: string, change: (a: AccountActivity) => AccountActivity, now = Date.now()): AccountActivity {
-    return this.db.transaction(() => {
-      const next = change(this.get(account));
-      this.putStmt.run(account, userName, JSON.stringify(next), now);
-      return next;
-    })();
+    return this.apply(account, userName, (a) => {
+      const next = change(a);
+      return { next, result: next };
+    }, now);
+  }
+
+  /**
+   * Read-modify-write that also returns a result (a reservation's decision). BEGIN IMMEDIATE takes the
+   * write lock before the read, so the server processes of one host (workers) serialise here too.
+   */
+  apply<T>(account: string, userName: string, change: (a: AccountActivity) => { next: AccountActivity; result: T }, now = Date.now()): T {
+    return this.db
+      .transaction(() => {
+        const before = this.get(account);
+        const { next, result } = change(before);
+        if (next !== before) this.putStmt.run(account, userName, JSON.stringify(next), now);
+        return result;
+      })
+      .immediate();
   }
 
   list(userName?: string): AccountActivityRow[] {

@@ -1,17 +1,21 @@
+import { randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import type { DirectoryUser } from '../directory/directory.js';
 import type { LockoutStore } from './lockout-store.js';
-import {
-  afterFailure, afterSuccess, isLocked, locationOf, type Location, type LockoutMode, type LockoutPolicy,
-} from './smart-lockout.js';
+import { locationOf, reserve, settle, type Location, type LockoutMode, type LockoutPolicy, type Outcome } from './smart-lockout.js';
 
 export interface LockoutDecision {
   location: Location;
   /** True when the attempt must not reach AD. */
   refuse: boolean;
+  /** The reservation to settle after the bind (absent when refused or when lockout is off). */
+  ticket?: string;
 }
 
-/** Smart lockout bound to its store, mode and policy; the password check calls it around each bind. */
+/**
+ * Smart lockout bound to its store, mode and policy. The password check reserves an attempt before the
+ * bind (`admit`) and settles it after (`settle`), each in one atomic step of the store.
+ */
 export class SmartLockout {
   constructor(
     readonly mode: LockoutMode,
@@ -27,27 +31,31 @@ export class SmartLockout {
     return user.userPrincipalName ?? user.sAMAccountName;
   }
 
-  check(user: DirectoryUser, addresses: string[], log: FastifyBaseLogger, now = Date.now()): LockoutDecision {
+  async admit(user: DirectoryUser, addresses: string[], log: FastifyBaseLogger, now = Date.now()): Promise<LockoutDecision> {
     if (this.mode === 'off') return { location: 'unknown', refuse: false };
-    const activity = this.store.get(this.key(user));
-    const location = locationOf(activity, addresses);
-    const locked = isLocked(activity, location, this.policy, now);
-    if (locked) {
+    const ticket = randomUUID();
+    const { location, refusal, reserved } = this.store.apply(this.key(user), this.name(user), (a) => {
+      const where = locationOf(a, addresses);
+      const r = reserve(a, where, this.policy, user.adCounter, ticket, now);
+      // log-only: the attempt goes on, so it is reserved even when it would have been refused.
+      if (r.refusal && this.mode === 'log-only') {
+        const forced = reserve(a, where, { ...this.policy, threshold: Infinity, familiarThreshold: Infinity, adThreshold: 0 }, undefined, ticket, now);
+        return { next: forced.next, result: { location: where, refusal: r.refusal, reserved: true } };
+      }
+      return { next: r.next, result: { location: where, refusal: r.refusal, reserved: !r.refusal } };
+    }, now);
+    if (refusal) {
       log.warn(
-        { event: 'extranet_lockout', user: this.name(user), location, addresses, mode: this.mode, enforced: this.mode === 'enforce' },
+        { event: 'extranet_lockout', user: this.name(user), location, addresses, mode: this.mode, enforced: this.mode === 'enforce', reason: refusal },
         this.mode === 'enforce' ? 'smart lockout: attempt refused without asking AD' : 'smart lockout (log-only): would refuse this attempt',
       );
     }
-    return { location, refuse: locked && this.mode === 'enforce' };
+    return { location, refuse: Boolean(refusal) && this.mode === 'enforce', ...(reserved ? { ticket } : {}) };
   }
 
-  failed(user: DirectoryUser, location: Location, now = Date.now()): void {
-    if (this.mode === 'off') return;
-    this.store.update(this.key(user), this.name(user), (a) => afterFailure(a, location, now), now);
-  }
-
-  succeeded(user: DirectoryUser, addresses: string[], location: Location): void {
-    if (this.mode === 'off') return;
-    this.store.update(this.key(user), this.name(user), (a) => afterSuccess(a, addresses, location, this.policy));
+  async settle(user: DirectoryUser, decision: LockoutDecision, outcome: Outcome, addresses: string[], now = Date.now()): Promise<void> {
+    if (this.mode === 'off' || !decision.ticket) return;
+    const ticket = decision.ticket;
+    this.store.update(this.key(user), this.name(user), (a) => settle(a, decision.location, ticket, outcome, addresses, this.policy, now), now);
   }
 }

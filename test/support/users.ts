@@ -55,3 +55,34 @@ export function adPassword(sam: string): { ntHash: string; pwdLastSet: Date } {
   const ms = Number(BigInt(lastSet) / 10_000n) - 11_644_473_600_000;
   return { ntHash: Buffer.from(hash, 'base64').toString('hex'), pwdLastSet: new Date(ms) };
 }
+
+/**
+ * `n` new users named `<prefix><run><i>` (unique per run, so a kept DC needs no clean-up), created two
+ * at a time (each samba-tool call is mostly Python start-up).
+ */
+export async function freshUsers(prefix: string, n: number, password: string): Promise<{ sam: string; upn: string; password: string }[]> {
+  const { execFile } = await import('node:child_process');
+  const { promisify } = await import('node:util');
+  const run = promisify(execFile);
+  const tag = Math.floor(Math.random() * 36 ** 3).toString(36).padStart(3, '0');
+  const users = Array.from({ length: n }, (_, i) => {
+    const sam = `${prefix}${tag}${i}`.slice(0, 20);
+    return { sam, upn: `${sam}@${DC.realm}`, password };
+  });
+  const queue = [...users];
+  const lane = async () => {
+    for (let u = queue.shift(); u; u = queue.shift()) await run('samba-tool', ['user', 'create', u.sam, password, '-s', DC.smbConf]);
+  };
+  await Promise.all([lane(), lane()]);
+  return users;
+}
+
+/** Whether AD has locked the account (lockoutTime set and not cleared). */
+export function adLockoutTime(sam: string): number {
+  const out = execFileSync(
+    'ldapsearch',
+    ['-LLL', '-x', '-H', DC.url, '-D', DC.service.dn, '-w', DC.service.password, '-b', DC.baseDn, `(sAMAccountName=${sam})`, 'lockoutTime'],
+    { encoding: 'utf8' },
+  );
+  return Number(/lockoutTime: (\d+)/.exec(out)?.[1] ?? 0);
+}

@@ -291,7 +291,7 @@ describe('logging', () => {
     const directory = new Directory(config.directory, log);
     // Only the WS-Trust plugin, and without the app's log redaction: it must not log the password itself.
     const app = Fastify({ loggerInstance: log });
-    const lockout = new SmartLockout('enforce', { threshold: 2, observationWindowMs: 60_000, maxFamiliarAddresses: 20 }, new LockoutStore(new Database(':memory:')));
+    const lockout = new SmartLockout('enforce', { threshold: 2, familiarThreshold: 2, observationWindowMs: 60_000, maxFamiliarAddresses: 20, adThreshold: 0, adObservationWindowMs: 0 }, new LockoutStore(new Database(':memory:')));
     app.decorate('gatehouse', {
       config,
       directory,
