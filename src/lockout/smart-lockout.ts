@@ -8,8 +8,9 @@
  * Attempts are reserved before the bind and settled after it, in one atomic step each, so any number of
  * concurrent attempts sees the ones still in flight: a burst can never send more binds to AD than the
  * threshold allows. Unknown locations are also refused when AD's own counter (badPwdCount, read with the
- * account) is one attempt away from AD's lockout threshold, whoever made the earlier mistakes: so an
- * attempt from an unknown location is never the one that locks the account in AD.
+ * account) is two attempts away from AD's lockout threshold, whoever made the earlier mistakes: so an
+ * attempt from an unknown location never locks the account in AD, and always leaves the user room for a
+ * typo of their own.
  */
 export type LockoutMode = 'off' | 'log-only' | 'enforce';
 export type Location = 'familiar' | 'unknown';
@@ -93,7 +94,9 @@ export function reserve(a: AccountActivity, where: Location, p: LockoutPolicy, a
     if (flying.length > 0 || now - lastBad < p.observationWindowMs) return { next: a, refusal: 'threshold' };
     lastBad = now;
   }
-  if (where === 'unknown' && p.adThreshold > 0 && adBadCount(ad, p, now) + flying.length + 1 >= p.adThreshold) {
+  // One bad password below AD's threshold is kept for the user's own typo: the attempt from an unknown
+  // location must leave AD's counter at most two short of it.
+  if (where === 'unknown' && p.adThreshold > 0 && adBadCount(ad, p, now) + flying.length + 1 > p.adThreshold - 2) {
     return { next: a, refusal: 'ad-counter' };
   }
   const entry = { id: ticket, until: now + IN_FLIGHT_MS };
@@ -194,7 +197,13 @@ export function derivePolicy(
   } else {
     explanation.push(`window: ${observationWindowMinutes} min (lockout.observationWindowMinutes)`);
   }
-  if (T > 0) explanation.push(`unknown locations are also refused while AD's own badPwdCount is ${T - 1} (one short of AD's lockoutThreshold)`);
+  if (T > 0) {
+    explanation.push(
+      T > 2
+        ? `unknown locations are also refused once AD's own badPwdCount is ${T - 2} (room is always left for one typo of the user's before AD's ${T})`
+        : `AD's lockoutThreshold ${T} leaves no room: attempts from unknown locations are always refused`,
+    );
+  }
   return { threshold, familiarThreshold, observationWindowMinutes, explanation, ...(problems.length ? { problem: problems.join('; ') } : {}) };
 }
 

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Browser } from '../support/http.js';
 import { startGatehouse, type RunningGatehouse } from '../support/gatehouse.js';
 import { freshUser, adBadPwdCount } from '../support/users.js';
-import { unlockUser } from '../support/directory.js';
+import { samba, unlockUser } from '../support/directory.js';
 import { runCli } from '../support/cli.js';
 import { fileURLToPath } from 'node:url';
 
@@ -171,6 +171,39 @@ describe('smart lockout on WS-Trust (Exchange Online relaying basic auth)', () =
       expect((await rst(user.password)).body).toContain('FailedAuthentication');
     } finally {
       await gh.close();
+    }
+  });
+});
+
+describe('humane defaults derived from AD (thresholds 3, 5 and 10)', () => {
+  const user = freshUser('prot-typo', 'Passw0rd!Typo1');
+  const setAdThreshold = (n: number) => samba('domain', 'passwordsettings', 'set', `--account-lockout-threshold=${n}`);
+  afterAll(() => {
+    setAdThreshold(3);
+    unlockUser(user.sam);
+  });
+
+  it.each([
+    [3, 1, 2],
+    [5, 2, 3],
+    [10, 5, 5],
+  ])('AD threshold %i: unknown %i, familiar %i, a typo then the right password from home is never refused', async (ad, unknown, familiar) => {
+    setAdThreshold(ad);
+    const gh = await startGatehouse(behindProxy());
+    try {
+      const ready = gh.logs.find((l) => l.msg === 'smart lockout ready');
+      expect(ready).toMatchObject({ threshold: unknown, familiarThreshold: familiar, adThreshold: ad, observationWindowMinutes: 1, adObservationWindowMinutes: 1 });
+      expect(ready?.why.join('\n')).toContain('reset account lockout counter after');
+      expect((await attempt(gh, FAMILIAR, user.upn, user.password)).token).toBe(true);
+      // A sprayer uses up what unknown locations may try...
+      for (let i = 0; i < unknown + 2; i++) await attempt(gh, ATTACKER, user.upn, `Typo-spray-${i}!`);
+      // ...and the user still gets one typo and then in.
+      expect(await attempt(gh, FAMILIAR, user.upn, 'Passw0rd!Typo')).toMatchObject({ status: 401, token: false });
+      expect((await attempt(gh, FAMILIAR, user.upn, user.password)).token).toBe(true);
+      expect(adBadPwdCount(user.sam)).toBe(0);
+    } finally {
+      await gh.close();
+      unlockUser(user.sam);
     }
   });
 });
