@@ -13,6 +13,8 @@ export interface CredentialForm {
   OldPassword?: string;
   NewPassword?: string;
   ConfirmPassword?: string;
+  /** Why the change-password page was shown (expired, mustChange). */
+  Reason?: string;
 }
 
 const field = (max: number) => ({ type: 'string', maxLength: max }) as const;
@@ -29,6 +31,7 @@ export const credentialFormSchema = {
     OldPassword: field(512),
     NewPassword: field(512),
     ConfirmPassword: field(512),
+    Reason: { type: 'string', enum: ['expired', 'mustChange'] },
   },
   additionalProperties: false,
 } as const;

@@ -4,7 +4,7 @@ import type { DirectoryUser } from '../directory/directory.js';
 import { GatehouseError } from '../errors.js';
 import { clientAddresses } from '../http/client-address.js';
 import type { CredentialForm } from './forms.js';
-import { renderChangePassword, renderLogin } from './login-page.js';
+import { renderChangePassword, renderLogin, type ChangeReason } from './login-page.js';
 
 /** Errors shown on the form itself (the user can fix them) rather than on an error page. */
 function isFormError(err: unknown): err is GatehouseError {
@@ -36,7 +36,8 @@ export async function authenticateForm(
       return await passwords.verify({ ...attempt, password: b.NewPassword }, request.log);
     } catch (err) {
       if (!isFormError(err)) throw err;
-      await renderChangePassword(request, reply, { username: b.UserName, error: err });
+      const reason = b.Reason === 'expired' || b.Reason === 'mustChange' ? (b.Reason as ChangeReason) : undefined;
+      await renderChangePassword(request, reply, { username: b.UserName, reason, error: err });
       return undefined;
     }
   }
@@ -44,7 +45,7 @@ export async function authenticateForm(
     return await passwords.verify({ ...attempt, password: b.Password ?? '' }, request.log);
   } catch (err) {
     if (err instanceof GatehouseError && (err.code === 'GH_PASSWORD_EXPIRED' || err.code === 'GH_PASSWORD_MUST_CHANGE')) {
-      await renderChangePassword(request, reply, { username: b.UserName, reason: err.message });
+      await renderChangePassword(request, reply, { username: b.UserName, reason: err.code === 'GH_PASSWORD_EXPIRED' ? 'expired' : 'mustChange' });
       return undefined;
     }
     if (!isFormError(err)) throw err;

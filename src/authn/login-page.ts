@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type {} from '@fastify/csrf-protection';
 import { renderPage } from '../http/pages.js';
-import type { GatehouseError } from '../errors.js';
+import { ERRORS, type GatehouseError } from '../errors.js';
 import { publicUrlOf } from '../http/public-url.js';
 
 /** The password form. It posts back to the URL that showed it, so the protocol request travels with it. */
@@ -19,12 +19,21 @@ export function renderLogin(
       action: publicUrlOf(request, request.server.gatehouse.config.publicUrl),
       username: opts.username ?? '',
       error: opts.error?.message,
+      // Only problems worth a call to the help desk carry the reference; a wrong password does not need one.
+      correlationId: opts.error && opts.error.status >= 500 ? request.id : undefined,
       csrf: reply.generateCsrf(),
       offerKmsi: request.server.gatehouse.config.session.keepMeSignedIn,
     },
     opts.error?.status ?? 200,
   );
 }
+
+/** Why the change-password page is shown; travels with the form so a retry keeps the explanation. */
+export type ChangeReason = 'expired' | 'mustChange';
+const CHANGE_REASONS: Record<ChangeReason, string> = {
+  expired: ERRORS.GH_PASSWORD_EXPIRED[1],
+  mustChange: ERRORS.GH_PASSWORD_MUST_CHANGE[1],
+};
 
 /**
  * Old password, new password twice. Shown when AD says the password has expired or must be changed
@@ -33,7 +42,7 @@ export function renderLogin(
 export function renderChangePassword(
   request: FastifyRequest,
   reply: FastifyReply,
-  opts: { username?: string | undefined; reason?: string | undefined; error?: GatehouseError | undefined; done?: boolean },
+  opts: { username?: string | undefined; reason?: ChangeReason | undefined; error?: GatehouseError | undefined; done?: boolean },
 ) {
   return renderPage(
     reply,
@@ -42,7 +51,9 @@ export function renderChangePassword(
       title: 'Change your password',
       action: publicUrlOf(request, request.server.gatehouse.config.publicUrl),
       username: opts.username ?? '',
-      reason: opts.reason,
+      reason: opts.reason ? CHANGE_REASONS[opts.reason] : undefined,
+      reasonCode: opts.reason,
+      correlationId: opts.error && opts.error.status >= 500 ? request.id : undefined,
       error: opts.error?.message,
       done: opts.done ?? false,
       csrf: reply.generateCsrf(),

@@ -112,6 +112,8 @@ describe('change an expired or must-change password in Chromium, then finish sig
 
       const mismatch = await submitChange(page, user.password, newPassword, `${newPassword}x`);
       await expectChangeError(page, mismatch, 400, MISMATCH, user.upn);
+      // The explanation of why the page is shown stays with the error.
+      expect((await page.locator('#reason').textContent())?.trim()).toBe(reason);
 
       const tooSimple = await submitChange(page, user.password, 'abc', 'abc');
       await expectChangeError(page, tooSimple, 400, REJECTED, user.upn);
