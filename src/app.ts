@@ -20,7 +20,7 @@ import { AccountCache } from './authn/account-cache.js';
 import { GatehouseError, ERRORS } from './errors.js';
 import { renderPage } from './http/pages.js';
 import { createLimitedServer } from './http/connection-limits.js';
-import { wsFederationRoutes } from './protocols/wsfed/routes.js';
+import { frontDoorRoutes } from './protocols/front-door.js';
 import { saml2Routes } from './protocols/saml2/routes.js';
 import { wsTrustRoutes } from './protocols/wstrust/routes.js';
 import { metadataRoutes } from './metadata/routes.js';
@@ -148,9 +148,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   );
 
   await app.register(portalRoutes);
-  // Before WS-Federation: /adfs/ls/ hands SAML messages to it.
+  await app.register(frontDoorRoutes, { sessionKeys: deps.sessionKeys });
   await app.register(saml2Routes, { sessionKeys: deps.sessionKeys });
-  await app.register(wsFederationRoutes);
   await app.register(wsTrustRoutes);
   await app.register(metadataRoutes);
   await app.register(healthRoutes);

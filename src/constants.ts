@@ -83,6 +83,7 @@ export const SAML2 = {
   bindingPost: 'urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST',
   bearer: 'urn:oasis:names:tc:SAML:2.0:cm:bearer',
   passwordProtectedTransport: 'urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport',
+  password: 'urn:oasis:names:tc:SAML:2.0:ac:classes:Password',
   nameIdPersistent: 'urn:oasis:names:tc:SAML:2.0:nameid-format:persistent',
   nameIdTransient: 'urn:oasis:names:tc:SAML:2.0:nameid-format:transient',
   nameIdEmail: 'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress',

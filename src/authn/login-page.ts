@@ -3,11 +3,16 @@ import type {} from '@fastify/csrf-protection';
 import { renderPage } from '../http/pages.js';
 import { ERRORS, type GatehouseError } from '../errors.js';
 import { publicUrlOf } from '../http/public-url.js';
+import type { Config } from '../config/load.js';
+
+/** What the pages need from the configuration: the public URL their forms post to, and whether to offer "keep me signed in". */
+export type PageConfig = Pick<Config, 'publicUrl' | 'session'>;
 
 /** The password form. It posts back to the URL that showed it, so the protocol request travels with it. */
 export function renderLogin(
   request: FastifyRequest,
   reply: FastifyReply,
+  config: PageConfig,
   opts: { rpName: string; username?: string | undefined; error?: GatehouseError | undefined },
 ) {
   return renderPage(
@@ -16,13 +21,13 @@ export function renderLogin(
     {
       title: 'Sign in',
       rpName: opts.rpName,
-      action: publicUrlOf(request, request.server.gatehouse.config.publicUrl),
+      action: publicUrlOf(request, config.publicUrl),
       username: opts.username ?? '',
       error: opts.error?.message,
       // Only problems worth a call to the help desk carry the reference; a wrong password does not need one.
       correlationId: opts.error && opts.error.status >= 500 ? request.id : undefined,
       csrf: reply.generateCsrf(),
-      offerKmsi: request.server.gatehouse.config.session.keepMeSignedIn,
+      offerKmsi: config.session.keepMeSignedIn,
     },
     opts.error?.status ?? 200,
   );
@@ -42,6 +47,7 @@ const CHANGE_REASONS: Record<ChangeReason, string> = {
 export function renderChangePassword(
   request: FastifyRequest,
   reply: FastifyReply,
+  config: PageConfig,
   opts: { username?: string | undefined; reason?: ChangeReason | undefined; error?: GatehouseError | undefined; done?: boolean },
 ) {
   return renderPage(
@@ -49,7 +55,7 @@ export function renderChangePassword(
     'change-password',
     {
       title: 'Change your password',
-      action: publicUrlOf(request, request.server.gatehouse.config.publicUrl),
+      action: publicUrlOf(request, config.publicUrl),
       username: opts.username ?? '',
       reason: opts.reason ? CHANGE_REASONS[opts.reason] : undefined,
       reasonCode: opts.reason,

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { SAML2, SAML2_STATUS } from '../constants.js';
 import { escapeAttr as a, escapeText as t } from '../xml/escape.js';
 import { newAssertionId, xmlTime, type Assertion, type AssertionAttribute } from './assertion.js';
@@ -12,6 +13,11 @@ export interface Saml2Delivery {
   sessionIndex: string;
   /** End of the session at the SP (the Gatehouse session's end). */
   sessionNotOnOrAfter?: Date | undefined;
+}
+
+/** The AuthnStatement SessionIndex of a Gatehouse session: derived, so the cookie's sid is not repeated. */
+export function sessionIndexOf(sid: string): string {
+  return '_' + createHash('sha256').update(`saml2 session index ${sid}`).digest('hex').slice(0, 32);
 }
 
 /**

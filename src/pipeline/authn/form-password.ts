@@ -1,0 +1,55 @@
+import { GatehouseError } from '../../errors.js';
+import { changePasswordFromForm } from '../../authn/change-password.js';
+import { renderChangePassword, renderLogin, type ChangeReason } from '../../authn/login-page.js';
+import type { AuthnMethod } from './method.js';
+
+/** Errors shown on the form itself (the user can fix them) rather than on an error page. */
+function isFormError(err: unknown): err is GatehouseError {
+  return err instanceof GatehouseError && (err.isCredentialProblem || err.code === 'GH_DIRECTORY_UNAVAILABLE' || err.status === 400);
+}
+
+/**
+ * The login form posted back (every browser protocol shares it): the password, or the password change
+ * AD asked for and then a sign-in with the new password. A refused attempt renders the login page again
+ * with the reason, or the change-password page. A success starts a single sign-on session.
+ * @throws what PasswordVerifier throws that the user cannot fix on the form (GH_INTERNAL)
+ */
+export const formPassword: AuthnMethod = {
+  name: 'form-password',
+  appliesTo: (ctx) => ctx.request.authn.form !== undefined,
+
+  async authenticate(ctx) {
+    const { passwords, sessions, accounts, config } = ctx.services;
+    const { request, reply } = ctx.http;
+    const b = ctx.request.authn.form!;
+    const attempt = { username: b.UserName ?? '', addresses: ctx.request.addresses, protocol: ctx.request.endpoint, realm: ctx.rp.id };
+    let user;
+    if (b.Action === 'changePassword') {
+      try {
+        await changePasswordFromForm({ passwords, sessions }, attempt, b, request.log);
+        // Sign in with the new password, as the user would next time.
+        user = await passwords.verify({ ...attempt, password: b.NewPassword! }, request.log);
+      } catch (err) {
+        if (!isFormError(err)) throw err;
+        const reason = b.Reason === 'expired' || b.Reason === 'mustChange' ? (b.Reason as ChangeReason) : undefined;
+        return { answered: await renderChangePassword(request, reply, config, { username: b.UserName, reason, error: err }) };
+      }
+    } else {
+      try {
+        user = await passwords.verify({ ...attempt, password: b.Password ?? '' }, request.log);
+      } catch (err) {
+        if (err instanceof GatehouseError && (err.code === 'GH_PASSWORD_EXPIRED' || err.code === 'GH_PASSWORD_MUST_CHANGE')) {
+          const reason = err.code === 'GH_PASSWORD_EXPIRED' ? 'expired' : 'mustChange';
+          return { answered: await renderChangePassword(request, reply, config, { username: b.UserName, reason }) };
+        }
+        if (!isFormError(err)) throw err;
+        return { answered: await renderLogin(request, reply, config, { rpName: ctx.rp.name ?? ctx.rp.id, username: b.UserName, error: err }) };
+      }
+    }
+    accounts.remember(user);
+    const session = sessions.start(user, b.Kmsi === 'true');
+    return {
+      authenticated: { user, method: this.name, context: 'passwordProtectedTransport', instant: session.authInstant, session, newSession: true },
+    };
+  },
+};

@@ -1,0 +1,131 @@
+import type { X509Certificate } from 'node:crypto';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { RelyingPartyConfig } from '../config/schema.js';
+import type { DirectoryUser } from '../directory/directory.js';
+import type { CredentialForm } from '../authn/forms.js';
+import type { Session } from '../authn/session.js';
+import type { ResolvedClaims } from '../claims/resolve.js';
+import type { ReleasedClaims } from '../claims/release.js';
+import type { SamlServiceProvider } from '../relying-parties/sp-metadata.js';
+import type { Assertion } from '../tokens/assertion.js';
+import type { Services } from '../services.js';
+
+/** The protocols that issue tokens; each relying party is registered for its own (relyingParties.protocol). */
+export type Protocol = 'wsfed' | 'ws-trust' | 'saml2';
+
+/** The token a protocol carries: SAML 1.1 (WS-Federation, WS-Trust) or SAML 2.0. */
+export type TokenFormatName = 'saml11' | 'saml20';
+
+/** How the user proved who they are, as the token states it (each token format has its own URI for it). */
+export type AuthnContext = 'passwordProtectedTransport' | 'password';
+
+/** What the request asks of the authentication, and the credentials it brings. */
+export interface RequestedAuthn {
+  /** Only an authentication at or after this instant (ms since epoch) will do: wfresh, ForceAuthn. */
+  notBefore?: number | undefined;
+  /** The user must not be asked anything (SAML IsPassive): without a usable session, a refusal. */
+  passive?: boolean | undefined;
+  /** The login form was posted with this request. */
+  form?: CredentialForm | undefined;
+  /** The message carries the user's name and password itself (WS-Trust usernamemixed). */
+  password?: { username: string; password: string } | undefined;
+}
+
+/**
+ * The one request shape: what a protocol adapter decodes its message into. The shared steps read this,
+ * never the protocol's own message.
+ */
+export interface SignInRequest {
+  protocol: Protocol;
+  /** The endpoint the request came in at, for the audit lines: wsfed, saml2, ws-trust-1.3, ws-trust-2005. */
+  endpoint: string;
+  /** The relying party as the message names it: wtrealm, AppliesTo, the AuthnRequest's Issuer. */
+  relyingParty: string;
+  /** The message being answered (AuthnRequest ID, wsa:MessageID): InResponseTo or RelatesTo. */
+  messageId?: string | undefined;
+  /** Where the message asks the answer to go; only a registered endpoint is ever chosen. */
+  reply: { url?: string | undefined; index?: number | undefined; binding?: string | undefined };
+  authn: RequestedAuthn;
+  hints: { username?: string | undefined };
+  /** The client's addresses (smart lockout, audit). */
+  addresses: string[];
+}
+
+/** Who signed in, how and when: what the authenticate step leaves for the token. */
+export interface Authentication {
+  user: DirectoryUser;
+  /** The method of the chain that authenticated (pipeline/chain.ts AUTHN_METHODS), for the audit line. */
+  method: string;
+  context: AuthnContext;
+  /** When the user authenticated (ms since epoch): the token's authentication instant. */
+  instant: number;
+  /** The browser's single sign-on session, started now or presented; none for WS-Trust. */
+  session?: Session | undefined;
+  /** The session started with this request (its cookie must be written). */
+  newSession?: boolean;
+}
+
+/** What the steps need from the app's services: handed to the pipeline when a plugin registers. */
+export type PipelineServices = Pick<Services, 'config' | 'directory' | 'signingKey' | 'relyingParties' | 'sessions' | 'accounts' | 'passwords'>;
+
+/**
+ * One sign-in as it runs through the steps. Each field below `message` is filled by one step, in the
+ * order of pipeline/chain.ts; a step reads only what an earlier step filled.
+ */
+export interface SignInContext<I = unknown, M = unknown> {
+  readonly http: { request: FastifyRequest; reply: FastifyReply };
+  readonly adapter: SignInAdapter<I, M>;
+  readonly services: PipelineServices;
+  /** What the route handed the adapter (a parsed query, a decoded SAML message, a SOAP body). */
+  readonly input: I;
+  /** decode */
+  request: SignInRequest;
+  /** decode: what the adapter keeps of its own message for encoding the answer (wctx, RelayState, key type). */
+  message: M;
+  /** findRelyingParty */
+  rp: RelyingPartyConfig;
+  /** findRelyingParty: a SAML 2.0 relying party's metadata (endpoints, certificates). */
+  sp?: SamlServiceProvider | undefined;
+  /** chooseReplyEndpoint: a registered endpoint; from here a refusal may go to the relying party. */
+  replyTo?: string | undefined;
+  /** authenticate */
+  authentication: Authentication;
+  /** resolveClaims */
+  resolved: ResolvedClaims;
+  /** releaseClaims */
+  released: ReleasedClaims;
+  /** buildToken */
+  assertion: Assertion;
+  /** signToken: the signed assertion, encrypted when `encryptedTo` is set. */
+  token: string;
+  encryptedTo?: X509Certificate | undefined;
+}
+
+/** A step may answer the request itself (a login page, a redirect): the pipeline then stops there. */
+export type StepResult = FastifyReply | undefined | void;
+export type Step = (ctx: SignInContext) => StepResult | Promise<StepResult>;
+
+/**
+ * A protocol's two ends of the pipeline: it decodes its message into the request shape and encodes the
+ * answer, and supplies what only it knows (its reply endpoints, its own checks, how it asks for a password).
+ */
+export interface SignInAdapter<I = unknown, M = unknown> {
+  /** For log messages: WS-Federation, WS-Trust, SAML 2.0. */
+  readonly name: string;
+  readonly tokenFormat: TokenFormatName;
+  /**
+   * A browser protocol has a session, a login page and error pages. Without a browser (WS-Trust) every
+   * error is answered in the protocol (error-policy.ts).
+   */
+  readonly browser: boolean;
+  decode(ctx: SignInContext<I, M>): { request: SignInRequest; message: M } | Promise<{ request: SignInRequest; message: M }>;
+  /** The registered endpoint the answer goes to; none when the answer is the HTTP response itself. */
+  replyEndpoint?(ctx: SignInContext<I, M>): string;
+  /** The protocol's own checks once the relying party is known (signatures, Destination, NameID policy). */
+  verify?(ctx: SignInContext<I, M>): void | Promise<void>;
+  /** No method authenticated the user: show the login page or send the browser to it. */
+  challenge(ctx: SignInContext<I, M>): FastifyReply | Promise<FastifyReply>;
+  encode(ctx: SignInContext<I, M>): FastifyReply | Promise<FastifyReply>;
+  /** The error in the protocol's own form, for the relying party (error-policy.ts decides when). */
+  encodeError?(ctx: Partial<SignInContext<I, M>> & Pick<SignInContext<I, M>, 'http' | 'input' | 'services'>, err: unknown): FastifyReply | Promise<FastifyReply>;
+}

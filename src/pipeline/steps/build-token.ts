@@ -1,0 +1,26 @@
+import { newAssertionId } from '../../tokens/assertion.js';
+import { SAML11_TOKEN, SAML20_TOKEN } from '../../tokens/formats.js';
+import type { SignInContext } from '../sign-in.js';
+
+/**
+ * The protocol-neutral assertion for this relying party: issuer, audience, validity (its own token
+ * lifetime or the default, less the clock skew allowance), the released subject and attributes, and the
+ * authentication as the adapter's token format names it.
+ */
+export function buildToken(ctx: SignInContext, now = new Date()): void {
+  const { config } = ctx.services;
+  const { rp, released, authentication } = ctx;
+  const format = ctx.adapter.tokenFormat === 'saml11' ? SAML11_TOKEN : SAML20_TOKEN;
+  const lifetime = rp.tokenLifetimeSeconds ?? config.tokens.lifetimeSeconds;
+  ctx.assertion = {
+    id: newAssertionId(),
+    issuer: config.issuer,
+    issueInstant: now,
+    notBefore: new Date(now.getTime() - config.tokens.clockSkewSeconds * 1000),
+    notOnOrAfter: new Date(now.getTime() + lifetime * 1000),
+    audience: rp.id,
+    subject: released.subject,
+    authn: { method: format.authnMethods[authentication.context], instant: new Date(authentication.instant) },
+    attributes: released.attributes,
+  };
+}

@@ -1,0 +1,81 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { GatehouseError } from '../../errors.js';
+import { clientAddresses } from '../../http/client-address.js';
+import { signInRequest } from '../../pipeline/request.js';
+import type { SignInAdapter } from '../../pipeline/sign-in.js';
+import { parseXmlSafely } from '../../xml/parse.js';
+import { renderFault, toFault } from './faults.js';
+import { readIssueRequest } from './request.js';
+import { renderIssueResponse } from './response.js';
+import type { TrustVersion } from './versions.js';
+
+/** An RST from MSAL is about 2 KB; ADFS's own limit is far above anything legitimate too. */
+export const BODY_LIMIT = 64 * 1024;
+export const SOAP_CONTENT_TYPE = 'application/soap+xml; charset=utf-8';
+
+/** The SOAP body as it arrived, and the MessageID as soon as it is read (a fault refers to it). */
+export interface IssueInput {
+  version: TrustVersion;
+  body: string;
+  seen: { messageId?: string };
+}
+
+/** Every failure is a SOAP fault; the log says which check failed, the client only the fault's kind. */
+export function sendFault(request: FastifyRequest, reply: FastifyReply, version: TrustVersion, err: unknown, relatesTo?: string) {
+  const fault = toFault(err);
+  const fields = { event: 'wstrust_fault', version: version.name, fault: fault.kind, detail: fault.detail };
+  if (fault.kind === 'Internal') request.log.error({ ...fields, err }, 'WS-Trust request failed');
+  else request.log.warn(fields, 'WS-Trust request refused');
+  if (fault.kind === 'DirectoryUnavailable') reply.header('retry-after', '30');
+  if (fault.kind === 'TooManyRequests') reply.header('retry-after', '60');
+  // SOAP 1.2's HTTP binding would use 400 for Sender faults; ADFS (WCF) sends 500 for every fault, and
+  // that is what the clients written against ADFS expect.
+  return reply.code(500).type(SOAP_CONTENT_TYPE).header('cache-control', 'no-store').send(renderFault(version, fault, relatesTo));
+}
+
+/**
+ * WS-Trust 1.3 and 2005 Issue with a UsernameToken ("usernamemixed": Outlook, PowerShell modules, MSAL's
+ * username/password flow) into the sign-in pipeline: the message parsed safely and checked (envelope,
+ * addressing, timestamp) before any password reaches the directory, and the SAML 1.1 token back in an RSTR.
+ * No browser: every error is a SOAP fault.
+ */
+export const wsTrustIssue: SignInAdapter<IssueInput, { keyType: string }> = {
+  name: 'WS-Trust',
+  tokenFormat: 'saml11',
+  browser: false,
+
+  decode(ctx) {
+    const { version, body, seen } = ctx.input;
+    const doc = parseXmlSafely(body, { maxBytes: BODY_LIMIT, maxDepth: 32, maxElements: 500 });
+    const rst = readIssueRequest(doc, version, { endpointUrl: `${ctx.services.config.publicUrl}${version.path}` }, seen);
+    return {
+      request: signInRequest(ctx.http.request, {
+        protocol: 'ws-trust',
+        endpoint: `ws-trust-${version.name}`,
+        relyingParty: rst.appliesTo,
+        messageId: rst.messageId,
+        authn: { password: { username: rst.username, password: rst.password } },
+        // Exchange Online relays basic-auth clients and names the real client in X-MS-Forwarded-Client-IP.
+        addresses: clientAddresses(ctx.http.request, { msForwarded: true }),
+      }),
+      message: { keyType: rst.keyType },
+    };
+  },
+
+  challenge() {
+    // readIssueRequest requires a UsernameToken, so the message-password method always applies.
+    throw new GatehouseError('GH_AUTHN_FAILED', { detail: 'no credentials in the message' });
+  },
+
+  encode(ctx) {
+    const { version } = ctx.input;
+    return ctx.http.reply
+      .type(SOAP_CONTENT_TYPE)
+      .header('cache-control', 'no-store')
+      .send(renderIssueResponse(version, { signedAssertion: ctx.token, assertion: ctx.assertion, relatesTo: ctx.request.messageId!, keyType: ctx.message.keyType }));
+  },
+
+  encodeError(ctx, err) {
+    return sendFault(ctx.http.request, ctx.http.reply, ctx.input.version, err, ctx.input.seen.messageId);
+  },
+};
