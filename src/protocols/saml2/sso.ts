@@ -93,21 +93,22 @@ function defaultNameIdFormat(rp: RelyingPartyConfig): string {
 export interface AuthnRequestInput {
   msg: InboundMessage;
   rawQuery: string;
-  /** Read by Gatehouse before the signature check: the Issuer (whose keys), the ID, the ACS asked for. */
-  head?: MessageHead;
 }
+
+/** Read by Gatehouse before the signature check: the Issuer (whose keys), the ID, the ACS asked for. */
+type AuthnRequestMessage = SamlSsoMessage & { head: MessageHead };
 
 /**
  * SAML 2.0 Web Browser SSO (saml-profiles 4.1) from an AuthnRequest: the relying party from its Issuer,
  * the ACS from the metadata (so a refusal can go back to it), the signature checked strictly against the
  * SP's pinned certificates, then Destination and NameIDPolicy, ForceAuthn and IsPassive.
  */
-export function authnRequestSignIn(pending: Sealer): SsoAdapter<AuthnRequestInput> {
+export function authnRequestSignIn(pending: Sealer): SignInAdapter<AuthnRequestInput, AuthnRequestMessage> {
   return {
     ...samlAnswer,
     decode(ctx) {
       const { msg } = ctx.input;
-      const head = (ctx.input.head = readHead(msg.doc));
+      const head = readHead(msg.doc);
       return {
         // ForceAuthn and IsPassive are read once the signature is checked (verify).
         request: signInRequest(ctx.http.request, {
@@ -116,7 +117,7 @@ export function authnRequestSignIn(pending: Sealer): SsoAdapter<AuthnRequestInpu
           messageId: head.id,
           reply: { url: head.acsUrl, index: head.acsIndex, binding: head.protocolBinding },
         }),
-        message: { relayState: msg.relayState, forceAuthn: false, at: Date.now() },
+        message: { relayState: msg.relayState, forceAuthn: false, at: Date.now(), head },
       };
     },
     replyEndpoint: (ctx) => chooseAcs(ctx.sp!, ctx.request.reply).location,
@@ -130,7 +131,7 @@ export function authnRequestSignIn(pending: Sealer): SsoAdapter<AuthnRequestInpu
         throw new Refusal('GH_SAML_SIGNATURE', 'requestDenied', { detail: err.message, statusMessage: 'The request signature was not accepted.' });
       }
       // Only a checked message reaches samlify's extractor (parse.ts says why).
-      const req = readAuthnRequest(msg, ctx.input.head!);
+      const req = readAuthnRequest(msg, ctx.message.head);
       const { publicUrl } = ctx.services.config;
       if (req.destination && !req.destination.startsWith(`${publicUrl}/adfs/ls`)) {
         throw new Refusal('GH_BAD_REQUEST', 'requestDenied', { detail: `Destination ${req.destination} is not this IdP` });
