@@ -1,11 +1,12 @@
 import type { RelyingPartyConfig } from '../config/schema.js';
 import type { DirectoryUser } from '../directory/directory.js';
-import type { Services } from '../services.js';
+import type { Config } from '../config/load.js';
+import type { Directory } from '../directory/directory.js';
 import { releaseClaims, type ReleasedClaims, type ReleaseOptions } from './release.js';
 import { resolveClaimsFor } from './resolve.js';
 
 /** The release options every protocol uses, from the configuration. */
-export function releaseOptions(config: Services['config']): ReleaseOptions {
+export function releaseOptions(config: Pick<Config, 'passwordExpiry' | 'publicUrl'>): ReleaseOptions {
   return {
     expiryNotifyDays: config.passwordExpiry.notifyDays,
     passwordChangeUrl: config.passwordExpiry.changeUrl ?? `${config.publicUrl}/adfs/portal/updatepassword`,
@@ -18,7 +19,7 @@ export function releaseOptions(config: Services['config']): ReleaseOptions {
  * @throws GH_DIRECTORY_UNAVAILABLE, GH_USER_INCOMPLETE
  */
 export async function claimsFor(
-  services: Pick<Services, 'config' | 'directory'>,
+  services: { config: Pick<Config, 'passwordExpiry' | 'publicUrl'>; directory: Directory },
   rp: RelyingPartyConfig,
   user: DirectoryUser,
 ): Promise<ReleasedClaims> {
