@@ -1,7 +1,6 @@
 import type { RelyingPartyConfig } from '../config/schema.js';
-import type { DirectoryUser } from '../directory/directory.js';
 import type { Config } from '../config/load.js';
-import type { Directory } from '../directory/directory.js';
+import type { Directory, DirectoryUser } from '../directory/directory.js';
 import { releaseClaims, type ReleasedClaims, type ReleaseOptions } from './release.js';
 import { resolveClaimsFor } from './resolve.js';
 
