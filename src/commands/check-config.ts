@@ -145,7 +145,7 @@ async function checkConfig(opts: { config?: string; directory: boolean }): Promi
     if (ok) {
       const results = await Promise.all(config.directory.urls.map((url) => checkDomainController(url, config.directory, ca)));
       for (const line of results.flat()) print(f, line);
-      if (results.some((lines) => lines.some((l) => l.status === 'ok' && /bound/.test(l.text)))) await checkLockout(config, f);
+      if (results.flat().some((l) => l.bound)) await checkLockout(config, f);
       else f.line('smart lockout', 'not checked (no domain controller answered)');
     }
   }

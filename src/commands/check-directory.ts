@@ -20,6 +20,8 @@ export interface CheckLine {
   text: string;
   /** The error as the DC or the operating system gave it. */
   raw?: string;
+  /** The service account bound on this DC (the smart-lockout check then has one to read AD's policy from). */
+  bound?: boolean;
 }
 
 /** Where a connection attempt failed; the same error code means different things at different stages. */
@@ -326,7 +328,7 @@ export async function checkDomainController(url: string, dir: DirectoryConfig, c
     if (startTls) await main.client.startTLS({ ...tls });
     await main.client.bind(dir.bindDn, dir.bindPassword ?? '');
     const how = secure ? 'LDAPS' : startTls ? 'StartTLS' : 'plain LDAP';
-    lines.push({ status: 'ok', subject: url, text: `service account ${dir.bindDn} bound (${how}${certSummary(main.sockets[0])})` });
+    lines.push({ status: 'ok', subject: url, text: `service account ${dir.bindDn} bound (${how}${certSummary(main.sockets[0])})`, bound: true });
   } catch (err) {
     return [await problem(err, main.inHandshake() ? 'tls' : 'ldap')];
   } finally {
