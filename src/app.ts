@@ -48,6 +48,8 @@ export interface AppDeps {
   /** Logger options (tests), or a ready pino logger (the server); default: pino at config.logLevel. */
   logger?: FastifyServerOptions['logger'];
   loggerInstance?: FastifyServerOptions['loggerInstance'];
+  /** How many server processes share the port (the cluster's workers); default 1. Rate limits are split between them. */
+  serverProcesses?: number;
 }
 
 /** Passwords, cookies and tokens never reach the log. */
@@ -84,6 +86,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     accounts: new AccountCache(deps.directory, config.session.accountRecheckSeconds),
     lockout,
     passwords: new PasswordVerifier(deps.directory, lockout),
+    serverProcesses: Math.max(1, deps.serverProcesses ?? 1),
   };
   app.decorate('gatehouse', services);
   // SAML 2.0 SP metadata from URLs: fetched before the first request, refreshed in the background.

@@ -11,13 +11,13 @@ import { CertificateMonitor, loadCurrentKey, loadNextKey, reloadSigningKeys } fr
  * token-signing certificates (after `certs rollover` or `certs promote`); a daily check does too, runs
  * automatic rollover when enabled and warns when the certificate nears expiry.
  */
-export async function serve(config: Config, opts: { workerIndex: number } = { workerIndex: 0 }): Promise<void> {
+export async function serve(config: Config, opts: { workerIndex: number; serverProcesses: number } = { workerIndex: 0, serverProcesses: 1 }): Promise<void> {
   const log = pino({ level: config.logLevel, redact: LOG_REDACT });
   const signingKey = loadCurrentKey(config.signing);
   const signingKeys = new SigningKeyRing(signingKey, loadNextKey(config.signing));
   const sessionKeys = loadSessionKeys(config.session.keyFile);
   const directory = new Directory(config.directory, log.child({ component: 'directory' }));
-  const app = await buildApp({ config, directory, signingKey, signingKeys, sessionKeys, loggerInstance: log });
+  const app = await buildApp({ config, directory, signingKey, signingKeys, sessionKeys, loggerInstance: log, serverProcesses: opts.serverProcesses });
   const monitor = new CertificateMonitor({
     config,
     ring: signingKeys,
@@ -43,6 +43,7 @@ export async function serve(config: Config, opts: { workerIndex: number } = { wo
       metadata: `${config.publicUrl}/FederationMetadata/2007-06/FederationMetadata.xml`,
       thumbprint: signingKeys.current.thumbprint,
       nextThumbprint: signingKeys.next?.thumbprint,
+      ...(opts.serverProcesses > 1 ? { worker: opts.workerIndex, serverProcesses: opts.serverProcesses } : {}),
     },
     'Gatehouse is serving',
   );

@@ -23,6 +23,8 @@ export interface Services {
   lockout: SmartLockout;
   /** The password check every sign-in path uses (lockout, timing, audit). */
   passwords: PasswordVerifier;
+  /** How many server processes share the port (node:cluster); per-process rate limits are this share of the configured ones. */
+  serverProcesses: number;
 }
 
 declare module 'fastify' {

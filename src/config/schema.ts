@@ -94,8 +94,9 @@ export const ConfigSchema = Type.Object(
     workers: Type.Integer({
       minimum: 0,
       maximum: 64,
-      default: 1,
-      description: 'Server processes sharing the port (node:cluster); 0 = one per CPU core. Rate limits are split between them.',
+      default: 0,
+      description:
+        'Server processes sharing the port (node:cluster). 0 = one per CPU core this process may use; 1 = a single process (no cluster). `gatehouse serve --workers N` overrides it. Rate limits are split between them; smart-lockout counters are shared.',
     }),
     logLevel: Type.Union(
       [Type.Literal('fatal'), Type.Literal('error'), Type.Literal('warn'), Type.Literal('info'), Type.Literal('debug'), Type.Literal('trace')],

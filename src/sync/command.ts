@@ -1,6 +1,7 @@
 import { Option, type Command } from 'commander';
 import pino from 'pino';
-import { ConfigError, loadConfig } from '../config/load.js';
+import { loadConfig } from '../config/load.js';
+import { runCommand } from '../commands/run.js';
 import { runCycle, summaryLines, type CycleSummary } from './cycle.js';
 import { acquireSyncLock } from './lock.js';
 import { createProgress } from './progress.js';
@@ -90,14 +91,6 @@ export function registerSyncCommand(program: Command): void {
     .option('--dry-run', 'print the plan (create / update / disable / delete) and write nothing', false)
     .option('--full', 'read every user in scope instead of only the changes', false)
     .option('--allow-deletions', 'run even if more users would be disabled or deleted than sync.deletionThreshold', false)
-    .action(async (opts: SyncOptions) => {
-      try {
-        // Exit explicitly: keep-alive sockets of the HTTP clients would otherwise hold the process a while.
-        process.exit(await sync(opts));
-      } catch (err) {
-        const msg = err instanceof ConfigError ? `configuration error:\n  ${err.message.split('\n').join('\n  ')}` : (err as Error).message;
-        process.stderr.write(`gatehouse sync: ${msg}\n`);
-        process.exitCode = 1;
-      }
-    });
+    // runCommand exits with the status sync returns: keep-alive sockets of the HTTP clients would otherwise hold the process a while.
+    .action(runCommand('sync', sync));
 }

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { Option, type Command } from 'commander';
-import { ConfigError, loadConfig, type Config } from '../config/load.js';
+import { loadConfig, type Config } from '../config/load.js';
+import { runCommand } from '../commands/run.js';
 import { loadCertificate, type SigningCertificate } from '../keys/keystore.js';
 import { rolloverFiles } from '../keys/rollover.js';
 import { compareFederation, type Difference } from './compare.js';
@@ -144,15 +145,7 @@ export function registerTenantSetupCommand(program: Command): void {
     .option('--apply', 'create the configuration through Microsoft Graph, or update it when the domain is already federated')
     .option('--check', "compare the tenant's configuration with Gatehouse's; exit 1 when they differ")
     .option('--display-name <text>', 'displayName (default tenant.displayName, else the domain)')
-    .action(async (opts: TenantSetupOptions) => {
-      try {
-        // Exit explicitly: keep-alive sockets of the HTTP client would otherwise hold the process a while.
-        process.exit(await tenantSetup(opts));
-      } catch (err) {
-        const msg = err instanceof ConfigError ? `configuration error:\n  ${err.message.split('\n').join('\n  ')}` : (err as Error).message;
-        process.stderr.write(`gatehouse tenant-setup: ${msg}\n`);
-        // 2: could not print, apply or check (1 means --check found differences).
-        process.exit(2);
-      }
-    });
+    // runCommand exits with the status tenantSetup returns (keep-alive sockets would hold the process a while);
+    // 2 when it could not print, apply or check (1 means --check found differences).
+    .action(runCommand('tenant-setup', tenantSetup, { failureStatus: 2 }));
 }

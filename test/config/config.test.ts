@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { configLeaves, ConfigError, envName, loadConfig, type LoadOptions } from '../../src/config/load.js';
+import { configLeaves, ConfigError, envName, loadConfig, NoConfigurationError, readSecrets, type LoadOptions } from '../../src/config/load.js';
+import { workerCount } from '../../src/config/workers.js';
 
 const M365 = 'urn:federation:MicrosoftOnline';
 const M365_REPLY = 'https://login.microsoftonline.com/login.srf';
@@ -158,6 +159,60 @@ describe('loading a configuration file', () => {
     expect(load(raw).directory.bindPassword).toBe('Crlf!pw');
     writeFileSync(join(dir, 'secrets/bind'), ' spaced pw '); // only the newline goes; spaces may be part of it
     expect(load(raw).directory.bindPassword).toBe(' spaced pw ');
+  });
+});
+
+describe('secrets are read only by the commands that need them', () => {
+  const withFile = (file: string) => {
+    const raw = minimal();
+    delete raw.directory.bindPassword;
+    raw.directory.bindPasswordFile = file;
+    return raw;
+  };
+
+  it('secrets: false loads without reading directory.bindPasswordFile (certs init on a host without the secret)', () => {
+    const c = loadConfig({ file: write('gatehouse.yaml', withFile('secrets/missing')), env: {}, cwd: dir, secrets: false });
+    expect(c.directory.bindPassword).toBeUndefined();
+    expect(c.directory.bindPasswordFile).toBe(join(dir, 'secrets/missing')); // resolved against cwd, not read
+    expect(c.signing.certFile).toBe(join(dir, 'certs/signing.crt'));
+    // ...and readSecrets, when a command gets to the directory, says what is wrong.
+    expect(failure(() => readSecrets(c))).toBe(`directory.bindPasswordFile: cannot read ${join(dir, 'secrets/missing')} (ENOENT)`);
+  });
+
+  it('secrets: false needs neither bindPassword nor bindPasswordFile; readSecrets then requires one', () => {
+    const raw = minimal();
+    delete raw.directory.bindPassword;
+    const c = loadConfig({ file: write('gatehouse.yaml', raw), env: {}, cwd: dir, secrets: false });
+    expect(failure(() => readSecrets(c))).toBe('directory.bindPassword: required (or set directory.bindPasswordFile)');
+    // Both set is a mistake in the file itself, whoever reads it.
+    raw.directory.bindPassword = 'x';
+    raw.directory.bindPasswordFile = 'bind';
+    expect(failure(() => loadConfig({ file: write('gatehouse.yaml', raw), env: {}, cwd: dir, secrets: false }))).toBe(
+      'directory.bindPasswordFile: set either bindPassword or bindPasswordFile, not both',
+    );
+  });
+
+  it('readSecrets reads the file later, relative to where the configuration was loaded', () => {
+    mkdirSync(join(dir, 'secrets'));
+    writeFileSync(join(dir, 'secrets/bind'), 'Later!pw\n');
+    const c = loadConfig({ file: write('gatehouse.yaml', withFile('secrets/bind')), env: {}, cwd: dir, secrets: false });
+    const withSecret = readSecrets(c);
+    expect(withSecret.directory.bindPassword).toBe('Later!pw');
+    expect(withSecret.directory.bindPasswordFile).toBeUndefined();
+    expect(readSecrets(withSecret)).toBe(withSecret); // already read: as it is
+    expect(c.directory.bindPassword).toBeUndefined(); // the first one is not changed
+  });
+});
+
+describe('workers', () => {
+  it('defaults to 0: one server process per core (at most 64); a number pins it', () => {
+    const c = load(MINIMAL_YAML);
+    expect(c.workers).toBe(0);
+    expect(workerCount(c, 2)).toBe(2);
+    expect(workerCount(c, 1)).toBe(1);
+    expect(workerCount(c, 256)).toBe(64);
+    expect(workerCount(load(MINIMAL_YAML, { GATEHOUSE_WORKERS: '1' }), 8)).toBe(1);
+    expect(workerCount(load({ ...minimal(), workers: 3 }), 2)).toBe(3);
   });
 });
 
@@ -328,10 +383,29 @@ describe('errors name the key and the problem', () => {
     const raw = minimal();
     delete raw.directory.bindPassword;
     raw.directory.bindPasswordFile = 'no-such-file';
-    expect(loadFailure(raw)).toBe('directory.bindPasswordFile: cannot read no-such-file (ENOENT)');
+    expect(loadFailure(raw)).toBe(`directory.bindPasswordFile: cannot read ${join(dir, 'no-such-file')} (ENOENT)`);
     writeFileSync(join(dir, 'empty'), '\n');
     raw.directory.bindPasswordFile = 'empty';
     expect(loadFailure(raw)).toBe('directory.bindPasswordFile: the file is empty');
+  });
+
+  it('neither a file nor any GATEHOUSE_ setting: "no configuration given", not a list of missing keys', () => {
+    const err = (() => {
+      try {
+        loadConfig({ cwd: dir, env: { PATH: '/usr/bin', GATEHOUSE_CONFIG: '' } });
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(err).toBeInstanceOf(NoConfigurationError);
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as Error).message).toBe('no configuration given (use --config FILE or set GATEHOUSE_CONFIG)');
+    // An empty variable sets nothing either.
+    expect(() => loadConfig({ cwd: dir, env: { GATEHOUSE_LISTEN_PORT: '' } })).toThrow(NoConfigurationError);
+    // Only variables, and not enough of them: the missing keys, and a word on the missing file.
+    expect(failure({ env: { GATEHOUSE_LISTEN_PORT: '9090' } })).toBe(
+      'publicUrl: required but missing\ndirectory: required but missing\n(no configuration file given, only GATEHOUSE_* variables: use --config FILE or set GATEHOUSE_CONFIG)',
+    );
   });
 
   it('a configuration file that cannot be read', () => {
