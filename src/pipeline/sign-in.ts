@@ -1,14 +1,19 @@
 import type { X509Certificate } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { RelyingPartyConfig } from '../config/schema.js';
-import type { DirectoryUser } from '../directory/directory.js';
 import type { CredentialForm } from '../authn/forms.js';
 import type { Session } from '../authn/session.js';
 import type { ResolvedClaims } from '../claims/resolve.js';
 import type { ReleasedClaims } from '../claims/release.js';
 import type { SamlServiceProvider } from '../relying-parties/sp-metadata.js';
 import type { Assertion } from '../tokens/assertion.js';
-import type { Services } from '../services.js';
+import type { Config } from '../config/load.js';
+import type { Directory, DirectoryUser } from '../directory/directory.js';
+import type { SigningKey } from '../keys/keystore.js';
+import type { RelyingPartyRegistry } from '../relying-parties/registry.js';
+import type { AccountCache } from '../authn/account-cache.js';
+import type { PasswordVerifier } from '../authn/password-check.js';
+import type { SessionStore } from '../authn/session-cookie.js';
 
 /** The protocols that issue tokens; each relying party is registered for its own (relyingParties.protocol). */
 export type Protocol = 'wsfed' | 'ws-trust' | 'saml2';
@@ -65,8 +70,20 @@ export interface Authentication {
   newSession?: boolean;
 }
 
-/** What the steps need from the app's services: handed to the pipeline when a plugin registers. */
-export type PipelineServices = Pick<Services, 'config' | 'directory' | 'signingKey' | 'relyingParties' | 'sessions' | 'accounts' | 'passwords'>;
+/**
+ * What the steps use, handed to the pipeline by the route plugins when they register (the app's
+ * Services, src/services.ts, are one): nothing in a step looks a service up on its own.
+ */
+export interface PipelineServices {
+  config: Config;
+  directory: Directory;
+  /** The key that signs tokens now: read at each use, a rollover switches it. */
+  readonly signingKey: SigningKey;
+  relyingParties: RelyingPartyRegistry;
+  sessions: SessionStore;
+  accounts: AccountCache;
+  passwords: PasswordVerifier;
+}
 
 /**
  * One sign-in as it runs through the steps. Each field below `message` is filled by one step, in the
