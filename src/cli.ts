@@ -1,12 +1,12 @@
 #!/usr/bin/env node
 import { Command, Option } from 'commander';
 import pino from 'pino';
-import { ConfigError, loadConfig, type Config } from './config/load.js';
+import { loadConfig, type Config } from './config/load.js';
 import { createSelfSignedCertificate, newSessionKey, writePublicFile, writeSecretFile } from './keys/generate.js';
 import { loadSessionKeys, loadSigningKey } from './keys/keystore.js';
 import { Directory } from './directory/directory.js';
 import { existsSync } from 'node:fs';
-import { GatehouseError } from './errors.js';
+import { ConfigError, GatehouseError } from './errors.js';
 import { registerSyncCommand } from './sync/command.js';
 import { openStateDatabase } from './state/database.js';
 import { LockoutStore } from './lockout/lockout-store.js';

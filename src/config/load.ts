@@ -6,11 +6,7 @@ import { parse as parseYaml } from 'yaml';
 import type { TSchema } from '@sinclair/typebox';
 import { ConfigSchema, type RawConfig, type RelyingPartyConfig } from './schema.js';
 import { builtInRelyingParties } from '../relying-parties/built-in.js';
-
-/** Raised for any configuration problem; the message names the key and what is wrong. */
-export class ConfigError extends Error {
-  override name = 'ConfigError';
-}
+import { ConfigError } from '../errors.js';
 
 /** The signing section with every file path resolved (the next certificate's paths derived when not set). */
 export interface SigningConfig extends Omit<RawConfig['signing'], 'nextCertFile' | 'nextKeyFile'> {

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
-import { ConfigError } from '../config/load.js';
+import { ConfigError } from '../errors.js';
 
 /** A token-signing key pair, parsed once at start-up (re-parsing a PEM per token halves throughput). */
 export interface SigningKey {

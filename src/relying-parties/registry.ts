@@ -3,9 +3,8 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyBaseLogger } from 'fastify';
 import type { RelyingPartyConfig } from '../config/schema.js';
-import { ConfigError } from '../config/load.js';
 import { SAML2 } from '../constants.js';
-import { GatehouseError } from '../errors.js';
+import { ConfigError, GatehouseError } from '../errors.js';
 import { MetadataError, parseSpMetadata, type SamlServiceProvider } from './sp-metadata.js';
 
 export interface RegistryOptions {

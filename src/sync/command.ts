@@ -1,6 +1,7 @@
 import { Option, type Command } from 'commander';
 import pino from 'pino';
-import { ConfigError, loadConfig } from '../config/load.js';
+import { loadConfig } from '../config/load.js';
+import { ConfigError } from '../errors.js';
 import { runCycle, summaryLines, type CycleSummary } from './cycle.js';
 import { acquireSyncLock } from './lock.js';
 import { createProgress } from './progress.js';

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { ConfigError, type Config } from '../config/load.js';
+import type { Config } from '../config/load.js';
+import { ConfigError } from '../errors.js';
 import type { SyncConfig } from './config-schema.js';
 
 /** An app registration's credential, read from the configuration or its file. */

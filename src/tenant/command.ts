@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { Option, type Command } from 'commander';
-import { ConfigError, loadConfig, type Config } from '../config/load.js';
+import { loadConfig, type Config } from '../config/load.js';
+import { ConfigError } from '../errors.js';
 import { loadCertificate, type SigningCertificate } from '../keys/keystore.js';
 import { rolloverFiles } from '../keys/rollover.js';
 import { compareFederation, type Difference } from './compare.js';

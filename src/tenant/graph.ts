@@ -1,5 +1,6 @@
 import pino from 'pino';
-import { ConfigError, type Config } from '../config/load.js';
+import type { Config } from '../config/load.js';
+import { ConfigError } from '../errors.js';
 import { graphTokenProvider, type GraphAppSettings } from '../sync/graph-auth.js';
 import { GraphClient, GraphError } from '../sync/graph-client.js';
 import { appCredential } from '../sync/settings.js';

@@ -6,7 +6,8 @@ import { applyRule, claimNeeds, transformValue } from '../../src/claims/rules.js
 import type { ClaimRule } from '../../src/claims/rules-schema.js';
 import type { RelyingPartyConfig } from '../../src/config/schema.js';
 import type { DirectoryUser } from '../../src/directory/directory.js';
-import { loadConfig, ConfigError } from '../../src/config/load.js';
+import { loadConfig } from '../../src/config/load.js';
+import { ConfigError } from '../../src/errors.js';
 import { saml11AttributeName } from '../../src/tokens/assertion.js';
 
 const GUID = Buffer.from('00112233445566778899aabbccddeeff', 'hex');

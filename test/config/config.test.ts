@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { configLeaves, ConfigError, envName, loadConfig, type LoadOptions } from '../../src/config/load.js';
+import { configLeaves, envName, loadConfig, type LoadOptions } from '../../src/config/load.js';
+import { ConfigError } from '../../src/errors.js';
 
 const M365 = 'urn:federation:MicrosoftOnline';
 const M365_REPLY = 'https://login.microsoftonline.com/login.srf';
