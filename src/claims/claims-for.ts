@@ -1,4 +1,4 @@
-import type { RelyingPartyConfig } from '../config/schema.js';
+import type { RelyingPartyConfig } from '../config/schema/relying-party.js';
 import type { DirectoryUser } from '../directory/directory.js';
 import type { Services } from '../services.js';
 import { releaseClaims, type ReleasedClaims, type ReleaseOptions } from './release.js';

@@ -1,4 +1,4 @@
-import type { RelyingPartyConfig } from '../config/schema.js';
+import type { RelyingPartyConfig } from '../config/schema/relying-party.js';
 import type { Directory, DirectoryUser } from '../directory/directory.js';
 import { immutableIdOf } from './immutable-id.js';
 import { claimNeeds, IMMUTABLE_ID } from './rules.js';

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Config } from '../config/load.js';
 import { ConfigError } from '../errors.js';
-import type { SyncConfig } from './config-schema.js';
+import type { SyncConfig } from '../config/schema/sync.js';
 
 /** An app registration's credential, read from the configuration or its file. */
 export type AppCredential = { kind: 'secret'; secret: string } | { kind: 'certificate'; pem: string; file: string };

@@ -1,4 +1,4 @@
-import type { RelyingPartyConfig } from '../config/schema.js';
+import type { RelyingPartyConfig } from '../config/schema/relying-party.js';
 import { SAML11 } from '../constants.js';
 import type { DirectoryUser } from '../directory/directory.js';
 import { claimsFor } from '../claims/claims-for.js';

@@ -1,5 +1,5 @@
 import type { X509Certificate } from 'node:crypto';
-import type { RelyingPartyConfig } from '../config/schema.js';
+import type { RelyingPartyConfig } from '../config/schema/relying-party.js';
 import { SAML2 } from '../constants.js';
 import type { DirectoryUser } from '../directory/directory.js';
 import { claimsFor } from '../claims/claims-for.js';

@@ -125,11 +125,11 @@ describe('loading a configuration file', () => {
     expect(load({ ...minimal(), publicUrl: 'https://sts.corp.example.com//' }).publicUrl).toBe('https://sts.corp.example.com');
   });
 
-  it('has Microsoft 365 built in, next to the configured relying parties', () => {
+  it('has Microsoft 365 built in, next to the configured relying parties (each with its protocol set)', () => {
     const rp = { id: 'urn:app:one', replyUrls: ['https://app.corp.example.com/acs'] };
     const c = load({ ...minimal(), relyingParties: [rp] });
-    expect(c.relyingParties.get(M365)).toEqual({ id: M365, name: 'Microsoft 365', replyUrls: [M365_REPLY] });
-    expect(c.relyingParties.get('urn:app:one')).toEqual(rp);
+    expect(c.relyingParties.get(M365)).toEqual({ id: M365, name: 'Microsoft 365', replyUrls: [M365_REPLY], protocol: 'wsfed' });
+    expect(c.relyingParties.get('urn:app:one')).toEqual({ ...rp, protocol: 'wsfed' });
     expect([...c.relyingParties.keys()]).toEqual([M365, 'urn:app:one']);
   });
 
@@ -142,6 +142,7 @@ describe('loading a configuration file', () => {
       name: 'Microsoft 365',
       replyUrls: ['https://login.microsoftonline.us/login.srf'],
       tokenLifetimeSeconds: 600,
+      protocol: 'wsfed',
     });
   });
 
@@ -201,7 +202,7 @@ describe('environment variables', () => {
 
   it('take relying parties as a JSON array', () => {
     const rps = [{ id: 'urn:app:env', replyUrls: ['https://app.example.com/'] }];
-    expect(load(MINIMAL_YAML, { GATEHOUSE_RELYING_PARTIES: JSON.stringify(rps) }).relyingParties.get('urn:app:env')).toEqual(rps[0]);
+    expect(load(MINIMAL_YAML, { GATEHOUSE_RELYING_PARTIES: JSON.stringify(rps) }).relyingParties.get('urn:app:env')).toEqual({ ...rps[0], protocol: 'wsfed' });
   });
 
   it('are validated like file values', () => {
@@ -380,7 +381,7 @@ describe('errors name the key and the problem', () => {
 
   it('a bad relying party, by index', () => {
     // replyUrls is optional in the schema (a SAML 2.0 relying party has metadata instead): the misspelt
-    // key is refused by the schema, and a WS-Federation relying party without replyUrls by load.ts.
+    // key is refused by the schema, and a WS-Federation relying party without replyUrls by config/relying-parties.ts.
     expect(loadFailure({ ...minimal(), relyingParties: [{ id: 'urn:a', replyUrl: 'https://a.example.com/' }] })).toBe('relyingParties[0].replyUrl: unknown key');
     const ok = { id: 'urn:ok', replyUrls: ['https://ok.example.com/'] };
     expect(loadFailure({ ...minimal(), relyingParties: [ok, { id: 'urn:a' }] })).toBe(

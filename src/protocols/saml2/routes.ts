@@ -12,7 +12,7 @@ import { renderPage } from '../../http/pages.js';
 import { clientAddresses } from '../../http/client-address.js';
 import type { DirectoryUser } from '../../directory/directory.js';
 import type { SigningKey } from '../../keys/keystore.js';
-import type { RelyingPartyConfig } from '../../config/schema.js';
+import type { RelyingPartyConfig } from '../../config/schema/relying-party.js';
 import { claimsFor } from '../../claims/claims-for.js';
 import { newAssertionId } from '../../tokens/assertion.js';
 import { issueSaml20 } from '../../tokens/issue-saml20.js';
