@@ -37,8 +37,8 @@ import {
   type InboundMessage,
   type SamlParams,
 } from './parse.js';
-import { hasXmlSignature, SignatureError, verifyRedirectSignature, verifyRootSignature } from './signature.js';
-import { Sealer } from './sealed.js';
+import { hasXmlSignature, SignatureError, verifyRedirectSignature, verifyRootSignature } from '../../xml/signature.js';
+import { Sealer } from '../../crypto/sealed.js';
 import { warmUpSchemaValidator } from './schema-validate.js';
 import { sendPost, sendRedirect, sendSignedPost } from './respond.js';
 
