@@ -6,7 +6,7 @@ import { loadCertificate, type SigningCertificate } from '../keys/keystore.js';
 import { rolloverFiles } from '../keys/rollover.js';
 import { compareFederation, type Difference } from './compare.js';
 import { checkDomain, federationConfiguration, powershellCommands, type FederationCertificates, type InternalDomainFederation } from './federation.js';
-import { FederationApi, tenantSettings, type TenantFederation } from './graph.js';
+import { FederationApi, tenantSettings, type TenantFederation } from './federation-api.js';
 
 interface TenantSetupOptions {
   domain: string;
