@@ -1,5 +1,5 @@
 import type { AssertionAttribute } from '../tokens/assertion.js';
-import type { AttributeValues, ResolvedClaims } from './resolve.js';
+import type { AttributeValues, ResolvedClaims } from './resolved.js';
 import type { ClaimRule, ClaimRules, ClaimTransform } from '../config/schema/claim-rules.js';
 
 /** The computed source anchor, usable as an attribute name in rules (AD has no attribute of that name). */

@@ -6,11 +6,11 @@ import { listCloudUsers, ownedProperties, PlanApplier } from './apply.js';
 import { graphClientFor } from '../graph/auth.js';
 import type { GraphClient } from '../graph/client.js';
 import { UserMapper, type MappedUser } from './mapping.js';
-import { count, describePlan, planRemovals, planUsers, type PlannedAction } from './plan.js';
+import { count, describePlan, planRemovals, planUsers, type CloudLookup, type PlannedAction } from './plan.js';
 import type { Progress } from './progress.js';
 import { SourceReader } from './reader.js';
 import type { SyncSettings } from './settings.js';
-import { FullCycleStaging, type CloudLookup } from './staging.js';
+import { FullCycleStaging } from './staging.js';
 import { SyncState } from './state.js';
 
 export type CycleOutcome = 'success' | 'completed-with-errors' | 'stopped-deletion-threshold-exceeded' | 'planned' | 'interrupted';

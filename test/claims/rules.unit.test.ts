@@ -1,7 +1,8 @@
 // The rule engine on its own: resolved claims in, released claims out. No directory, no XML.
 import { describe, expect, it } from 'vitest';
 import { releaseClaims } from '../../src/claims/release.js';
-import { resolveClaims, resolveClaimsFor, type ResolvedClaims } from '../../src/claims/resolve.js';
+import { resolveClaims, resolveClaimsFor } from '../../src/claims/resolve.js';
+import type { ResolvedClaims } from '../../src/claims/resolved.js';
 import { applyRule, claimNeeds, transformValue } from '../../src/claims/rules.js';
 import type { ClaimRule } from '../../src/config/schema/claim-rules.js';
 import type { RelyingPartyConfig, RelyingPartyInput } from '../../src/config/schema/relying-party.js';
