@@ -5,23 +5,12 @@ import { describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config/load.js';
 import { AdSource } from '../../src/sync/ad-source.js';
 import { DC } from '../support/directory.js';
+import { testDirectorySettings } from '../support/gatehouse.js';
 
 const log = pino({ level: 'silent' });
 
 function directory(more: Partial<Config['directory']>): Config['directory'] {
-  return {
-    urls: [DC.ldapsUrl],
-    baseDn: DC.baseDn,
-    bindDn: DC.service.dn,
-    bindPassword: DC.service.password,
-    startTls: false,
-    timeoutMs: 3000,
-    retryDownAfterSeconds: 30,
-    tlsVerify: true,
-    userFilter: '(&(objectCategory=person)(objectClass=user))',
-    bindConnections: 0,
-    ...more,
-  } as Config['directory'];
+  return testDirectorySettings({ urls: [DC.ldapsUrl], bindConnections: 0, ...more });
 }
 
 async function rootDseVia(dir: Config['directory']): Promise<string> {
