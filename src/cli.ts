@@ -8,8 +8,8 @@ import { registerCheckConfigCommand } from './commands/check-config.js';
 import { registerLockoutCommand } from './commands/lockout.js';
 import { describeFailure, EXIT_FAILED } from './commands/run.js';
 import { registerServeCommand } from './commands/serve.js';
-import { registerSyncCommand } from './sync/command.js';
-import { registerTenantSetupCommand } from './tenant/command.js';
+import { registerSyncCommand } from './commands/sync.js';
+import { registerTenantSetupCommand } from './commands/tenant-setup.js';
 import { registerSessionsCommand } from './commands/sessions.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };

@@ -1,11 +1,17 @@
-import type { RelyingPartyConfig } from '../config/schema.js';
-import type { Config } from '../config/load.js';
+import type { RelyingPartyConfig } from '../config/schema/relying-party.js';
 import type { Directory, DirectoryUser } from '../directory/directory.js';
+import type { Config } from '../config/load.js';
 import { releaseClaims, type ReleasedClaims, type ReleaseOptions } from './release.js';
 import { resolveClaimsFor } from './resolve.js';
 
+/** What claims need of the server's services (the routes pass theirs). */
+export interface ClaimsServices {
+  config: Config;
+  directory: Directory;
+}
+
 /** The release options every protocol uses, from the configuration. */
-export function releaseOptions(config: Pick<Config, 'passwordExpiry' | 'publicUrl'>): ReleaseOptions {
+export function releaseOptions(config: Config): ReleaseOptions {
   return {
     expiryNotifyDays: config.passwordExpiry.notifyDays,
     passwordChangeUrl: config.passwordExpiry.changeUrl ?? `${config.publicUrl}/adfs/portal/updatepassword`,
@@ -18,7 +24,7 @@ export function releaseOptions(config: Pick<Config, 'passwordExpiry' | 'publicUr
  * @throws GH_DIRECTORY_UNAVAILABLE, GH_USER_INCOMPLETE
  */
 export async function claimsFor(
-  services: { config: Pick<Config, 'passwordExpiry' | 'publicUrl'>; directory: Directory },
+  services: ClaimsServices,
   rp: RelyingPartyConfig,
   user: DirectoryUser,
 ): Promise<ReleasedClaims> {

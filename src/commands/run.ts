@@ -1,6 +1,6 @@
 import { Option } from 'commander';
-import { ConfigError, loadConfig, NoConfigurationError, type Config } from '../config/load.js';
-import { GatehouseError, type ErrorCode } from '../errors.js';
+import { loadConfig, NoConfigurationError, type Config } from '../config/load.js';
+import { ConfigError, GatehouseError, type ErrorCode } from '../errors.js';
 
 /**
  * Exit statuses of every command: 0 done, 1 failed (configuration, files, directory, a check that did not

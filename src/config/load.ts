@@ -4,13 +4,10 @@ import { Ajv, type ErrorObject } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { parse as parseYaml } from 'yaml';
 import type { TSchema } from '@sinclair/typebox';
-import { ConfigSchema, type RawConfig, type RelyingPartyConfig } from './schema.js';
-import { builtInRelyingParties } from '../relying-parties/built-in.js';
-
-/** Raised for any configuration problem; the message names the key and what is wrong. */
-export class ConfigError extends Error {
-  override name = 'ConfigError';
-}
+import { ConfigSchema, type RawConfig } from './schema.js';
+import type { RelyingPartyConfig } from './schema/relying-party.js';
+import { resolveRelyingParties } from './relying-parties.js';
+import { ConfigError } from '../errors.js';
 
 /** Neither a file (--config, GATEHOUSE_CONFIG) nor any GATEHOUSE_* setting: there is nothing to load. */
 export class NoConfigurationError extends ConfigError {
@@ -231,22 +228,7 @@ function resolveConfig(raw: RawConfig, cwd: string, source: string): Config {
     throw new ConfigError('directory.bindPasswordFile: set either bindPassword or bindPasswordFile, not both');
   }
 
-  const rps = new Map<string, RelyingPartyConfig>();
-  for (const rp of builtInRelyingParties) rps.set(rp.id, rp);
-  const seen = new Set<string>();
-  raw.relyingParties.forEach((rp, i) => {
-    if (seen.has(rp.id)) throw new ConfigError(`relyingParties[${i}].id: "${rp.id}" is listed twice`);
-    seen.add(rp.id);
-    (rp.replyUrls ?? []).forEach((u, j) => {
-      const url = new URL(u);
-      if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-        throw new ConfigError(`relyingParties[${i}].replyUrls[${j}]: must be an http(s) URL`);
-      }
-    });
-    const merged: RelyingPartyConfig = { ...rps.get(rp.id), ...rp };
-    checkRelyingParty(merged, `relyingParties[${i}]`);
-    rps.set(rp.id, merged);
-  });
+  const rps = resolveRelyingParties(raw.relyingParties);
 
   return {
     ...raw,
@@ -278,30 +260,6 @@ function resolveConfig(raw: RawConfig, cwd: string, source: string): Config {
     relyingParties: rps,
     source,
   };
-}
-
-/**
- * What the schema cannot say about one relying party, by protocol (after a built-in one with the same id
- * is merged in: Microsoft 365's reply URL comes from there).
- * @throws ConfigError naming `where` and the key
- */
-function checkRelyingParty(rp: RelyingPartyConfig, where: string): void {
-  const saml = rp.protocol === 'saml2';
-  if (!saml) {
-    const samlOnly = (['metadataFile', 'metadataUrl', 'metadataRefreshMinutes', 'metadataSigningCertFile', 'singleLogoutUrl', 'idpInitiated', 'signResponse', 'encryptAssertion'] as const).find(
-      (k) => rp[k] !== undefined,
-    );
-    if (samlOnly) throw new ConfigError(`${where}.${samlOnly}: only for SAML 2.0 relying parties (set protocol: saml2)`);
-    if (!rp.replyUrls?.length) throw new ConfigError(`${where}.replyUrls: required for a WS-Federation relying party (protocol wsfed, the default)`);
-    return;
-  }
-  if (rp.metadataFile && rp.metadataUrl) throw new ConfigError(`${where}.metadataUrl: set either metadataFile or metadataUrl, not both`);
-  if (!rp.metadataFile && !rp.metadataUrl && !rp.replyUrls?.length) {
-    throw new ConfigError(`${where}.metadataFile: a SAML 2.0 relying party needs metadataFile, metadataUrl or replyUrls (its AssertionConsumerService URLs)`);
-  }
-  if (rp.metadataSigningCertFile && !rp.metadataUrl && !rp.metadataFile) {
-    throw new ConfigError(`${where}.metadataSigningCertFile: only with metadataFile or metadataUrl`);
-  }
 }
 
 /** certs/signing.crt -> certs/signing-next.crt (the rollover files live beside the current ones). */

@@ -1,7 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type Database from 'better-sqlite3';
 import type { Config } from '../config/load.js';
-import { ConfigError } from '../config/load.js';
+import { ConfigError } from '../errors.js';
 import type { Directory } from '../directory/directory.js';
 import { LockoutStore } from './lockout-store.js';
 import { SmartLockout } from './lockout.js';

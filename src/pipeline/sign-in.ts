@@ -1,9 +1,9 @@
 import type { X509Certificate } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { RelyingPartyConfig } from '../config/schema.js';
+import type { RelyingPartyConfig } from '../config/schema/relying-party.js';
 import type { CredentialForm } from '../authn/forms.js';
 import type { Session } from '../authn/session.js';
-import type { ResolvedClaims } from '../claims/resolve.js';
+import type { ResolvedClaims } from '../claims/resolved.js';
 import type { ReleasedClaims } from '../claims/release.js';
 import type { SamlServiceProvider } from '../relying-parties/sp-metadata.js';
 import type { Assertion } from '../tokens/assertion.js';

@@ -66,6 +66,26 @@ export function baseConfig(dir: string, port = 0): Record<string, unknown> {
   };
 }
 
+/**
+ * The directory section for the test DC as the loader returns it (every key set), for code that takes it
+ * directly: Directory, the sync's AdSource.
+ */
+export function testDirectorySettings(overrides: Partial<Config['directory']> = {}): Config['directory'] {
+  return {
+    urls: [DC.url],
+    baseDn: DC.baseDn,
+    bindDn: DC.service.dn,
+    bindPassword: DC.service.password,
+    startTls: false,
+    timeoutMs: 3000,
+    bindConnections: 64,
+    retryDownAfterSeconds: 30,
+    tlsVerify: true,
+    userFilter: '(&(objectCategory=person)(objectClass=user))',
+    ...overrides,
+  };
+}
+
 /** Starts a real Gatehouse on 127.0.0.1 (a free port) against the Samba DC. */
 export async function startGatehouse(
   mutate?: (cfg: Record<string, any>) => void,

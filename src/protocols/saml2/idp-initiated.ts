@@ -7,7 +7,7 @@ import type { PipelineServices, SignInAdapter } from '../../pipeline/sign-in.js'
 import { protocolOf } from '../../relying-parties/registry.js';
 import { chooseAcs } from './endpoints.js';
 import { redirectToSignInPage, samlAnswer, type SamlSsoMessage } from './sso.js';
-import type { Sealer } from './sealed.js';
+import type { Sealer } from '../../crypto/sealed.js';
 
 export const IDP_INITIATED_PATH = '/adfs/ls/idpinitiatedsignon';
 

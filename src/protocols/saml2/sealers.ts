@@ -1,4 +1,4 @@
-import { Sealer } from './sealed.js';
+import { Sealer } from '../../crypto/sealed.js';
 
 /**
  * The SAML endpoints' sealed state, each with a key of its own derived from the session secrets: every

@@ -1,6 +1,6 @@
 import type { SamlServiceProvider } from '../../relying-parties/sp-metadata.js';
 import type { InboundMessage } from './parse.js';
-import { hasXmlSignature, SignatureError, verifyRedirectSignature, verifyRootSignature } from './signature.js';
+import { hasXmlSignature, SignatureError, verifyRedirectSignature, verifyRootSignature } from '../../xml/signature.js';
 
 /**
  * Which messages must be signed, and how a signature is checked: a signed message must verify against

@@ -6,7 +6,7 @@ import { postedLoginForm, signInRequest } from '../../pipeline/request.js';
 import { runSignIn } from '../../pipeline/run.js';
 import type { PipelineServices, SignInAdapter } from '../../pipeline/sign-in.js';
 import { samlAnswer, SIGNIN_PATH, type Pending, type SamlSsoMessage } from './sso.js';
-import type { Sealer } from './sealed.js';
+import type { Sealer } from '../../crypto/sealed.js';
 
 /**
  * The shared login page for a SAML 2.0 sign-in that needs the password: the validated request comes back

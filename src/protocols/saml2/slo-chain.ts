@@ -9,7 +9,7 @@ import { newAssertionId } from '../../tokens/assertion.js';
 import { serializeSaml20LogoutRequest, serializeSaml20LogoutResponse, type Saml2Status } from '../../tokens/saml20.js';
 import { sloEndpoint } from './endpoints.js';
 import { sendRedirect, sendSignedPost } from './respond.js';
-import type { Sealer } from './sealed.js';
+import type { Sealer } from '../../crypto/sealed.js';
 
 const SLO_COOKIE = 'gatehouse_saml_slo';
 const CHAIN_TTL_SECONDS = 600;

@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { SAML2_STATUS } from '../../constants.js';
-import type { RelyingPartyConfig } from '../../config/schema.js';
+import type { RelyingPartyConfig } from '../../config/schema/relying-party.js';
 import { GatehouseError } from '../../errors.js';
 import type { Session } from '../../authn/session.js';
 import { claimsFor } from '../../claims/claims-for.js';
@@ -9,10 +9,10 @@ import type { SamlServiceProvider } from '../../relying-parties/sp-metadata.js';
 import type { Services } from '../../services.js';
 import { sessionIndexOf } from '../../tokens/saml20.js';
 import { readHead, readLogoutRequest, readLogoutResponse, type InboundMessage, type LogoutRequest } from './parse.js';
-import { SignatureError } from './signature.js';
+import { SignatureError } from '../../xml/signature.js';
 import { checkSignature } from './signature-policy.js';
 import { LogoutChains, type LogoutChain } from './slo-chain.js';
-import type { Sealer } from './sealed.js';
+import type { Sealer } from '../../crypto/sealed.js';
 
 export type SloServices = Pick<Services, 'config' | 'directory' | 'signingKey' | 'relyingParties' | 'sessions' | 'accounts'>;
 

@@ -1,5 +1,5 @@
 import { SAML2, SAML2_STATUS } from '../../constants.js';
-import type { RelyingPartyConfig } from '../../config/schema.js';
+import type { RelyingPartyConfig } from '../../config/schema/relying-party.js';
 import { Refusal } from '../../pipeline/error-policy.js';
 import { signInRequest } from '../../pipeline/request.js';
 import type { SignInAdapter, SignInContext } from '../../pipeline/sign-in.js';
@@ -8,9 +8,9 @@ import { saml20Message, signEnveloped } from '../../tokens/sign.js';
 import { chooseAcs } from './endpoints.js';
 import { readAuthnRequest, readHead, type InboundMessage, type MessageHead } from './parse.js';
 import { sendPost } from './respond.js';
-import { SignatureError } from './signature.js';
+import { SignatureError } from '../../xml/signature.js';
 import { checkSignature } from './signature-policy.js';
-import type { Sealer } from './sealed.js';
+import type { Sealer } from '../../crypto/sealed.js';
 
 export const SIGNIN_PATH = '/adfs/ls/saml2/signin';
 const PENDING_TTL_SECONDS = 15 * 60;

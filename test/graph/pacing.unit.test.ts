@@ -2,7 +2,7 @@
 // 429s: against the emulator enforcing the same limit (time sped up), no write is throttled.
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { GraphClient, type GraphRequest } from '../../src/sync/graph-client.js';
+import { GraphClient, type GraphRequest } from '../../src/graph/client.js';
 import { startGraphEmulator, type GraphEmulator } from '../graph-emulator/emulator.js';
 
 const LIMIT = { writes: 20, windowSeconds: 150 };

@@ -1,8 +1,8 @@
 import pino from 'pino';
-import { ConfigError, type Config } from '../config/load.js';
-import { graphTokenProvider, type GraphAppSettings } from '../sync/graph-auth.js';
-import { GraphClient, GraphError } from '../sync/graph-client.js';
-import { appCredential } from '../sync/settings.js';
+import type { Config } from '../config/load.js';
+import { ConfigError } from '../errors.js';
+import { graphAppSettings, graphClientFor, GraphTokenError, type GraphAppSettings } from '../graph/auth.js';
+import { GraphError, type GraphClient } from '../graph/client.js';
 import type { InternalDomainFederation } from './federation.js';
 
 export interface TenantSettings extends GraphAppSettings {
@@ -22,18 +22,8 @@ export function tenantSettings(config: Config): TenantSettings {
       'tenant: --apply and --check need an app registration with Domain-InternalFederation.ReadWrite.All: set tenant.tenantId, tenant.clientId and tenant.clientSecret (or tenant.clientSecretFile / tenant.clientCertificateFile); see "Set up your Microsoft 365 domain" in the README',
     );
   }
-  return {
-    section,
-    tenantId: t.tenantId,
-    clientId: t.clientId,
-    credential: appCredential(section, t),
-    graphUrl: t.graphUrl.replace(/\/+$/, ''),
-    authorityHost: t.authorityHost.replace(/\/+$/, ''),
-  };
+  return { section, ...graphAppSettings(section, t) };
 }
-
-/** The authority did not give a token (wrong tenant, client, secret, or unreachable). */
-class TokenError extends Error {}
 
 /** What the tenant holds for a domain: Graph's object (with its id), or none. */
 export type TenantFederation = Record<string, unknown> & { id: string };
@@ -46,15 +36,7 @@ export class FederationApi {
   ) {}
 
   static create(settings: TenantSettings): FederationApi {
-    const provider = graphTokenProvider(settings);
-    const token = async () => {
-      try {
-        return await provider();
-      } catch (err) {
-        throw new TokenError((err as Error).message ?? String(err));
-      }
-    };
-    const graph = new GraphClient({ graphUrl: settings.graphUrl, token, maxRetries: 3, log: pino({ level: 'warn' }, process.stderr) });
+    const graph = graphClientFor(settings, { maxRetries: 3, log: pino({ level: 'warn' }, process.stderr) });
     return new FederationApi(graph, settings);
   }
 
@@ -79,7 +61,7 @@ export class FederationApi {
       return new Error(`Microsoft Graph: ${err.message}`);
     }
     const msg = ((err as Error).message ?? String(err)).split('\n')[0];
-    if (err instanceof TokenError) {
+    if (err instanceof GraphTokenError) {
       return new Error(
         `cannot get a token for the ${app} from ${s.authorityHost}: ${msg}\n  Check ${s.section}.tenantId, ${s.section}.clientId, the secret or certificate, and that ${s.section}.authorityHost is reachable from here.`,
       );

@@ -1,8 +1,8 @@
 #!/usr/bin/env node
-// `node dist/sync/main.js [options]` = `gatehouse sync [options]` without loading the sign-in server's
+// `node dist/commands/sync-main.js [options]` = `gatehouse sync [options]` without loading the sign-in server's
 // modules: for a host that only runs the sync worker.
 import { Command } from 'commander';
-import { registerSyncCommand } from './command.js';
+import { registerSyncCommand } from './sync.js';
 
 const program = new Command().name('gatehouse-sync');
 registerSyncCommand(program);

@@ -5,8 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { InvalidCredentialsError, StrongAuthRequiredError, UnavailableError } from 'ldapts';
 import { explainDirectoryError, rawText, type ExplainContext } from '../../src/commands/check-directory.js';
 import { describeFailure, UsageError } from '../../src/commands/run.js';
-import { ConfigError, NoConfigurationError } from '../../src/config/load.js';
-import { GatehouseError } from '../../src/errors.js';
+import { NoConfigurationError } from '../../src/config/load.js';
+import { ConfigError, GatehouseError } from '../../src/errors.js';
 
 const ctx: ExplainContext = {
   url: 'ldap://dc1.corp.example.com',

@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { graphAppProperties } from '../config/graph-app-schema.js';
+import { graphAppProperties } from './graph-app.js';
 
 /** The `sync` section: provisioning of AD users into Microsoft Entra ID (the sync worker). */
 export const SyncConfigSchema = Type.Object(

@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { graphAppProperties } from '../config/graph-app-schema.js';
+import { graphAppProperties } from './graph-app.js';
 
 /**
  * The `tenant` section: the app registration `gatehouse tenant-setup --apply/--check` uses to read and write

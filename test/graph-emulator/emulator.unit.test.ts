@@ -1,8 +1,8 @@
-// The emulator's documented shapes, and the sync's Graph client against it (in process, plain HTTP:
+// The emulator's documented shapes, and the Graph client (src/graph/) against it (in process, plain HTTP:
 // MSAL is not involved here; the HTTPS + MSAL path is covered by test/sync).
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GraphClient } from '../../src/sync/graph-client.js';
+import { GraphClient } from '../../src/graph/client.js';
 import { startGraphEmulator, type GraphEmulator } from './emulator.js';
 
 let g: GraphEmulator;

@@ -1,5 +1,6 @@
 import { ClientCertificateCredential, ClientSecretCredential, type TokenCredential } from '@azure/identity';
-import type { AppCredential } from './settings.js';
+import { appCredential, type AppCredential } from './credential.js';
+import { GraphClient, type GraphClientOptions } from './client.js';
 
 /** What an app-only Graph token needs (the sync worker's settings and tenant-setup's both fit). */
 export interface GraphAppSettings {
@@ -8,6 +9,25 @@ export interface GraphAppSettings {
   credential: AppCredential;
   graphUrl: string;
   authorityHost: string;
+}
+
+/** The app registration of a configuration section (`sync`, `tenant`), its credential read, URLs without a trailing slash. */
+export function graphAppSettings(
+  section: string,
+  s: { tenantId: string; clientId: string; graphUrl: string; authorityHost: string } & Parameters<typeof appCredential>[1],
+): GraphAppSettings {
+  return {
+    tenantId: s.tenantId,
+    clientId: s.clientId,
+    credential: appCredential(section, s),
+    graphUrl: s.graphUrl.replace(/\/+$/, ''),
+    authorityHost: s.authorityHost.replace(/\/+$/, ''),
+  };
+}
+
+/** The authority did not give a token (wrong tenant, client, secret or certificate, or unreachable). */
+export class GraphTokenError extends Error {
+  override name = 'GraphTokenError';
 }
 
 /** Microsoft's own authority hosts (public and national clouds): MSAL knows them without asking. */
@@ -28,7 +48,10 @@ export function needsDisableInstanceDiscovery(authorityHost: string): boolean {
   return !MICROSOFT_AUTHORITY_HOSTS.has(new URL(authorityHost).hostname.toLowerCase());
 }
 
-/** Client-credentials token source for Graph (app-only, scope {graphUrl}/.default); MSAL caches the token. */
+/**
+ * Client-credentials token source for Graph (app-only, scope {graphUrl}/.default); MSAL caches the token.
+ * @throws GraphTokenError
+ */
 export function graphTokenProvider(settings: GraphAppSettings): () => Promise<string> {
   const options = {
     authorityHost: settings.authorityHost,
@@ -40,8 +63,18 @@ export function graphTokenProvider(settings: GraphAppSettings): () => Promise<st
       : new ClientCertificateCredential(settings.tenantId, settings.clientId, { certificate: settings.credential.pem }, options);
   const scope = `${settings.graphUrl}/.default`;
   return async () => {
-    const token = await credential.getToken(scope);
-    if (!token) throw new Error('no access token from the authority');
+    let token;
+    try {
+      token = await credential.getToken(scope);
+    } catch (err) {
+      throw new GraphTokenError((err as Error).message ?? String(err), { cause: err });
+    }
+    if (!token) throw new GraphTokenError('no access token from the authority');
     return token.token;
   };
+}
+
+/** A Graph client for the app, with a token from its credential. */
+export function graphClientFor(settings: GraphAppSettings, opts: Omit<GraphClientOptions, 'graphUrl' | 'token'>): GraphClient {
+  return new GraphClient({ ...opts, graphUrl: settings.graphUrl, token: graphTokenProvider(settings) });
 }

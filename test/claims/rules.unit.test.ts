@@ -1,12 +1,15 @@
 // The rule engine on its own: resolved claims in, released claims out. No directory, no XML.
 import { describe, expect, it } from 'vitest';
 import { releaseClaims } from '../../src/claims/release.js';
-import { resolveClaims, resolveClaimsFor, type ResolvedClaims } from '../../src/claims/resolve.js';
+import { resolveClaims, resolveClaimsFor } from '../../src/claims/resolve.js';
+import type { ResolvedClaims } from '../../src/claims/resolved.js';
 import { applyRule, claimNeeds, transformValue } from '../../src/claims/rules.js';
-import type { ClaimRule } from '../../src/claims/rules-schema.js';
-import type { RelyingPartyConfig } from '../../src/config/schema.js';
+import type { ClaimRule } from '../../src/config/schema/claim-rules.js';
+import type { RelyingPartyConfig, RelyingPartyInput } from '../../src/config/schema/relying-party.js';
+import { checkRelyingParty } from '../../src/config/relying-parties.js';
 import type { DirectoryUser } from '../../src/directory/directory.js';
-import { loadConfig, ConfigError } from '../../src/config/load.js';
+import { loadConfig } from '../../src/config/load.js';
+import { ConfigError } from '../../src/errors.js';
 import { saml11AttributeName } from '../../src/tokens/assertion.js';
 
 const GUID = Buffer.from('00112233445566778899aabbccddeeff', 'hex');
@@ -33,8 +36,8 @@ function withExtra(extra: Record<string, (string | Buffer)[]>, memberOf: Record<
   return { ...base, attributes, memberOf: new Map(Object.entries(memberOf)) };
 }
 
-function rp(claims?: RelyingPartyConfig['claims'], more: Partial<RelyingPartyConfig> = {}): RelyingPartyConfig {
-  return { id: 'urn:test:rules', replyUrls: ['https://rp.test.invalid/acs'], ...(claims ? { claims } : {}), ...more };
+function rp(claims?: RelyingPartyInput['claims'], more: Partial<RelyingPartyInput> = {}): RelyingPartyConfig {
+  return checkRelyingParty({ id: 'urn:test:rules', replyUrls: ['https://rp.test.invalid/acs'], ...(claims ? { claims } : {}), ...more }, 'rp');
 }
 
 const rule = (r: Partial<ClaimRule> & { type: string }): ClaimRule => ({ transform: [], ...r }) as ClaimRule;

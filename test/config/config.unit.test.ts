@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { configLeaves, ConfigError, envName, loadConfig, NoConfigurationError, readSecrets, type LoadOptions } from '../../src/config/load.js';
+import { configLeaves, envName, loadConfig, NoConfigurationError, readSecrets, type LoadOptions } from '../../src/config/load.js';
+import { ConfigError } from '../../src/errors.js';
 import { workerCount } from '../../src/config/workers.js';
 
 const M365 = 'urn:federation:MicrosoftOnline';
@@ -125,11 +126,11 @@ describe('loading a configuration file', () => {
     expect(load({ ...minimal(), publicUrl: 'https://sts.corp.example.com//' }).publicUrl).toBe('https://sts.corp.example.com');
   });
 
-  it('has Microsoft 365 built in, next to the configured relying parties', () => {
+  it('has Microsoft 365 built in, next to the configured relying parties (each with its protocol set)', () => {
     const rp = { id: 'urn:app:one', replyUrls: ['https://app.corp.example.com/acs'] };
     const c = load({ ...minimal(), relyingParties: [rp] });
-    expect(c.relyingParties.get(M365)).toEqual({ id: M365, name: 'Microsoft 365', replyUrls: [M365_REPLY] });
-    expect(c.relyingParties.get('urn:app:one')).toEqual(rp);
+    expect(c.relyingParties.get(M365)).toEqual({ id: M365, name: 'Microsoft 365', replyUrls: [M365_REPLY], protocol: 'wsfed' });
+    expect(c.relyingParties.get('urn:app:one')).toEqual({ ...rp, protocol: 'wsfed' });
     expect([...c.relyingParties.keys()]).toEqual([M365, 'urn:app:one']);
   });
 
@@ -142,6 +143,7 @@ describe('loading a configuration file', () => {
       name: 'Microsoft 365',
       replyUrls: ['https://login.microsoftonline.us/login.srf'],
       tokenLifetimeSeconds: 600,
+      protocol: 'wsfed',
     });
   });
 
@@ -255,7 +257,7 @@ describe('environment variables', () => {
 
   it('take relying parties as a JSON array', () => {
     const rps = [{ id: 'urn:app:env', replyUrls: ['https://app.example.com/'] }];
-    expect(load(MINIMAL_YAML, { GATEHOUSE_RELYING_PARTIES: JSON.stringify(rps) }).relyingParties.get('urn:app:env')).toEqual(rps[0]);
+    expect(load(MINIMAL_YAML, { GATEHOUSE_RELYING_PARTIES: JSON.stringify(rps) }).relyingParties.get('urn:app:env')).toEqual({ ...rps[0], protocol: 'wsfed' });
   });
 
   it('are validated like file values', () => {
@@ -453,7 +455,7 @@ describe('errors name the key and the problem', () => {
 
   it('a bad relying party, by index', () => {
     // replyUrls is optional in the schema (a SAML 2.0 relying party has metadata instead): the misspelt
-    // key is refused by the schema, and a WS-Federation relying party without replyUrls by load.ts.
+    // key is refused by the schema, and a WS-Federation relying party without replyUrls by config/relying-parties.ts.
     expect(loadFailure({ ...minimal(), relyingParties: [{ id: 'urn:a', replyUrl: 'https://a.example.com/' }] })).toBe('relyingParties[0].replyUrl: unknown key');
     const ok = { id: 'urn:ok', replyUrls: ['https://ok.example.com/'] };
     expect(loadFailure({ ...minimal(), relyingParties: [ok, { id: 'urn:a' }] })).toBe(

@@ -1,11 +1,11 @@
 import { Option, type Command } from 'commander';
 import pino from 'pino';
 import { loadConfig } from '../config/load.js';
-import { runCommand } from '../commands/run.js';
-import { runCycle, summaryLines, type CycleSummary } from './cycle.js';
-import { acquireSyncLock } from './lock.js';
-import { createProgress } from './progress.js';
-import { syncSettings } from './settings.js';
+import { runCommand } from './run.js';
+import { runCycle, summaryLines, type CycleSummary } from '../sync/cycle.js';
+import { acquireSyncLock } from '../sync/lock.js';
+import { createProgress } from '../sync/progress.js';
+import { syncSettings } from '../sync/settings.js';
 
 interface SyncOptions {
   config?: string;

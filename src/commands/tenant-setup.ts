@@ -1,12 +1,12 @@
 import { existsSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import { loadConfig, type Config } from '../config/load.js';
-import { runCommand } from '../commands/run.js';
+import { runCommand } from './run.js';
 import { loadCertificate, type SigningCertificate } from '../keys/keystore.js';
 import { rolloverFiles } from '../keys/rollover.js';
-import { compareFederation, type Difference } from './compare.js';
-import { checkDomain, federationConfiguration, powershellCommands, type FederationCertificates, type InternalDomainFederation } from './federation.js';
-import { FederationApi, tenantSettings, type TenantFederation } from './graph.js';
+import { compareFederation, type Difference } from '../tenant/compare.js';
+import { checkDomain, federationConfiguration, powershellCommands, type FederationCertificates, type InternalDomainFederation } from '../tenant/federation.js';
+import { FederationApi, tenantSettings, type TenantFederation } from '../tenant/federation-api.js';
 
 interface TenantSetupOptions {
   domain: string;
@@ -62,7 +62,7 @@ function patchBody(body: InternalDomainFederation, existing: TenantFederation): 
 async function tenantSetup(opts: TenantSetupOptions): Promise<number> {
   if (opts.apply && opts.check) throw new Error('use --apply or --check, not both (--apply checks after writing)');
   const domain = checkDomain(opts.domain);
-  const config = loadConfig({ file: opts.config });
+  const config = loadConfig({ file: opts.config, secrets: false }) // Graph only: the directory's secret is not needed;
   const certs = federationCertificates(config);
   const body = federationConfiguration(config, certs, opts.displayName ?? config.tenant?.displayName ?? domain);
 

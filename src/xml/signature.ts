@@ -1,6 +1,7 @@
 import { verify as cryptoVerify, type X509Certificate } from 'node:crypto';
 import { SignedXml } from 'xml-crypto';
-import { ALG, ALG_SAML2, NS } from '../../constants.js';
+import { ALG, ALG_SAML2, NS } from '../constants.js';
+import { childElements, COMMENT_NODE, ELEMENT_NODE } from './dom.js';
 
 /**
  * Strict checks of signatures that a relying party (or a metadata publisher) puts on what it sends us.
@@ -25,17 +26,6 @@ const ALLOWED_C14N = new Set<string>([ALG.excC14n, ALG_SAML2.c14n]);
 const ALLOWED_TRANSFORMS = new Set<string>([ALG.enveloped, ALG.excC14n, ALG_SAML2.c14n]);
 const ALLOWED_SIG = new Set<string>([ALG.rsaSha256, ALG_SAML2.rsaSha512, ALG_SAML2.rsaSha1]);
 const ALLOWED_DIGEST = new Set<string>([ALG.sha256, ALG_SAML2.sha512, ALG_SAML2.sha1]);
-
-const ELEMENT = 1;
-const COMMENT = 8;
-
-function childElements(el: Element, ns: string, local: string): Element[] {
-  const out: Element[] = [];
-  for (let c = el.firstChild; c; c = c.nextSibling) {
-    if (c.nodeType === ELEMENT && (c as Element).namespaceURI === ns && (c as Element).localName === local) out.push(c as Element);
-  }
-  return out;
-}
 
 function only(el: Element, ns: string, local: string): Element {
   const list = childElements(el, ns, local);
@@ -66,8 +56,8 @@ export function verifyRootSignature(xml: string, doc: Document, certs: X509Certi
   while (walk.length) {
     const n = walk.pop()!;
     for (let c = n.firstChild; c; c = c.nextSibling) {
-      if (c.nodeType === COMMENT) throw new SignatureError('comment in a signed document');
-      if (c.nodeType === ELEMENT) walk.push(c);
+      if (c.nodeType === COMMENT_NODE) throw new SignatureError('comment in a signed document');
+      if (c.nodeType === ELEMENT_NODE) walk.push(c);
     }
   }
 
