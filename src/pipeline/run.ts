@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { SIGN_IN } from './chain.js';
 import { answerError } from './error-policy.js';
-import type { PipelineServices, SignInAdapter, SignInContext } from './sign-in.js';
+import { ANSWERED, type PipelineServices, type SignInAdapter, type SignInContext } from './sign-in.js';
 
 /**
  * Runs one sign-in through the steps of the chain, until a step answers (a login page, a redirect) or
@@ -17,8 +17,7 @@ export async function runSignIn<I, M>(
   const ctx = { adapter, services, http, input } as SignInContext<I, M>;
   try {
     for (const step of SIGN_IN) {
-      const answered = await step(ctx as SignInContext);
-      if (answered) return answered;
+      if ((await step(ctx as SignInContext)) === ANSWERED) return ctx.http.reply;
     }
     throw new Error('sign-in pipeline ended without an answer');
   } catch (err) {

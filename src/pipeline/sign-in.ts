@@ -118,8 +118,13 @@ export interface SignInContext<I = unknown, M = unknown> {
   encryptedTo?: X509Certificate | undefined;
 }
 
-/** A step may answer the request itself (a login page, a redirect): the pipeline then stops there. */
-export type StepResult = FastifyReply | undefined | void;
+/**
+ * What a step returns when it has answered the request itself (a login page, a redirect, the token): the
+ * pipeline stops there. A marker and not the reply, because a FastifyReply is a thenable: awaited, it
+ * resolves to undefined once the response is sent, so it cannot travel through a promise.
+ */
+export const ANSWERED = Symbol('answered');
+export type StepResult = typeof ANSWERED | undefined | void;
 export type Step = (ctx: SignInContext) => StepResult | Promise<StepResult>;
 
 /**

@@ -34,9 +34,13 @@ describe('one pipeline for WS-Federation, SAML 2.0 and WS-Trust', () => {
   it('writes one token_issued line of one shape per token, naming the method of the chain that authenticated', async () => {
     const before = issued().length;
     const browser = new Browser();
-    // WS-Federation: the login form (form-password), which starts the session.
+    // WS-Federation: no session, so the login page (the adapter's challenge); a name nobody has (the form
+    // again, with the reason); then alice's password (form-password), which starts the session.
     const login = await browser.get(`${gh.url}/adfs/ls/?${new URLSearchParams({ wa: 'wsignin1.0', wtrealm: M365 })}`);
-    const form = login.form();
+    expect(login.status).toBe(200);
+    const refused = await browser.post(new URL(login.form().action, gh.url).toString(), { ...login.form().fields, UserName: 'nobody@corp.example.test', Password: 'x' });
+    expect(refused.status).toBe(401);
+    const form = refused.form();
     const wsfed = await browser.post(new URL(form.action, gh.url).toString(), { ...form.fields, UserName: USERS.alice.upn, Password: USERS.alice.password });
     expect(wsfed.form().fields.wresult).toBeTruthy();
     // SAML 2.0 in the same browser: single sign-on (session), no password asked.
@@ -64,6 +68,8 @@ describe('one pipeline for WS-Federation, SAML 2.0 and WS-Trust', () => {
     expect(lines[1]!.sid).toBe(lines[0]!.sid);
     expect(lines[2]!.sid).toBeUndefined();
     expect(lines[1]!.inResponseTo).toMatch(/^_/);
+    // A step that answered (the login page, the form again, the token) ends the run: nothing runs after it.
+    expect(gh.logs.filter((l) => l.level >= 50)).toEqual([]);
   });
 
   it('error policy: a refusal goes to the ACS the metadata registers, a request whose ACS is not registered gets the error page', async () => {
@@ -75,5 +81,6 @@ describe('one pipeline for WS-Federation, SAML 2.0 and WS-Trust', () => {
     // gets the error page and nothing is posted anywhere.
     const rogue = await new Browser().get(await redirectUrlOf(sp, 'p', { passive: true, callbackUrl: 'https://evil.test.invalid/acs' }));
     expectErrorPage(rogue, 400, /answer address that is not registered/);
+    expect(gh.logs.filter((l) => l.level >= 50)).toEqual([]);
   });
 });

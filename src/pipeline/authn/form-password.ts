@@ -1,6 +1,7 @@
 import { GatehouseError } from '../../errors.js';
 import { changePasswordFromForm } from '../../authn/change-password.js';
 import { renderChangePassword, renderLogin, type ChangeReason } from '../../authn/login-page.js';
+import { ANSWERED } from '../sign-in.js';
 import type { AuthnMethod } from './method.js';
 
 /** Errors shown on the form itself (the user can fix them) rather than on an error page. */
@@ -32,7 +33,8 @@ export const formPassword: AuthnMethod = {
       } catch (err) {
         if (!isFormError(err)) throw err;
         const reason = b.Reason === 'expired' || b.Reason === 'mustChange' ? (b.Reason as ChangeReason) : undefined;
-        return { answered: await renderChangePassword(request, reply, config, { username: b.UserName, reason, error: err }) };
+        await renderChangePassword(request, reply, config, { username: b.UserName, reason, error: err });
+        return ANSWERED;
       }
     } else {
       try {
@@ -40,10 +42,12 @@ export const formPassword: AuthnMethod = {
       } catch (err) {
         if (err instanceof GatehouseError && (err.code === 'GH_PASSWORD_EXPIRED' || err.code === 'GH_PASSWORD_MUST_CHANGE')) {
           const reason = err.code === 'GH_PASSWORD_EXPIRED' ? 'expired' : 'mustChange';
-          return { answered: await renderChangePassword(request, reply, config, { username: b.UserName, reason }) };
+          await renderChangePassword(request, reply, config, { username: b.UserName, reason });
+          return ANSWERED;
         }
         if (!isFormError(err)) throw err;
-        return { answered: await renderLogin(request, reply, config, { rpName: ctx.rp.name ?? ctx.rp.id, username: b.UserName, error: err }) };
+        await renderLogin(request, reply, config, { rpName: ctx.rp.name ?? ctx.rp.id, username: b.UserName, error: err });
+        return ANSWERED;
       }
     }
     accounts.remember(user);

@@ -1,11 +1,11 @@
-import type { FastifyReply } from 'fastify';
-import type { Authentication, SignInContext } from '../sign-in.js';
+import type { ANSWERED, Authentication, SignInContext } from '../sign-in.js';
 
 /**
- * What a method of the authenticate step gives back: the user, a page it answered with (the login form
- * again, the change-password page), or nothing (it could not tell who the user is: the next method runs).
+ * What a method of the authenticate step gives back: the user, ANSWERED when it answered with a page (the
+ * login form again, the change-password page), or nothing (it could not tell who the user is: the next
+ * method runs).
  */
-export type AuthnOutcome = { authenticated: Authentication } | { answered: FastifyReply } | undefined;
+export type AuthnOutcome = { authenticated: Authentication } | typeof ANSWERED | undefined;
 
 /**
  * One way of telling who the user is. The authenticate step tries the methods of the chain in order

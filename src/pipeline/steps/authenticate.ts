@@ -1,6 +1,6 @@
 import { Refusal } from '../error-policy.js';
 import type { AuthnMethod } from '../authn/method.js';
-import type { SignInContext, StepResult } from '../sign-in.js';
+import { ANSWERED, type SignInContext, type StepResult } from '../sign-in.js';
 
 /**
  * Who the user is: the methods of the chain in order, the first that applies and tells decides. When none
@@ -13,13 +13,14 @@ export function authenticateWith(methods: readonly AuthnMethod[]) {
       if (!method.appliesTo(ctx)) continue;
       const outcome = await method.authenticate(ctx);
       if (!outcome) continue;
-      if ('answered' in outcome) return outcome.answered;
+      if (outcome === ANSWERED) return ANSWERED;
       ctx.authentication = outcome.authenticated;
       return undefined;
     }
     if (ctx.request.authn.passive) {
       throw new Refusal('GH_BAD_REQUEST', 'noPassive', { detail: 'a passive request without a usable session' });
     }
-    return ctx.adapter.challenge(ctx);
+    await ctx.adapter.challenge(ctx);
+    return ANSWERED;
   };
 }
