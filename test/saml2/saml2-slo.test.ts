@@ -145,8 +145,11 @@ describe('single logout', () => {
     expect(wsfed.form().fields.wresult).toBeTruthy();
 
     const wreply = TEST_RP.replyUrls[0]!;
+    const logged = gh.logs.length;
     let page = await b.get(`${gh.url}/adfs/ls/?wa=wsignout1.0&wreply=${encodeURIComponent(wreply)}`);
     expect(b.cookies.has(gh.config.session.cookieName)).toBe(false);
+    // The first hop of the chain is the whole answer: no second answer (wreply, the signed-out page) tried.
+    expect(gh.logs.slice(logged).filter((l) => l.err?.code === 'FST_ERR_REP_ALREADY_SENT')).toEqual([]);
     // The chain visits each SAML SP of the session: SP1 by a signed POST, SP2 by a signed Redirect.
     const told: string[] = [];
     let next = '';

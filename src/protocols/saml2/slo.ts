@@ -93,13 +93,14 @@ export function singleLogout(services: SloServices, sealer: Sealer) {
 
   /**
    * WS-Federation sign-out: the session's SAML relying parties are logged out too, ending at `wreply` or
-   * the signed-out page. Undefined when the session had no SAML relying party to tell.
+   * the signed-out page. False (nothing sent) when the session had no SAML relying party to tell.
    */
-  async function propagate(request: FastifyRequest, reply: FastifyReply, session: Session | undefined, wreply: string | undefined) {
-    if (!session) return undefined;
+  async function propagate(request: FastifyRequest, reply: FastifyReply, session: Session | undefined, wreply: string | undefined): Promise<boolean> {
+    if (!session) return false;
     const { queue, partial } = await chains.queueFor(session, undefined, request.log);
-    if (!queue.length) return undefined;
-    return chains.next(request, reply, { origin: { kind: 'wsfed', ...(wreply ? { wreply } : {}) }, queue, sessionIndex: sessionIndexOf(session.sid), partial });
+    if (!queue.length) return false;
+    await chains.next(request, reply, { origin: { kind: 'wsfed', ...(wreply ? { wreply } : {}) }, queue, sessionIndex: sessionIndexOf(session.sid), partial });
+    return true;
   }
 
   return { logoutRequest, logoutResponse, propagate };
