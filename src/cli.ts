@@ -8,8 +8,7 @@ import { Directory } from './directory/directory.js';
 import { existsSync } from 'node:fs';
 import { GatehouseError } from './errors.js';
 import { registerSyncCommand } from './sync/command.js';
-import { openStateDatabase } from './state/database.js';
-import { LockoutStore } from './lockout/lockout-store.js';
+import { openAdminState } from './state/admin.js';
 import { createNextCertificate, defaultNextDays, loadCurrentKey, promoteNextCertificate, rolloverFiles } from './keys/rollover.js';
 import { registerTenantSetupCommand } from './tenant/command.js';
 import { registerSessionsCommand } from './commands/sessions.js';
@@ -210,12 +209,11 @@ lockout
   .addOption(configOption())
   .option('--user <name>', 'only this user (UPN or sAMAccountName, as stored)')
   .option('--json', 'print JSON')
-  .action((opts: { config?: string; user?: string; json?: boolean }) => {
+  .action(async (opts: { config?: string; user?: string; json?: boolean }) => {
     try {
       const config = load(opts);
-      const db = openStateDatabase(config.stateDir);
-      const rows = new LockoutStore(db).list(opts.user);
-      db.close();
+      const state = await openAdminState(config);
+      const rows = await Promise.resolve(state.lockout.list(opts.user)).finally(() => state.close());
       if (opts.json) return void process.stdout.write(JSON.stringify(rows, null, 2) + '\n');
       if (!rows.length) return void process.stdout.write('no lockout state recorded\n');
       const when = (t: number) => (t ? new Date(t).toISOString() : '-');
@@ -236,12 +234,11 @@ lockout
   .argument('<user>', 'UPN or sAMAccountName, as shown by lockout list')
   .addOption(configOption())
   .addOption(new Option('--location <where>', 'only this kind of location').choices(['familiar', 'unknown']))
-  .action((user: string, opts: { config?: string; location?: 'familiar' | 'unknown' }) => {
+  .action(async (user: string, opts: { config?: string; location?: 'familiar' | 'unknown' }) => {
     try {
       const config = load(opts);
-      const db = openStateDatabase(config.stateDir);
-      const n = new LockoutStore(db).reset(user, opts.location);
-      db.close();
+      const state = await openAdminState(config);
+      const n = await Promise.resolve(state.lockout.reset(user, opts.location)).finally(() => state.close());
       if (!n) throw new Error(`no lockout state for ${user}`);
       process.stdout.write(`reset ${opts.location ?? 'all'} counters of ${user}\n`);
     } catch (err) {

@@ -53,10 +53,11 @@ export async function serve(config: Config, opts: { workerIndex: number } = { wo
   const shutdown = (signal: string) => {
     if (closing) return;
     closing = true;
-    log.info({ signal }, 'shutting down');
+    log.info({ signal, drainSeconds: config.http.drainSeconds }, 'shutting down: the probe answers 503, then requests in flight are finished');
     monitor.stop();
-    app
-      .close()
+    app.gatehouse.lifecycle.draining = true;
+    new Promise((resolve) => setTimeout(resolve, config.http.drainSeconds * 1000))
+      .then(() => app.close())
       .then(() => directory.close())
       .then(() => process.exit(0))
       .catch((err) => {

@@ -3,8 +3,7 @@ import pino from 'pino';
 import { loadConfig } from '../config/load.js';
 import { Directory } from '../directory/directory.js';
 import { GatehouseError } from '../errors.js';
-import { openStateDatabase } from '../state/database.js';
-import { SqliteSessionRevocations } from '../authn/session-revocations.js';
+import { openAdminState } from '../state/admin.js';
 
 /**
  * `gatehouse sessions revoke USER`: ends every single sign-on session of an account at once (a stolen
@@ -28,11 +27,10 @@ export function registerSessionsCommand(program: Command, fail: (err: unknown) =
           await directory.close();
         }
         if (!user) throw new GatehouseError('GH_AUTHN_FAILED', { message: `no account matches ${JSON.stringify(name)} (or more than one does)` });
-        const db = openStateDatabase(config.stateDir);
+        const state = await openAdminState(config);
         const now = Date.now();
         const longest = Math.max(config.session.lifetimeMinutes, config.session.keepMeSignedInMinutes) * 60_000;
-        await new SqliteSessionRevocations(db).revokeAccount(user.objectGUID.toString('hex'), now, now + longest);
-        db.close();
+        await state.revocations.revokeAccount(user.objectGUID.toString('hex'), now, now + longest).finally(() => state.close());
         process.stdout.write(`revoked every session of ${user.userPrincipalName ?? user.sAMAccountName} started before ${new Date(now).toISOString()}\n`);
       } catch (err) {
         fail(err);

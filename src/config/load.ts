@@ -6,6 +6,7 @@ import { parse as parseYaml } from 'yaml';
 import type { TSchema } from '@sinclair/typebox';
 import { ConfigSchema, type RawConfig, type RelyingPartyConfig } from './schema.js';
 import { builtInRelyingParties } from '../relying-parties/built-in.js';
+import { resolveStateConfig } from '../state/config-schema.js';
 
 /** Raised for any configuration problem; the message names the key and what is wrong. */
 export class ConfigError extends Error {
@@ -223,6 +224,7 @@ function resolveConfig(raw: RawConfig, cwd: string, source: string): Config {
     signing: resolveSigning(raw.signing, cwd),
     session: { ...raw.session, keyFile: resolve(cwd, raw.session.keyFile) },
     stateDir: resolve(cwd, raw.stateDir),
+    state: resolveStateConfig(raw.state, cwd, resolve(cwd, raw.session.keyFile)),
     ...(raw.sync
       ? {
           sync: {

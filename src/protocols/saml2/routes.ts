@@ -40,6 +40,7 @@ import {
 } from './parse.js';
 import { hasXmlSignature, SignatureError, verifyRedirectSignature, verifyRootSignature } from './signature.js';
 import { Sealer } from './sealed.js';
+import { isReplayedRequest } from '../../state/replay-guards.js';
 import { warmUpSchemaValidator } from './schema-validate.js';
 import { sendPost, sendRedirect, sendSignedPost } from './respond.js';
 
@@ -246,6 +247,7 @@ async function saml2Plugin(app: FastifyInstance, opts: { sessionKeys: Buffer[] }
     }
     // Only a checked message reaches samlify's extractor (parse.ts says why).
     const req = readAuthnRequest(msg, head);
+    if (await isReplayedRequest(app.gatehouse.state.replay, rp.id, req.id, PENDING_TTL_SECONDS * 1000)) return fail({ code: SAML2_STATUS.requester, subCode: SAML2_STATUS.requestDenied }, `AuthnRequest ${req.id} was received before (replay)`);
     if (req.destination && !req.destination.startsWith(`${config.publicUrl}/adfs/ls`)) {
       return fail({ code: SAML2_STATUS.requester, subCode: SAML2_STATUS.requestDenied }, `Destination ${req.destination} is not this IdP`);
     }

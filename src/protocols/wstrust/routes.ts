@@ -8,6 +8,8 @@ import { renderFault, toFault } from './faults.js';
 import { buildMexDocument } from './mex.js';
 import { readIssueRequest } from './request.js';
 import { renderIssueResponse } from './response.js';
+import { refuseReplayedMessage } from '../../state/replay-guards.js';
+import { CLOCK_SKEW_MS, MAX_MESSAGE_AGE_MS } from './timestamp.js';
 import { MEX_PATH, TRUST_13, TRUST_2005, type TrustVersion } from './versions.js';
 
 /** An RST from MSAL is about 2 KB; ADFS's own limit is far above anything legitimate too. */
@@ -60,6 +62,7 @@ export async function wsTrustRoutes(app: FastifyInstance): Promise<void> {
       const doc = parseXmlSafely(request.body, { maxBytes: BODY_LIMIT, maxDepth: 32, maxElements: 500 });
       const rst = readIssueRequest(doc, version, { endpointUrl: `${config.publicUrl}${version.path}` }, seen);
       const rp = relyingParties.wsFederation(rst.appliesTo, 'ws-trust');
+      await refuseReplayedMessage(app.gatehouse.state.replay, rst.messageId, MAX_MESSAGE_AGE_MS + 2 * CLOCK_SKEW_MS);
       // Exchange Online relays basic-auth clients and names the real client in X-MS-Forwarded-Client-IP.
       const addresses = clientAddresses(request, { msForwarded: true });
       const user = await passwords.verify(
