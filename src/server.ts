@@ -53,7 +53,7 @@ export async function serve(config: Config, opts: { workerIndex: number } = { wo
   const shutdown = (signal: string) => {
     if (closing) return;
     closing = true;
-    log.info({ signal, drainSeconds: config.http.drainSeconds }, 'shutting down: the probe answers 503, then requests in flight are finished');
+    log.info({ signal, drainSeconds: config.http.drainSeconds, detail: 'the probe answers 503 for drainSeconds, then requests in flight are finished' }, 'shutting down');
     monitor.stop();
     app.gatehouse.lifecycle.draining = true;
     new Promise((resolve) => setTimeout(resolve, config.http.drainSeconds * 1000))

@@ -40,20 +40,20 @@ export class SmartLockout {
   async admit(user: DirectoryUser, addresses: string[], log: FastifyBaseLogger, now = Date.now()): Promise<LockoutDecision> {
     if (this.mode === 'off') return { location: 'unknown', refuse: false };
     const ticket = randomUUID();
-    const { location, refusal, reserved } = await this.store.apply(this.key(user), this.name(user), (a, ctx) => {
+    const { location, refusal, reserved, fallback, counted } = await this.store.apply(this.key(user), this.name(user), (a, ctx) => {
       const where = locationOf(a, addresses);
       const policy = this.policyFor(ctx.fallback);
       const r = reserve(a, where, policy, user.adCounter, ticket, now);
       // log-only: the attempt goes on, so it is reserved even when it would have been refused.
       if (r.refusal && this.mode === 'log-only') {
         const forced = reserve(a, where, { ...policy, threshold: Infinity, familiarThreshold: Infinity, adThreshold: 0 }, undefined, ticket, now);
-        return { next: forced.next, result: { location: where, refusal: r.refusal, reserved: true } };
+        return { next: forced.next, result: { location: where, refusal: r.refusal, reserved: true, fallback: ctx.fallback, counted: where === 'familiar' ? a.badFamiliar : a.badUnknown } };
       }
-      return { next: r.next, result: { location: where, refusal: r.refusal, reserved: !r.refusal } };
+      return { next: r.next, result: { location: where, refusal: r.refusal, reserved: !r.refusal, fallback: ctx.fallback, counted: where === 'familiar' ? a.badFamiliar : a.badUnknown } };
     }, now);
     if (refusal) {
       log.warn(
-        { event: 'extranet_lockout', user: this.name(user), location, addresses, mode: this.mode, enforced: this.mode === 'enforce', reason: refusal },
+        { event: 'extranet_lockout', user: this.name(user), location, addresses, mode: this.mode, enforced: this.mode === 'enforce', reason: refusal, badPasswords: counted, ...(fallback ? { fallback: true } : {}) },
         this.mode === 'enforce' ? 'smart lockout: attempt refused without asking AD' : 'smart lockout (log-only): would refuse this attempt',
       );
     }

@@ -60,6 +60,8 @@ export class RedisState {
   readonly prefix: string;
   private health: RedisHealth = { status: 'unreachable', since: new Date().toISOString(), lastError: 'not connected yet' };
   private readonly listeners: ((up: boolean) => void)[] = [];
+  private connectedOnce = false;
+  private recheck: NodeJS.Timeout | undefined;
 
   constructor(
     readonly config: StateConfig['redis'],
@@ -107,7 +109,11 @@ export class RedisState {
     if (this.health.status === 'ok') return;
     const was = this.health;
     this.health = { status: 'ok', since: new Date().toISOString() };
-    this.log.warn({ event: 'farm_state', redis: 'ok', unreachableSince: was.since }, 'FARM STATE: Redis answers again; shared state resumed');
+    if (this.recheck) clearInterval(this.recheck);
+    this.recheck = undefined;
+    if (this.connectedOnce) this.log.warn({ event: 'farm_state', redis: 'ok', unreachableSince: was.since }, 'FARM STATE: Redis answers again; shared state resumed');
+    else this.log.info({ event: 'farm_state', redis: 'ok' }, 'farm state: connected to Redis');
+    this.connectedOnce = true;
     for (const l of this.listeners) l(true);
   }
 
@@ -122,9 +128,16 @@ export class RedisState {
       'FARM STATE: Redis is unreachable; smart lockout counts per server with the stricter fallback threshold, WS-Trust is refused, until it answers again',
     );
     for (const l of this.listeners) l(false);
+    // A command that timed out leaves the connection up: no 'ready' will come, so ask Redis ourselves.
+    this.recheck ??= setInterval(() => {
+      if (this.client.status !== 'ready') return;
+      this.client.ping().then(() => this.up(), () => {});
+    }, 500);
+    this.recheck.unref();
   }
 
   async close(): Promise<void> {
+    if (this.recheck) clearInterval(this.recheck);
     this.client.removeAllListeners('close');
     this.client.removeAllListeners('error');
     this.client.on('error', () => {});
