@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import { GatehouseError } from './errors.js';
 import { registerSyncCommand } from './sync/command.js';
 import { openAdminState } from './state/admin.js';
+import { registerFarmCommand } from './farm/command.js';
 import { createNextCertificate, defaultNextDays, loadCurrentKey, promoteNextCertificate, rolloverFiles } from './keys/rollover.js';
 import { registerTenantSetupCommand } from './tenant/command.js';
 import { registerSessionsCommand } from './commands/sessions.js';
@@ -201,6 +202,7 @@ certs
   });
 
 registerSessionsCommand(program, fail);
+registerFarmCommand(program, fail);
 
 const lockout = program.command('lockout').description('smart lockout state (bad-password counters per user)');
 lockout

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { ensureBuilt, freePort, runCli, ServeProcess, writeConfig } from '../support/cli.js';
 import { baseConfig } from '../support/gatehouse.js';
 import { Browser } from '../support/http.js';
+import { createFarmKey } from '../../src/farm/farm-key.js';
 
 export const M365 = 'urn:federation:MicrosoftOnline';
 const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -191,6 +192,7 @@ export class Farm {
     const shared = join(farm.dir, 'shared');
     mkdirSync(shared);
     baseConfig(shared);
+    createFarmKey(join(shared, 'farm.key'));
     const ports: number[] = [];
     for (let i = 0; i < n; i++) ports.push(await freePort());
     for (let i = 0; i < n; i++) {
