@@ -108,6 +108,8 @@ export async function startGatehouse({ keys, extra = {}, cpuList }) {
     stateDir: join(dir, 'var'),
     lockout: { mode: 'off' },
     rateLimit: { perAddressPerMinute: 10_000_000, globalPerMinute: 10_000_000 },
+    // One process unless the benchmark asks for more (the default, 0, is one per core).
+    workers: 1,
     ...extra,
   };
   const file = join(dir, 'gatehouse.yaml');

@@ -9,7 +9,7 @@ import { DC, ensureDc, isolateDc, load, M365, startGatehouse, table } from './li
 
 const USER = { upn: 'alice@corp.example.test', password: 'Passw0rd!Alice' };
 
-// Gatehouse's own look-up (src/directory/directory.ts): the default userFilter, the UPN, these attributes.
+// Gatehouse's own look-up (src/directory/lookup.ts): the default userFilter, the UPN, these attributes.
 const LOOKUP = {
   filter: `(&(&(objectCategory=person)(objectClass=user))${escapeFilter`(userPrincipalName=${USER.upn})`})`,
   attributes: ['sAMAccountName', 'userPrincipalName', 'objectGUID', 'mS-DS-ConsistencyGuid', 'displayName', 'givenName', 'sn', 'mail', 'userAccountControl', 'msDS-UserPasswordExpiryTimeComputed'],

@@ -25,7 +25,7 @@ import { wsTrustRoutes } from './protocols/wstrust/routes.js';
 import { metadataRoutes } from './metadata/routes.js';
 import { healthRoutes } from './health/routes.js';
 import type { Services } from './services.js';
-import { openState, type StateStores } from './state/stores.js';
+import { openState, type StateStores } from './farm/stores.js';
 import { createSmartLockout } from './lockout/create.js';
 import type { SmartLockout } from './lockout/lockout.js';
 import { PasswordVerifier } from './authn/password-check.js';
@@ -49,6 +49,8 @@ export interface AppDeps {
   /** Logger options (tests), or a ready pino logger (the server); default: pino at config.logLevel. */
   logger?: FastifyServerOptions['logger'];
   loggerInstance?: FastifyServerOptions['loggerInstance'];
+  /** How many server processes share the port (the cluster's workers); default 1. Rate limits are split between them. */
+  serverProcesses?: number;
 }
 
 /** Passwords, cookies and tokens never reach the log. */
@@ -87,6 +89,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     passwords: new PasswordVerifier(deps.directory, lockout),
     state,
     lifecycle: { draining: false },
+    serverProcesses: Math.max(1, deps.serverProcesses ?? 1),
   };
   app.decorate('gatehouse', services);
   // SAML 2.0 SP metadata from URLs: fetched before the first request, refreshed in the background.

@@ -56,3 +56,8 @@ export class GatehouseError extends Error {
 export function isGatehouseError(err: unknown): err is GatehouseError {
   return err instanceof GatehouseError;
 }
+
+/** Raised for any configuration problem; the message names the key and what is wrong. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}

@@ -12,7 +12,7 @@ import { startFarmServer } from './farm/serve.js';
  * token-signing certificates (after `certs rollover` or `certs promote`); a daily check does too, runs
  * automatic rollover when enabled and warns when the certificate nears expiry.
  */
-export async function serve(config: Config, opts: { workerIndex: number } = { workerIndex: 0 }): Promise<void> {
+export async function serve(config: Config, opts: { workerIndex: number; serverProcesses: number } = { workerIndex: 0, serverProcesses: 1 }): Promise<void> {
   const log = pino({ level: config.logLevel, redact: LOG_REDACT });
   // Farm mode (state.redis.url): the keys come from the farm, the state is shared, rollover has a leader.
   const farm = await startFarmServer(config, log.child({ component: 'farm' }));
@@ -20,7 +20,7 @@ export async function serve(config: Config, opts: { workerIndex: number } = { wo
   const signingKey = signingKeys.current;
   const sessionKeys = farm?.sessionKeys ?? loadSessionKeys(config.session.keyFile);
   const directory = new Directory(config.directory, log.child({ component: 'directory' }));
-  const app = await buildApp({ config, directory, signingKey, signingKeys, sessionKeys, loggerInstance: log, ...(farm ? { state: farm.state } : {}) });
+  const app = await buildApp({ config, directory, signingKey, signingKeys, sessionKeys, loggerInstance: log, serverProcesses: opts.serverProcesses, ...(farm ? { state: farm.state } : {}) });
   const monitor = new CertificateMonitor({
     config,
     ring: signingKeys,
@@ -47,6 +47,7 @@ export async function serve(config: Config, opts: { workerIndex: number } = { wo
       metadata: `${config.publicUrl}/FederationMetadata/2007-06/FederationMetadata.xml`,
       thumbprint: signingKeys.current.thumbprint,
       nextThumbprint: signingKeys.next?.thumbprint,
+      ...(opts.serverProcesses > 1 ? { worker: opts.workerIndex, serverProcesses: opts.serverProcesses } : {}),
     },
     'Gatehouse is serving',
   );

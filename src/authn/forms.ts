@@ -1,7 +1,6 @@
 import type { FastifyInstance, preHandlerAsyncHookHandler } from 'fastify';
 import type {} from '@fastify/rate-limit';
 import { GatehouseError } from '../errors.js';
-import { workerCount } from '../cluster.js';
 
 /** Fields the login and change-password forms post. */
 export interface CredentialForm {
@@ -49,7 +48,7 @@ export function credentialRateLimits(app: FastifyInstance): preHandlerAsyncHookH
   if (!hook) {
     const { perAddressPerMinute, globalPerMinute } = app.gatehouse.config.rateLimit;
     // Counters live in each server process (the cluster spreads connections evenly, so split the limits), or in Redis for a farm.
-    const share = (limit: number) => (app.gatehouse.state.backend === 'redis' ? limit : Math.max(1, Math.ceil(limit / workerCount(app.gatehouse.config))));
+    const share = (limit: number) => (app.gatehouse.state.backend === 'redis' ? limit : Math.max(1, Math.ceil(limit / app.gatehouse.serverProcesses)));
     const checks = [
       app.createRateLimit({ max: share(perAddressPerMinute), timeWindow: 60_000, keyGenerator: (req) => `ip:${req.ip}` }),
       app.createRateLimit({ max: share(globalPerMinute), timeWindow: 60_000, keyGenerator: () => 'all' }),

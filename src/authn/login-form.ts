@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { RelyingPartyConfig } from '../config/schema.js';
+import type { RelyingPartyConfig } from '../config/schema/relying-party.js';
 import type { DirectoryUser } from '../directory/directory.js';
 import { GatehouseError } from '../errors.js';
 import { clientAddresses } from '../http/client-address.js';

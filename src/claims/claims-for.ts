@@ -1,11 +1,17 @@
-import type { RelyingPartyConfig } from '../config/schema.js';
-import type { DirectoryUser } from '../directory/directory.js';
-import type { Services } from '../services.js';
+import type { RelyingPartyConfig } from '../config/schema/relying-party.js';
+import type { Directory, DirectoryUser } from '../directory/directory.js';
+import type { Config } from '../config/load.js';
 import { releaseClaims, type ReleasedClaims, type ReleaseOptions } from './release.js';
 import { resolveClaimsFor } from './resolve.js';
 
+/** What claims need of the server's services (the routes pass theirs). */
+export interface ClaimsServices {
+  config: Config;
+  directory: Directory;
+}
+
 /** The release options every protocol uses, from the configuration. */
-export function releaseOptions(config: Services['config']): ReleaseOptions {
+export function releaseOptions(config: Config): ReleaseOptions {
   return {
     expiryNotifyDays: config.passwordExpiry.notifyDays,
     passwordChangeUrl: config.passwordExpiry.changeUrl ?? `${config.publicUrl}/adfs/portal/updatepassword`,
@@ -18,7 +24,7 @@ export function releaseOptions(config: Services['config']): ReleaseOptions {
  * @throws GH_DIRECTORY_UNAVAILABLE, GH_USER_INCOMPLETE
  */
 export async function claimsFor(
-  services: Pick<Services, 'config' | 'directory'>,
+  services: ClaimsServices,
   rp: RelyingPartyConfig,
   user: DirectoryUser,
 ): Promise<ReleasedClaims> {

@@ -1,10 +1,10 @@
-import type { RelyingPartyConfig } from '../config/schema.js';
+import type { RelyingPartyConfig } from '../config/schema/relying-party.js';
 import { CLAIM_NS } from '../constants.js';
 import { GatehouseError } from '../errors.js';
 import type { AssertionSubject, AssertionAttribute } from '../tokens/assertion.js';
-import type { ResolvedClaims } from './resolve.js';
+import type { ResolvedClaims } from './resolved.js';
 import { applyRules, mergeClaims } from './rules.js';
-import type { ClaimRules } from './rules-schema.js';
+import type { ClaimRules } from '../config/schema/claim-rules.js';
 
 export interface ReleasedClaims {
   subject: AssertionSubject;

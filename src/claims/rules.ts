@@ -1,6 +1,6 @@
 import type { AssertionAttribute } from '../tokens/assertion.js';
-import type { AttributeValues, ResolvedClaims } from './resolve.js';
-import type { ClaimRule, ClaimRules, ClaimTransform } from './rules-schema.js';
+import type { AttributeValues, ResolvedClaims } from './resolved.js';
+import type { ClaimRule, ClaimRules, ClaimTransform } from '../config/schema/claim-rules.js';
 
 /** The computed source anchor, usable as an attribute name in rules (AD has no attribute of that name). */
 export const IMMUTABLE_ID = 'immutableid';

@@ -1,24 +1,29 @@
-import { Option, type Command } from 'commander';
+import type { Command } from 'commander';
 import pino from 'pino';
-import { loadConfig } from '../config/load.js';
 import { Directory } from '../directory/directory.js';
 import { GatehouseError } from '../errors.js';
-import { openAdminState } from '../state/admin.js';
+import { openAdminState } from '../farm/admin-state.js';
+import { configOption, loadCommandConfig, runCommand } from './run.js';
+
+const EXAMPLES = `
+Examples:
+  gatehouse sessions revoke alice@corp.example.com -c gatehouse.yaml
+  gatehouse sessions revoke 'CORP\\alice' -c gatehouse.yaml`;
 
 /**
  * `gatehouse sessions revoke USER`: ends every single sign-on session of an account at once (a stolen
  * laptop, a leaver), on every server process of this host; the user signs in again with a password.
  */
-export function registerSessionsCommand(program: Command, fail: (err: unknown) => never): void {
-  const sessions = program.command('sessions').description('single sign-on sessions');
+export function registerSessionsCommand(program: Command): void {
+  const sessions = program.command('sessions').description('single sign-on sessions').addHelpText('after', EXAMPLES);
   sessions
     .command('revoke')
-    .description("end every session of a user now (their next request asks for the password again)")
+    .description('end every session of a user now (their next request asks for the password again)')
     .argument('<user>', 'user name as typed at sign-in (UPN, DOMAIN\\name or name)')
-    .addOption(new Option('-c, --config <file>', 'configuration file (.yaml, .yml or .json); default $GATEHOUSE_CONFIG'))
-    .action(async (name: string, opts: { config?: string }) => {
-      try {
-        const config = loadConfig({ file: opts.config });
+    .addOption(configOption())
+    .action(
+      runCommand('sessions revoke', async (name: string, opts: { config?: string }) => {
+        const config = loadCommandConfig(opts);
         const directory = new Directory(config.directory, pino({ level: 'silent' }));
         let user;
         try {
@@ -26,14 +31,12 @@ export function registerSessionsCommand(program: Command, fail: (err: unknown) =
         } finally {
           await directory.close();
         }
-        if (!user) throw new GatehouseError('GH_AUTHN_FAILED', { message: `no account matches ${JSON.stringify(name)} (or more than one does)` });
+        if (!user) throw new GatehouseError('GH_AUTHN_FAILED', { detail: `no account matches ${JSON.stringify(name)} (or more than one does)` });
         const state = await openAdminState(config);
         const now = Date.now();
         const longest = Math.max(config.session.lifetimeMinutes, config.session.keepMeSignedInMinutes) * 60_000;
         await state.revocations.revokeAccount(user.objectGUID.toString('hex'), now, now + longest).finally(() => state.close());
         process.stdout.write(`revoked every session of ${user.userPrincipalName ?? user.sAMAccountName} started before ${new Date(now).toISOString()}\n`);
-      } catch (err) {
-        fail(err);
-      }
-    });
+      }),
+    );
 }

@@ -4,13 +4,18 @@ import { Ajv, type ErrorObject } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { parse as parseYaml } from 'yaml';
 import type { TSchema } from '@sinclair/typebox';
-import { ConfigSchema, type RawConfig, type RelyingPartyConfig } from './schema.js';
-import { builtInRelyingParties } from '../relying-parties/built-in.js';
-import { resolveStateConfig } from '../state/config-schema.js';
+import { ConfigSchema, type RawConfig } from './schema.js';
+import type { RelyingPartyConfig } from './schema/relying-party.js';
+import { resolveRelyingParties } from './relying-parties.js';
+import { resolveStateConfig } from './schema/state.js';
+import { ConfigError } from '../errors.js';
 
-/** Raised for any configuration problem; the message names the key and what is wrong. */
-export class ConfigError extends Error {
-  override name = 'ConfigError';
+/** Neither a file (--config, GATEHOUSE_CONFIG) nor any GATEHOUSE_* setting: there is nothing to load. */
+export class NoConfigurationError extends ConfigError {
+  override name = 'NoConfigurationError';
+  constructor() {
+    super('no configuration given (use --config FILE or set GATEHOUSE_CONFIG)');
+  }
 }
 
 /** The signing section with every file path resolved (the next certificate's paths derived when not set). */
@@ -143,11 +148,21 @@ function readConfigFile(file: string): Record<string, unknown> {
 }
 
 export interface LoadOptions {
-  /** Config file path; falls back to GATEHOUSE_CONFIG. Without either, only the environment is used. */
+  /**
+   * Config file path; falls back to GATEHOUSE_CONFIG. Without either, only the environment is used, and
+   * when it has no GATEHOUSE_* setting either, loading fails with NoConfigurationError.
+   */
   file?: string | undefined;
   env?: NodeJS.ProcessEnv;
   /** Base for relative paths; default the current directory. */
   cwd?: string;
+  /**
+   * Read the secrets the configuration points at (directory.bindPasswordFile) and require the service
+   * account's password. Default true. Commands that never contact the directory (certs, lockout) pass
+   * false: then directory.bindPassword may be missing and bindPasswordFile is only resolved, not read
+   * (readSecrets does that later).
+   */
+  secrets?: boolean;
 }
 
 /**
@@ -157,7 +172,10 @@ export interface LoadOptions {
 export function loadConfig(opts: LoadOptions = {}): Config {
   const env = opts.env ?? process.env;
   const cwd = opts.cwd ?? process.cwd();
-  const file = opts.file ?? env.GATEHOUSE_CONFIG;
+  const file = opts.file || env.GATEHOUSE_CONFIG || undefined;
+  if (!file && !Object.entries(env).some(([k, v]) => k.startsWith(ENV_PREFIX) && k !== 'GATEHOUSE_CONFIG' && v)) {
+    throw new NoConfigurationError();
+  }
   const data: Record<string, unknown> = file ? readConfigFile(resolve(cwd, file)) : {};
 
   const known = new Set<string>();
@@ -173,54 +191,52 @@ export function loadConfig(opts: LoadOptions = {}): Config {
 
   if (!validate(data)) {
     const msgs = [...new Set((validate.errors ?? []).filter((e) => e.keyword !== 'if' && e.keyword !== 'const').map(describe))];
+    // Only variables were read: say so, or "publicUrl: required but missing" puzzles whoever forgot --config.
+    if (!file) msgs.push('(no configuration file given, only GATEHOUSE_* variables: use --config FILE or set GATEHOUSE_CONFIG)');
     throw new ConfigError(msgs.join('\n'));
   }
   const raw = data as RawConfig;
-  return resolveConfig(raw, cwd, file ? resolve(cwd, file) : 'environment');
+  const config = resolveConfig(raw, cwd, file ? resolve(cwd, file) : 'environment');
+  return opts.secrets === false ? config : readSecrets(config);
+}
+
+/**
+ * The configuration with the service account's password in directory.bindPassword, read from
+ * directory.bindPasswordFile when that is how it is given (a no-op when already read).
+ * @throws ConfigError when neither is set, or the file cannot be read or is empty.
+ */
+export function readSecrets(config: Config): Config {
+  const dir = config.directory;
+  if (!dir.bindPasswordFile) {
+    if (!dir.bindPassword) throw new ConfigError('directory.bindPassword: required (or set directory.bindPasswordFile)');
+    return config;
+  }
+  let bindPassword: string;
+  try {
+    bindPassword = readFileSync(dir.bindPasswordFile, 'utf8').replace(/\r?\n$/, '');
+  } catch (err) {
+    throw new ConfigError(`directory.bindPasswordFile: cannot read ${dir.bindPasswordFile} (${(err as NodeJS.ErrnoException).code})`);
+  }
+  if (!bindPassword) throw new ConfigError('directory.bindPasswordFile: the file is empty');
+  return { ...config, directory: { ...dir, bindPassword, bindPasswordFile: undefined } };
 }
 
 function resolveConfig(raw: RawConfig, cwd: string, source: string): Config {
   const pub = new URL(raw.publicUrl);
   if (pub.search || pub.hash) throw new ConfigError('publicUrl: must not have a query or fragment');
   const dir = raw.directory;
-  if (!dir.bindPassword && !dir.bindPasswordFile) {
-    throw new ConfigError('directory.bindPassword: required (or set directory.bindPasswordFile)');
-  }
   if (dir.bindPassword && dir.bindPasswordFile) {
     throw new ConfigError('directory.bindPasswordFile: set either bindPassword or bindPasswordFile, not both');
   }
-  let bindPassword = dir.bindPassword;
-  if (dir.bindPasswordFile) {
-    try {
-      bindPassword = readFileSync(resolve(cwd, dir.bindPasswordFile), 'utf8').replace(/\r?\n$/, '');
-    } catch (err) {
-      throw new ConfigError(`directory.bindPasswordFile: cannot read ${dir.bindPasswordFile} (${(err as NodeJS.ErrnoException).code})`);
-    }
-    if (!bindPassword) throw new ConfigError('directory.bindPasswordFile: the file is empty');
-  }
 
-  const rps = new Map<string, RelyingPartyConfig>();
-  for (const rp of builtInRelyingParties) rps.set(rp.id, rp);
-  const seen = new Set<string>();
-  raw.relyingParties.forEach((rp, i) => {
-    if (seen.has(rp.id)) throw new ConfigError(`relyingParties[${i}].id: "${rp.id}" is listed twice`);
-    seen.add(rp.id);
-    (rp.replyUrls ?? []).forEach((u, j) => {
-      const url = new URL(u);
-      if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-        throw new ConfigError(`relyingParties[${i}].replyUrls[${j}]: must be an http(s) URL`);
-      }
-    });
-    const merged: RelyingPartyConfig = { ...rps.get(rp.id), ...rp };
-    checkRelyingParty(merged, `relyingParties[${i}]`);
-    rps.set(rp.id, merged);
-  });
+  const rps = resolveRelyingParties(raw.relyingParties);
 
   return {
     ...raw,
     publicUrl: raw.publicUrl.replace(/\/+$/, ''),
     issuer: raw.issuer ?? `http://${pub.hostname}/adfs/services/trust`,
-    directory: { ...dir, bindPassword, bindPasswordFile: undefined },
+    // The password file is read by readSecrets, only for the commands that need it.
+    directory: { ...dir, bindPasswordFile: dir.bindPasswordFile ? resolve(cwd, dir.bindPasswordFile) : undefined },
     signing: resolveSigning(raw.signing, cwd),
     session: { ...raw.session, keyFile: resolve(cwd, raw.session.keyFile) },
     stateDir: resolve(cwd, raw.stateDir),
@@ -246,30 +262,6 @@ function resolveConfig(raw: RawConfig, cwd: string, source: string): Config {
     relyingParties: rps,
     source,
   };
-}
-
-/**
- * What the schema cannot say about one relying party, by protocol (after a built-in one with the same id
- * is merged in: Microsoft 365's reply URL comes from there).
- * @throws ConfigError naming `where` and the key
- */
-function checkRelyingParty(rp: RelyingPartyConfig, where: string): void {
-  const saml = rp.protocol === 'saml2';
-  if (!saml) {
-    const samlOnly = (['metadataFile', 'metadataUrl', 'metadataRefreshMinutes', 'metadataSigningCertFile', 'singleLogoutUrl', 'idpInitiated', 'signResponse', 'encryptAssertion'] as const).find(
-      (k) => rp[k] !== undefined,
-    );
-    if (samlOnly) throw new ConfigError(`${where}.${samlOnly}: only for SAML 2.0 relying parties (set protocol: saml2)`);
-    if (!rp.replyUrls?.length) throw new ConfigError(`${where}.replyUrls: required for a WS-Federation relying party (protocol wsfed, the default)`);
-    return;
-  }
-  if (rp.metadataFile && rp.metadataUrl) throw new ConfigError(`${where}.metadataUrl: set either metadataFile or metadataUrl, not both`);
-  if (!rp.metadataFile && !rp.metadataUrl && !rp.replyUrls?.length) {
-    throw new ConfigError(`${where}.metadataFile: a SAML 2.0 relying party needs metadataFile, metadataUrl or replyUrls (its AssertionConsumerService URLs)`);
-  }
-  if (rp.metadataSigningCertFile && !rp.metadataUrl && !rp.metadataFile) {
-    throw new ConfigError(`${where}.metadataSigningCertFile: only with metadataFile or metadataUrl`);
-  }
 }
 
 /** certs/signing.crt -> certs/signing-next.crt (the rollover files live beside the current ones). */

@@ -1,72 +1,14 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { SyncConfigSchema } from '../sync/config-schema.js';
-import { ClaimRulesSchema } from '../claims/rules-schema.js';
-import { TenantConfigSchema } from '../tenant/config-schema.js';
-import { StateConfigSchema } from '../state/config-schema.js';
+import { SyncConfigSchema } from './schema/sync.js';
+import { RelyingPartySchema } from './schema/relying-party.js';
+import { TenantConfigSchema } from './schema/tenant.js';
+import { StateConfigSchema } from './schema/state.js';
 
 /**
  * The one configuration schema. Every option has its description and default here; the README's
  * configuration table is written from this file. Keys are camelCase; each one can be overridden by an
  * environment variable `GATEHOUSE_` + the key path in upper snake case (see load.ts).
  */
-
-const RelyingParty = Type.Object(
-  {
-    id: Type.String({ minLength: 1, description: 'Realm / entity ID (wtrealm, Audience). For SAML 2.0, the entityID of the SP metadata.' }),
-    name: Type.Optional(Type.String({ description: 'Display name shown on pages.' })),
-    protocol: Type.Optional(
-      Type.Union([Type.Literal('wsfed'), Type.Literal('saml2')], {
-        description: 'wsfed (default): WS-Federation with SAML 1.1 tokens. saml2: SAML 2.0 Web Browser SSO and single logout.',
-      }),
-    ),
-    replyUrls: Type.Optional(
-      Type.Array(Type.String({ format: 'uri' }), {
-        minItems: 1,
-        description:
-          'Registered reply URLs. WS-Federation: required; the first is the default and a wreply is honoured only if listed. SAML 2.0 without metadata: the AssertionConsumerService URLs (HTTP-POST, index 0, 1, ...).',
-      }),
-    ),
-    metadataFile: Type.Optional(Type.String({ minLength: 1, description: 'SAML 2.0: the SP metadata file (ACS, SLO, certificates, AuthnRequestsSigned, WantAssertionsSigned).' })),
-    metadataUrl: Type.Optional(
-      Type.String({ format: 'uri', pattern: '^https?://', description: 'SAML 2.0: where to fetch the SP metadata; cached in stateDir and refreshed every metadataRefreshMinutes.' }),
-    ),
-    metadataRefreshMinutes: Type.Optional(Type.Integer({ minimum: 1, maximum: 10080, description: 'SAML 2.0: how often metadataUrl is fetched again (default 60).' })),
-    metadataSigningCertFile: Type.Optional(
-      Type.String({ minLength: 1, description: 'SAML 2.0: PEM certificate that must have signed the metadata; metadata whose signature fails is refused.' }),
-    ),
-    singleLogoutUrl: Type.Optional(
-      Type.String({ format: 'uri', description: 'SAML 2.0 without metadata: the SP\'s SingleLogoutService (HTTP-Redirect).' }),
-    ),
-    nameId: Type.Optional(
-      Type.Object(
-        {
-          source: Type.Union([Type.Literal('immutableId'), Type.Literal('upn'), Type.Literal('mail'), Type.Literal('sAMAccountName')], {
-            description: 'SAML 2.0 NameID value: immutableId (base64 objectGUID / ms-DS-ConsistencyGuid), upn, mail or sAMAccountName.',
-          }),
-          format: Type.Optional(
-            Type.String({ minLength: 1, description: 'NameID Format URI; default persistent for immutableId, emailAddress for upn and mail, unspecified otherwise.' }),
-          ),
-        },
-        { additionalProperties: false },
-      ),
-    ),
-    tokenLifetimeSeconds: Type.Optional(
-      Type.Integer({ minimum: 60, maximum: 86400, description: 'Token validity for this relying party; default tokens.lifetimeSeconds.' }),
-    ),
-    claims: Type.Optional(ClaimRulesSchema),
-    idpInitiated: Type.Optional(Type.Boolean({ description: 'SAML 2.0: list it on /adfs/ls/idpinitiatedsignon and allow unsolicited responses.' })),
-    signResponse: Type.Optional(
-      Type.Boolean({ description: 'SAML 2.0: also sign the samlp:Response. The assertion is always signed (which satisfies WantAssertionsSigned).' }),
-    ),
-    encryptAssertion: Type.Optional(
-      Type.Boolean({
-        description: 'SAML 2.0: encrypt the assertion (AES-256-GCM, RSA-OAEP) to the metadata\'s encryption key. Default: when the metadata has one. true without a key is a configuration error.',
-      }),
-    ),
-  },
-  { additionalProperties: false },
-);
-export type RelyingPartyConfig = Static<typeof RelyingParty>;
 
 export const ConfigSchema = Type.Object(
   {
@@ -95,8 +37,9 @@ export const ConfigSchema = Type.Object(
     workers: Type.Integer({
       minimum: 0,
       maximum: 64,
-      default: 1,
-      description: 'Server processes sharing the port (node:cluster); 0 = one per CPU core. Rate limits are split between them.',
+      default: 0,
+      description:
+        'Server processes sharing the port (node:cluster). 0 = one per CPU core this process may use; 1 = a single process (no cluster). `gatehouse serve --workers N` overrides it. Rate limits are split between them; smart-lockout counters are shared.',
     }),
     logLevel: Type.Union(
       [Type.Literal('fatal'), Type.Literal('error'), Type.Literal('warn'), Type.Literal('info'), Type.Literal('debug'), Type.Literal('trace')],
@@ -271,7 +214,7 @@ export const ConfigSchema = Type.Object(
     state: StateConfigSchema,
     sync: Type.Optional(SyncConfigSchema),
     tenant: Type.Optional(TenantConfigSchema),
-    relyingParties: Type.Array(RelyingParty, {
+    relyingParties: Type.Array(RelyingPartySchema, {
       default: [],
       description: 'Extra relying parties. Microsoft 365 (urn:federation:MicrosoftOnline) is built in; an entry with its id overrides it (e.g. national clouds).',
     }),

@@ -1,6 +1,6 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { ConfigError } from '../config/load.js';
+import { ConfigError } from '../errors.js';
 import { writeSecretFile } from '../keys/generate.js';
 
 /** A secret sealed with the farm key: AES-256-GCM, base64 fields. `aad` binds it to what it belongs to. */

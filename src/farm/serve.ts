@@ -3,7 +3,7 @@ import type { Config } from '../config/load.js';
 import { SigningKeyRing } from '../keys/keyring.js';
 import { loadSessionKeys } from '../keys/keystore.js';
 import { loadCurrentKey, loadNextKey } from '../keys/rollover.js';
-import { openState, type StateStores } from '../state/stores.js';
+import { openState, type StateStores } from '../farm/stores.js';
 import { loadFarmKey } from './farm-key.js';
 import { FarmKeys } from './keys.js';
 import { LeaderLease } from './leader.js';

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
-import { ConfigError } from '../config/load.js';
+import { certificatePem } from '../crypto/pem.js';
+import { ConfigError } from '../errors.js';
 
 /** A token-signing key pair, parsed once at start-up (re-parsing a PEM per token halves throughput). */
 export interface SigningKey {
@@ -23,7 +24,7 @@ function describeCertificate(certificate: X509Certificate): SigningCertificate {
   const certBase64 = certificate.raw.toString('base64');
   return {
     certificate,
-    certPem: `-----BEGIN CERTIFICATE-----\n${certBase64.replace(/.{64}/g, '$&\n').replace(/\n$/, '')}\n-----END CERTIFICATE-----\n`,
+    certPem: certificatePem(certBase64),
     certBase64,
     thumbprint: certificate.fingerprint.replace(/:/g, ''),
     notBefore: new Date(certificate.validFrom),

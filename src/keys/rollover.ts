@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, renameSync, unlinkSync } from 'node:fs';
 import type { Logger } from 'pino';
-import { ConfigError, type Config, type SigningConfig, siblingFile } from '../config/load.js';
+import { type Config, type SigningConfig, siblingFile } from '../config/load.js';
+import { ConfigError } from '../errors.js';
 import { createSelfSignedCertificate, writePublicFile, writeSecretFile } from './generate.js';
 import { loadSigningKey, type SigningKey } from './keystore.js';
 import type { SigningKeyRing } from './keyring.js';

@@ -1,6 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../config/load.js';
-import { ConfigError } from '../config/load.js';
+import { ConfigError } from '../errors.js';
 import type { Directory } from '../directory/directory.js';
 import type { AccountActivityStore } from './lockout-store.js';
 import { SmartLockout } from './lockout.js';

@@ -2,10 +2,9 @@ import { createHash, X509Certificate } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyBaseLogger } from 'fastify';
-import type { RelyingPartyConfig } from '../config/schema.js';
-import { ConfigError } from '../config/load.js';
+import type { RelyingPartyConfig } from '../config/schema/relying-party.js';
 import { SAML2 } from '../constants.js';
-import { GatehouseError } from '../errors.js';
+import { ConfigError, GatehouseError } from '../errors.js';
 import { MetadataError, parseSpMetadata, type SamlServiceProvider } from './sp-metadata.js';
 
 export interface RegistryOptions {
@@ -18,8 +17,8 @@ export interface RegistryOptions {
 const DEFAULT_REFRESH_MINUTES = 60;
 const MAX_METADATA_BYTES = 1024 * 1024;
 
-export function protocolOf(rp: RelyingPartyConfig): 'wsfed' | 'saml2' {
-  return rp.protocol ?? 'wsfed';
+export function protocolOf(rp: RelyingPartyConfig): RelyingPartyConfig['protocol'] {
+  return rp.protocol;
 }
 
 /**
@@ -37,17 +36,12 @@ export class RelyingPartyRegistry {
     private readonly parties: Map<string, RelyingPartyConfig>,
     private readonly opts: RegistryOptions = {},
   ) {
+    // The entries were checked when the configuration loaded (config/relying-parties.ts): here only what
+    // needs a file or the network.
     for (const rp of parties.values()) {
+      if (rp.protocol !== 'saml2') continue;
       const where = `relyingParties (${rp.id})`;
-      if (protocolOf(rp) === 'wsfed') {
-        if (!rp.replyUrls?.length) throw new ConfigError(`${where}.replyUrls: required for a WS-Federation relying party`);
-        continue;
-      }
-      if (rp.metadataFile && rp.metadataUrl) throw new ConfigError(`${where}.metadataUrl: set either metadataFile or metadataUrl, not both`);
-      if (!rp.metadataFile && !rp.metadataUrl) {
-        if (!rp.replyUrls?.length) throw new ConfigError(`${where}: a SAML 2.0 relying party needs metadataFile, metadataUrl or replyUrls`);
-        this.sps.set(rp.id, spFromConfig(rp));
-      }
+      if (!rp.metadataFile && !rp.metadataUrl) this.sps.set(rp.id, spFromConfig(rp));
       if (rp.metadataFile) {
         let xml: string;
         try {

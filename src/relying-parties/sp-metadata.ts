@@ -1,7 +1,9 @@
 import { X509Certificate } from 'node:crypto';
 import { NS, SAML2 } from '../constants.js';
+import { certificatePem } from '../crypto/pem.js';
 import { parseXmlSafely } from '../xml/parse.js';
-import { verifyRootSignature } from '../protocols/saml2/signature.js';
+import { childElements } from '../xml/dom.js';
+import { verifyRootSignature } from '../xml/signature.js';
 
 /** An endpoint from the SP's metadata (or from configuration). */
 export interface SpEndpoint {
@@ -32,18 +34,7 @@ export class MetadataError extends Error {
 }
 
 function pem(b64: string): X509Certificate {
-  const body = b64.replace(/\s+/g, '');
-  return new X509Certificate(`-----BEGIN CERTIFICATE-----\n${body.replace(/.{64}/g, '$&\n').replace(/\n$/, '')}\n-----END CERTIFICATE-----\n`);
-}
-
-const ELEMENT = 1;
-
-function childElements(el: Element, ns: string, local: string): Element[] {
-  const out: Element[] = [];
-  for (let c = el.firstChild; c; c = c.nextSibling) {
-    if (c.nodeType === ELEMENT && (c as Element).namespaceURI === ns && (c as Element).localName === local) out.push(c as Element);
-  }
-  return out;
+  return new X509Certificate(certificatePem(b64));
 }
 
 /**

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
-import type { StateConfig } from './config-schema.js';
+import type { StateConfig } from '../config/schema/state.js';
 
 type Log = Pick<Logger, 'info' | 'warn' | 'error'>;
 

@@ -1,8 +1,11 @@
-import { readFileSync } from 'node:fs';
-import type { ConnectionOptions } from 'node:tls';
-import { Client, Control, EqualityFilter, OrFilter, type Entry, type Filter } from 'ldapts';
+import { Control, type Client, EqualityFilter, OrFilter, type Entry, type Filter } from 'ldapts';
 import type { Logger } from 'pino';
 import type { Config } from '../config/load.js';
+import { connectServiceAccount } from '../directory/connection.js';
+import { DcFailover } from '../directory/failover.js';
+import { directoryTlsOptions } from '../directory/tls.js';
+import { BINARY_ATTRIBUTES } from '../directory/user.js';
+import type { GatehouseError } from '../errors.js';
 
 /** LDAP_SERVER_SHOW_DELETED_OID: lets a search see tombstones (deleted objects keep their objectGUID). */
 const SHOW_DELETED = '1.2.840.113556.1.4.417';
@@ -25,8 +28,6 @@ export interface RootDse {
   dsServiceName: string;
   defaultNamingContext: string;
 }
-
-const BINARY = ['objectGUID', 'mS-DS-ConsistencyGuid'];
 
 /** RFC 4515 escaping for an assertion value. */
 export function ldapEscape(value: string): string {
@@ -60,8 +61,8 @@ function toEntry(e: Entry): AdEntry | undefined {
 
 /**
  * Read-only access to AD for the sync: one service-account connection, paged searches only (never one
- * unbounded result), and a count of the entries read for the summary. Independent of the sign-in
- * server's Directory (which does single-entry look-ups and password binds).
+ * unbounded result), and a count of the entries read for the summary. It connects as the sign-in server's
+ * Directory does (src/directory/connection.ts, failover.ts, tls.ts); only its searches are its own.
  */
 export class AdSource {
   entriesRead = 0;
@@ -72,32 +73,27 @@ export class AdSource {
     private readonly pageSize: number,
   ) {}
 
+  /** The first DC of `directory.urls` that accepts the service account, with the directory's TLS settings. */
   static async connect(dir: Config['directory'], pageSize: number, log: Logger): Promise<AdSource> {
-    const tls: ConnectionOptions = {
-      minVersion: 'TLSv1.2',
-      ...(dir.caFile ? { ca: readFileSync(dir.caFile) } : {}),
-      ...(dir.tlsServerName ? { servername: dir.tlsServerName } : {}),
+    const open = {
+      tls: directoryTlsOptions(dir),
+      timeoutMs: dir.timeoutMs,
+      operationTimeoutMs: Math.max(dir.timeoutMs, 30_000), // big pages take longer than a sign-in look-up
+      startTls: dir.startTls,
     };
-    const errors: string[] = [];
-    for (const url of dir.urls) {
-      const client = new Client({
-        url,
-        timeout: Math.max(dir.timeoutMs, 30_000), // big pages take longer than a sign-in look-up
-        connectTimeout: dir.timeoutMs,
-        ...(url.startsWith('ldaps://') ? { tlsOptions: tls } : {}),
-        strictDN: false,
+    const dcs = new DcFailover(dir.urls, dir.retryDownAfterSeconds, log);
+    try {
+      return await dcs.run({
+        what: 'sync: service account bind',
+        attempt: async (url) => {
+          const client = await connectServiceAccount(url, dir, open);
+          log.debug({ dc: url }, 'sync: directory connected');
+          return new AdSource(client, url, pageSize);
+        },
       });
-      try {
-        if (dir.startTls && url.startsWith('ldap://')) await client.startTLS(tls);
-        await client.bind(dir.bindDn, dir.bindPassword!);
-        log.debug({ dc: url }, 'sync: directory connected');
-        return new AdSource(client, url, pageSize);
-      } catch (err) {
-        await client.unbind().catch(() => {});
-        errors.push(`${url}: ${(err as Error).message}`);
-      }
+    } catch (err) {
+      throw new Error(`no domain controller usable: ${(err as GatehouseError).detail ?? (err as Error).message}`);
     }
-    throw new Error(`no domain controller usable: ${errors.join('; ')}`);
   }
 
   async rootDse(): Promise<RootDse> {
@@ -122,7 +118,7 @@ export class AdSource {
     try {
       const { searchEntries } = await this.client.search(
         `CN=Deleted Objects,${namingContext}`,
-        { scope: 'one', filter: '(isDeleted=TRUE)', attributes: ['objectGUID'], explicitBufferAttributes: BINARY, sizeLimit: 1 },
+        { scope: 'one', filter: '(isDeleted=TRUE)', attributes: ['objectGUID'], explicitBufferAttributes: BINARY_ATTRIBUTES, sizeLimit: 1 },
         [new Control(SHOW_DELETED, { critical: true })],
       );
       this.entriesRead += searchEntries.length;
@@ -143,7 +139,7 @@ export class AdSource {
         scope: 'sub',
         filter,
         attributes: [...new Set(['objectGUID', ...attributes])],
-        explicitBufferAttributes: BINARY,
+        explicitBufferAttributes: BINARY_ATTRIBUTES,
         paged: { pageSize: this.pageSize },
       },
       controls,

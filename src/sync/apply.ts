@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
-import { GraphError, type GraphClient, type GraphRequest, type GraphResponse } from './graph-client.js';
+import { GraphError, type GraphClient, type GraphRequest, type GraphResponse } from '../graph/client.js';
 import { changedProps, createBody, hashProps, type GraphUserProps } from './mapping.js';
 import type { CloudUser, Plan, PlannedAction } from './plan.js';
 import type { FullCycleStaging } from './staging.js';

@@ -3,14 +3,14 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/load.js';
 import { AdSource } from './ad-source.js';
 import { listCloudUsers, ownedProperties, PlanApplier } from './apply.js';
-import { graphTokenProvider } from './graph-auth.js';
-import { GraphClient } from './graph-client.js';
+import { graphClientFor } from '../graph/auth.js';
+import type { GraphClient } from '../graph/client.js';
 import { UserMapper, type MappedUser } from './mapping.js';
-import { count, describePlan, planRemovals, planUsers, type PlannedAction } from './plan.js';
+import { count, describePlan, planRemovals, planUsers, type CloudLookup, type PlannedAction } from './plan.js';
 import type { Progress } from './progress.js';
 import { SourceReader } from './reader.js';
 import type { SyncSettings } from './settings.js';
-import { FullCycleStaging, type CloudLookup } from './staging.js';
+import { FullCycleStaging } from './staging.js';
 import { SyncState } from './state.js';
 
 export type CycleOutcome = 'success' | 'completed-with-errors' | 'stopped-deletion-threshold-exceeded' | 'planned' | 'interrupted';
@@ -71,7 +71,7 @@ export async function runCycle(config: Config, settings: SyncSettings, opts: Cyc
   const state = new SyncState(config.stateDir, { readOnly: planOnly });
   const mapper = new UserMapper(settings);
   const owned = ownedProperties(Object.keys(mapper.attributeMap));
-  const graph = opts.graph ?? new GraphClient({ graphUrl: settings.graphUrl, token: graphTokenProvider(settings), maxRetries: settings.maxRetries, log, batchSize: settings.batchSize, writeLimit: settings.writeLimit });
+  const graph = opts.graph ?? graphClientFor(settings, { maxRetries: settings.maxRetries, log, batchSize: settings.batchSize, writeLimit: settings.writeLimit });
   let ad: AdSource | undefined;
   let runId: number | undefined;
   let kind: CycleSummary['kind'] = 'full';

@@ -1,11 +1,17 @@
 import { changedProps, hashProps, type GraphUserProps, type MappedUser } from './mapping.js';
-import type { CloudLookup } from './staging.js';
 import type { SyncState } from './state.js';
 
 /** A user as Entra has it (from a listing or a look-up), reduced to the properties the sync owns. */
 export interface CloudUser {
   id: string;
   props: GraphUserProps;
+}
+
+/** What a full cycle knows of Entra: looked up user by user while planning. */
+export interface CloudLookup {
+  hasId(id: string): boolean;
+  byImmutableId(immutableId: string): CloudUser | undefined;
+  byUpn(upn: string): CloudUser | undefined;
 }
 
 export type PlannedAction =

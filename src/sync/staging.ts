@@ -1,14 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { GraphUserProps, MappedUser } from './mapping.js';
-import type { CloudUser } from './plan.js';
+import type { CloudLookup, CloudUser } from './plan.js';
 import type { SyncState } from './state.js';
-
-/** What a full cycle knows of Entra: looked up user by user while planning. */
-export interface CloudLookup {
-  hasId(id: string): boolean;
-  byImmutableId(immutableId: string): CloudUser | undefined;
-  byUpn(upn: string): CloudUser | undefined;
-}
 
 interface StagedRow {
   guid: string;

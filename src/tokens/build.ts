@@ -1,4 +1,4 @@
-import type { RelyingPartyConfig } from '../config/schema.js';
+import type { RelyingPartyConfig } from '../config/schema/relying-party.js';
 import type { ReleasedClaims } from '../claims/release.js';
 import { newAssertionId, type Assertion } from './assertion.js';
 

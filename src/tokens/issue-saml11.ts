@@ -1,8 +1,8 @@
-import type { RelyingPartyConfig } from '../config/schema.js';
+import type { RelyingPartyConfig } from '../config/schema/relying-party.js';
 import { SAML11 } from '../constants.js';
 import type { DirectoryUser } from '../directory/directory.js';
-import { claimsFor } from '../claims/claims-for.js';
-import type { Services } from '../services.js';
+import { claimsFor, type ClaimsServices } from '../claims/claims-for.js';
+import type { SigningKey } from '../keys/keystore.js';
 import type { Assertion } from './assertion.js';
 import { buildAssertion } from './build.js';
 import { serializeSaml11 } from './saml11.js';
@@ -14,7 +14,7 @@ import { signCanonical } from './canonical-sign.js';
  * @throws GH_DIRECTORY_UNAVAILABLE (rules that read the directory), GH_USER_INCOMPLETE
  */
 export async function issueSaml11(
-  services: Pick<Services, 'config' | 'signingKey' | 'directory'>,
+  services: ClaimsServices & { signingKey: SigningKey },
   rp: RelyingPartyConfig,
   user: DirectoryUser,
   authnInstant: Date,

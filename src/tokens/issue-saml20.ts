@@ -1,9 +1,9 @@
 import type { X509Certificate } from 'node:crypto';
-import type { RelyingPartyConfig } from '../config/schema.js';
+import type { RelyingPartyConfig } from '../config/schema/relying-party.js';
 import { SAML2 } from '../constants.js';
 import type { DirectoryUser } from '../directory/directory.js';
-import { claimsFor } from '../claims/claims-for.js';
-import type { Services } from '../services.js';
+import { claimsFor, type ClaimsServices } from '../claims/claims-for.js';
+import type { SigningKey } from '../keys/keystore.js';
 import type { Assertion } from './assertion.js';
 import { buildAssertion } from './build.js';
 import { encryptAssertion } from './encrypt.js';
@@ -25,7 +25,7 @@ export interface Saml2Issue extends Saml2Delivery {
  * @throws GH_DIRECTORY_UNAVAILABLE, GH_USER_INCOMPLETE
  */
 export async function issueSaml20(
-  services: Pick<Services, 'config' | 'signingKey' | 'directory'>,
+  services: ClaimsServices & { signingKey: SigningKey },
   rp: RelyingPartyConfig,
   user: DirectoryUser,
   delivery: Saml2Issue,

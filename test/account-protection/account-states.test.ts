@@ -3,7 +3,8 @@ import { Browser } from '../support/http.js';
 import { startGatehouse, type RunningGatehouse } from '../support/gatehouse.js';
 import { freshUser } from '../support/users.js';
 import { DC, ldapBind, unlockUser } from '../support/directory.js';
-import { attributes, parseXml } from '../support/wsfed.js';
+import { attributes } from '../support/wsfed.js';
+import { parseXml } from '../support/xml.js';
 
 const M365 = 'urn:federation:MicrosoftOnline';
 const EXPIRY_NS = 'http://schemas.microsoft.com/ws/2012/01';

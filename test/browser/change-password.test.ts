@@ -10,8 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGatehouse, type RunningGatehouse } from '../support/gatehouse.js';
 import { DC, ldapBind, unlockUser } from '../support/directory.js';
 import { adPassword, freshUser, ntHash } from '../support/users.js';
-import { attributes, count, parseXml } from '../support/wsfed.js';
-import { SAML11_ID, xmlsecVerify } from '../support/xmlsec.js';
+import { attributes, count } from '../support/wsfed.js';
+import { parseXml, SAML11_ID, xmlsecVerify } from '../support/xml.js';
 import { launchChromium, watch, type PageLog } from '../support/chromium.js';
 
 const REALM = 'urn:test:change-password';

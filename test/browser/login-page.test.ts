@@ -9,8 +9,8 @@ import { startFormCatcher, type FormCatcher } from '../support/form-catcher.js';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startGatehouse, type RunningGatehouse } from '../support/gatehouse.js';
 import { USERS } from '../support/directory.js';
-import { attributes, count, parseXml } from '../support/wsfed.js';
-import { SAML11_ID, xmlsecVerify } from '../support/xmlsec.js';
+import { attributes, count } from '../support/wsfed.js';
+import { parseXml, SAML11_ID, xmlsecVerify } from '../support/xml.js';
 import { launchChromium, watch, type PageLog } from '../support/chromium.js';
 
 const REALM = 'urn:test:browser';

@@ -4,8 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Browser } from '../support/http.js';
 import { startGatehouse, type RunningGatehouse } from '../support/gatehouse.js';
 import { DC, objectGuidBase64, samba } from '../support/directory.js';
-import { attributes, parseXml, value } from '../support/wsfed.js';
-import { SAML11_ID, xmlsecVerify } from '../support/xmlsec.js';
+import { attributes, value } from '../support/wsfed.js';
+import { parseXml, SAML11_ID, xmlsecVerify } from '../support/xml.js';
 
 const RP = { id: 'urn:test:claim-rules', name: 'Claim rules RP', replyUrls: ['https://claims.test.invalid/acs'] };
 // Parentheses in a group name: the in-chain filter must escape them (RFC 4515).

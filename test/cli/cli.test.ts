@@ -1,12 +1,13 @@
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { createServer } from 'node:net';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { baseConfig, testKeys } from '../support/gatehouse.js';
+import { baseConfig } from '../support/gatehouse.js';
 import { DC, USERS, unlockUser } from '../support/directory.js';
 import { Browser } from '../support/http.js';
-import { ensureBuilt, freePort, runCli, ServeProcess, writeConfig } from '../support/cli.js';
+import { ensureBuilt, freePort, ROOT, runCli, ServeProcess, writeConfig } from '../support/cli.js';
 
 const M365 = 'urn:federation:MicrosoftOnline';
 const DAY = 86_400_000;
@@ -151,104 +152,62 @@ describe('gatehouse certs init', () => {
     for (const days of ['0', '1.5']) {
       const r = runCli(['certs', 'init', '--config', 'gatehouse.yaml', '--days', days], { cwd: d });
       expect(r.status, days).toBe(1);
-      expect(r.stderr, days).toBe('gatehouse: --days must be a whole number from 1 to 3650\n');
+      expect(r.stderr, days).toBe('gatehouse certs init: --days must be a whole number from 1 to 3650\n');
     }
     expect(existsSync(join(d, 'pki'))).toBe(false);
   });
+
+  it('does not need the directory secret: a bindPasswordFile that is not there, or no password at all', () => {
+    for (const directory of [
+      { ...CERTS_CONFIG.directory, bindPassword: undefined, bindPasswordFile: '/run/secrets/not-mounted-here' },
+      { ...CERTS_CONFIG.directory, bindPassword: undefined },
+    ]) {
+      const d = tmp();
+      writeConfig(d, 'gatehouse.json', { ...CERTS_CONFIG, directory });
+      const r = runCli(['certs', 'init', '--config', 'gatehouse.json'], { cwd: d });
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(0);
+      expect(existsSync(join(d, 'pki/token-signing.crt'))).toBe(true);
+      // Nor do the other commands that only touch files.
+      for (const args of [['certs', 'rotate-session-key'], ['certs', 'rollover'], ['lockout', 'list']]) {
+        const other = runCli([...args, '--config', 'gatehouse.json'], { cwd: d });
+        expect(other.stderr, args.join(' ')).toBe('');
+        expect(other.status, args.join(' ')).toBe(0);
+      }
+    }
+  });
 });
 
-describe('gatehouse check-config', () => {
-  it('exits 1 and names the keys of a bad configuration', () => {
-    const dir = tmp();
-    const raw = structuredClone(CERTS_CONFIG) as Record<string, any>;
-    raw.directory.bindDNN = 'typo';
-    delete raw.directory.baseDn;
-    writeConfig(dir, 'bad.yaml', raw);
-    const r = runCli(['check-config', '--config', 'bad.yaml'], { cwd: dir });
-    expect(r.status).toBe(1);
-    expect(r.stdout).toBe('');
-    expect(r.stderr).toMatch(/^gatehouse: configuration error:\n/);
-    expect(r.stderr).toContain('\n  directory.bindDNN: unknown key');
-    expect(r.stderr).toContain('\n  directory.baseDn: required but missing');
-  });
+describe('every command', () => {
+  const commands = [
+    ['serve'],
+    ['check-config'],
+    ['certs', 'init'],
+    ['certs', 'rollover'],
+    ['lockout', 'list'],
+    ['lockout', 'reset', 'alice'],
+    ['sync', '--once'],
+    ['tenant-setup', '--domain', 'corp.example.com'],
+  ];
 
-  it('--no-directory checks the configuration and keys and prints what Microsoft 365 needs', () => {
-    const dir = tmp();
-    // An unreachable DC proves --no-directory does not try it.
-    dcConfig(dir, (c) => {
-      c.publicUrl = 'https://sts.corp.example.com';
-      c.directory.urls = ['ldap://127.0.0.1:1'];
-    });
-    const r = runCli(['check-config', '--config', 'gatehouse.yaml', '--no-directory'], { cwd: dir });
-    expect(r.stderr).toBe('');
-    expect(r.status).toBe(0);
-    expect(r.stdout).toContain(`configuration:  ${join(dir, 'gatehouse.yaml')}: OK`);
-    expect(r.stdout).toContain('issuer:         http://sts.corp.example.com/adfs/services/trust\n');
-    expect(r.stdout).toContain('sign-in URL:    https://sts.corp.example.com/adfs/ls/\n');
-    expect(r.stdout).toContain('metadata:       https://sts.corp.example.com/FederationMetadata/2007-06/FederationMetadata.xml\n');
-    expect(r.stdout).toContain(`certificate:    ${thumbprintOf(testKeys().certPem)}, expires `);
-    expect(r.stdout).toContain(`relying parties: ${M365}, urn:test:rp\n`);
-    expect(r.stdout).not.toContain('directory:');
-  });
-
-  it('reads the file named by GATEHOUSE_CONFIG when --config is not given', () => {
-    const dir = tmp();
-    dcConfig(dir);
-    const r = runCli(['check-config', '--no-directory'], { cwd: dir, env: { GATEHOUSE_CONFIG: 'gatehouse.yaml' } });
-    expect(r.stderr).toBe('');
-    expect(r.status).toBe(0);
-    expect(r.stdout).toContain(`configuration:  ${join(dir, 'gatehouse.yaml')}: OK`);
-  });
-
-  it('refuses an unknown GATEHOUSE_ variable in its environment', () => {
-    const dir = tmp();
-    dcConfig(dir);
-    const r = runCli(['check-config', '--no-directory', '--config', 'gatehouse.yaml'], { cwd: dir, env: { GATEHOUSE_LISTEN_PROT: '80' } });
-    expect(r.status).toBe(1);
-    expect(r.stderr).toContain('GATEHOUSE_LISTEN_PROT: unknown environment variable');
-  });
-
-  it('exits 1 pointing at "gatehouse certs init" when the keys are missing', () => {
-    const dir = tmp();
-    writeConfig(dir, 'gatehouse.yaml', CERTS_CONFIG);
-    const r = runCli(['check-config', '--no-directory', '--config', 'gatehouse.yaml'], { cwd: dir });
-    expect(r.status).toBe(1);
-    expect(r.stderr).toContain(`signing.certFile: cannot read ${join(dir, 'pki/token-signing.crt')} (ENOENT); run "gatehouse certs init"`);
-  });
-
-  it('binds as the service account against the Samba DC', () => {
-    const dir = tmp();
-    dcConfig(dir);
-    const r = runCli(['check-config', '--config', 'gatehouse.yaml'], { cwd: dir });
-    expect(r.stderr).toBe('');
-    expect(r.status).toBe(0);
-    expect(r.stdout).toContain(`directory:      service account bound OK (${DC.url})`);
-  });
-
-  it('exits 1 about the service account when its password is wrong, without printing the password', () => {
-    const dir = tmp();
-    const wrong = 'Wr0ng-Svc-Pw!' + Math.random().toString(36).slice(2);
-    dcConfig(dir, (c) => (c.directory.bindPassword = wrong));
-    try {
-      const r = runCli(['check-config', '--config', 'gatehouse.yaml'], { cwd: dir });
-      expect(r.status).toBe(1);
-      expect(r.stderr).toMatch(/^gatehouse: directory: cannot use the service account: ldap:\/\/127\.0\.0\.1: service account bind refused: /);
-      expect(r.stdout + r.stderr).not.toContain(wrong);
-    } finally {
-      // Lockout threshold is 3 bad binds: do not let repeated runs lock out the account every test uses.
-      unlockUser(DC.service.sam);
+  it('without --config and GATEHOUSE_CONFIG says "no configuration given" and exits non-zero', () => {
+    for (const args of commands) {
+      const r = runCli(args, { cwd: tmp() });
+      const name = args.filter((a) => !a.startsWith('-') && a !== 'alice' && a !== 'corp.example.com').join(' ');
+      expect(r.stderr, name).toBe(`gatehouse ${name}: no configuration given (use --config FILE or set GATEHOUSE_CONFIG)\n`);
+      // tenant-setup keeps its own status for "could not run" (1 means --check found differences).
+      expect(r.status, name).toBe(name === 'tenant-setup' ? 2 : 1);
     }
   });
 
-  it('exits 1 when no domain controller answers', () => {
-    const dir = tmp();
-    dcConfig(dir, (c) => {
-      c.directory.urls = ['ldap://127.0.0.1:1'];
-      c.directory.timeoutMs = 1000;
-    });
-    const r = runCli(['check-config', '--config', 'gatehouse.yaml'], { cwd: dir });
-    expect(r.status).toBe(1);
-    expect(r.stderr).toMatch(/^gatehouse: directory: cannot use the service account: ldap:\/\/127\.0\.0\.1:1: .*ECONNREFUSED/);
+  it('reports a configuration error the same way, naming itself', () => {
+    const d = tmp();
+    writeConfig(d, 'gatehouse.yaml', { ...CERTS_CONFIG, listen: { prot: 1 } });
+    for (const args of commands) {
+      const r = runCli([...args, '-c', 'gatehouse.yaml'], { cwd: d });
+      const name = args.filter((a) => !a.startsWith('-') && a !== 'alice' && a !== 'corp.example.com').join(' ');
+      expect(r.stderr, name).toBe(`gatehouse ${name}: configuration error:\n  listen.prot: unknown key\n`);
+    }
   });
 });
 
@@ -284,15 +243,80 @@ describe('gatehouse serve', () => {
     expect(server.logLines().some((l) => l.msg === 'shutting down' && l.signal === 'SIGTERM')).toBe(true);
   });
 
-  it('exits 1 pointing at "gatehouse certs init" when the certificate files are missing', async () => {
+  it('exits 1 pointing at "gatehouse certs init" when the certificate files are missing (one process or several)', async () => {
+    for (const workers of ['1', '2']) {
+      const dir = tmp();
+      writeConfig(dir, 'gatehouse.yaml', { ...CERTS_CONFIG, listen: { host: '127.0.0.1', port: await freePort() } });
+      const server = new ServeProcess(['--config', 'gatehouse.yaml', '--workers', workers], { cwd: dir });
+      servers.push(server);
+      const exit = await server.exit;
+      expect(exit.code, workers).toBe(1);
+      expect(server.stderr, workers).toBe(
+        `gatehouse serve: configuration error:\n  signing.certFile: cannot read ${join(dir, 'pki/token-signing.crt')} (ENOENT); run "gatehouse certs init"\n`,
+      );
+    }
+  });
+
+  it('by default (workers: 0) runs one server process per core, each told its share of the rate limits; SIGTERM stops them all', async () => {
+    const cores = availableParallelism();
+    const { server, url } = await startServe((c) => delete c.workers);
+    // ready() saw the first; wait for all of them.
+    await expect.poll(() => server.logLines().filter((l) => l.msg === 'Gatehouse is serving').length, { timeout: 10_000 }).toBe(cores);
+    if (cores > 1) {
+      expect(server.logLines().find((l) => l.msg === 'started server processes')).toMatchObject({ workers: cores });
+      const serving = server.logLines().filter((l) => l.msg === 'Gatehouse is serving');
+      expect(serving.map((l) => l.worker).sort()).toEqual([...Array(cores).keys()]);
+      for (const l of serving) expect(l.serverProcesses).toBe(cores);
+    }
+    for (let i = 0; i < 4; i++) expect((await fetch(`${url}/adfs/probe`)).status).toBe(200);
+    expect(await server.stop('SIGTERM', 10_000)).toMatchObject({ code: 0, signal: null });
+    expect(server.logLines().filter((l) => l.msg === 'shutting down')).toHaveLength(cores);
+  });
+
+  it('--workers 1 pins a single process (overriding the configuration)', async () => {
     const dir = tmp();
-    writeConfig(dir, 'gatehouse.yaml', { ...CERTS_CONFIG, listen: { host: '127.0.0.1', port: await freePort() } });
-    const server = new ServeProcess(['--config', 'gatehouse.yaml'], { cwd: dir });
+    const port = await freePort();
+    dcConfig(dir, (c) => {
+      c.publicUrl = `http://127.0.0.1:${port}`;
+      c.listen = { host: '127.0.0.1', port };
+      c.logLevel = 'info';
+      c.workers = 4;
+    });
+    const server = new ServeProcess(['--config', 'gatehouse.yaml', '--workers', '1'], { cwd: dir });
     servers.push(server);
-    const exit = await server.exit;
-    expect(exit.code).toBe(1);
-    expect(server.stderr).toContain('gatehouse certs init');
-    expect(server.stderr).toContain('signing.certFile');
+    await server.ready();
+    expect(server.logLines().some((l) => l.msg === 'started server processes')).toBe(false);
+    expect(server.logLines().find((l) => l.msg === 'Gatehouse is serving')?.serverProcesses).toBeUndefined();
+    expect(await server.stop()).toMatchObject({ code: 0 });
+    const bad = runCli(['serve', '--config', 'gatehouse.yaml', '--workers', 'many'], { cwd: dir });
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toBe('gatehouse serve: --workers must be a whole number from 0 to 64\n');
+  });
+
+  it('with several processes, one that cannot start (port taken) stops them all with exit 1 instead of restarting forever', async () => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const port = (blocker.address() as { port: number }).port;
+    try {
+      const dir = tmp();
+      dcConfig(dir, (c) => {
+        c.publicUrl = `http://127.0.0.1:${port}`;
+        c.listen = { host: '127.0.0.1', port };
+        c.logLevel = 'info';
+      });
+      const server = new ServeProcess(['--config', 'gatehouse.yaml', '--workers', '2'], { cwd: dir });
+      servers.push(server);
+      let timer: NodeJS.Timeout | undefined;
+      const exit = await Promise.race([
+        server.exit,
+        new Promise((resolve) => (timer = setTimeout(() => resolve('still running'), 15_000))),
+      ]).finally(() => clearTimeout(timer));
+      expect(exit).toMatchObject({ code: 1 });
+      expect(server.stderr).toContain('EADDRINUSE');
+      expect(server.logLines().some((l) => l.msg === 'a server process failed to start; stopping')).toBe(true);
+    } finally {
+      blocker.close();
+    }
   });
 
   it('never logs the service account password or a user password, even at trace level', async () => {
@@ -328,12 +352,28 @@ describe('gatehouse serve', () => {
   });
 });
 
-describe('gatehouse --help', () => {
-  it('lists serve, check-config and certs', () => {
+describe('gatehouse --help and --version', () => {
+  it('lists serve, check-config and certs, with examples', () => {
     const r = runCli(['--help'], { cwd: root });
     expect(r.status).toBe(0);
-    for (const cmd of ['serve', 'check-config', 'certs']) expect(r.stdout).toMatch(new RegExp(`^  ${cmd}\\b`, 'm'));
+    for (const cmd of ['serve', 'check-config', 'certs', 'lockout', 'sync', 'tenant-setup']) expect(r.stdout).toMatch(new RegExp(`^  ${cmd}\\b`, 'm'));
+    expect(r.stdout).toContain('\n  gatehouse certs init -c gatehouse.yaml ');
+    expect(r.stdout).toMatch(/^  -V, --version +print the version$/m);
     const certs = runCli(['certs', '--help'], { cwd: root });
     expect(certs.stdout).toMatch(/^  init\b/m);
+    for (const args of [['serve'], ['check-config'], ['certs'], ['lockout']]) {
+      const help = runCli([...args, '--help'], { cwd: root });
+      expect(help.status, args.join(' ')).toBe(0);
+      expect(help.stdout, args.join(' ')).toMatch(new RegExp(`\nExamples:\n  gatehouse ${args[0]} `));
+    }
+  });
+
+  it('--version prints the version of package.json', () => {
+    const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+    for (const flag of ['--version', '-V']) {
+      const r = runCli([flag], { cwd: root });
+      expect(r.status).toBe(0);
+      expect(r.stdout).toBe(`${version}\n`);
+    }
   });
 });

@@ -7,7 +7,7 @@ import { unlockUser } from '../support/directory.js';
 import { adBadPwdCount, adLockoutTime, freshUsers } from '../support/users.js';
 import { Browser } from '../support/http.js';
 import { RedisState } from '../../src/state/redis.js';
-import { RedisLockoutStore } from '../../src/state/lockout-redis.js';
+import { RedisLockoutStore } from '../../src/lockout/redis-store.js';
 import { LockoutStore } from '../../src/lockout/lockout-store.js';
 import { openStateDatabase } from '../../src/state/database.js';
 import { reserve, settle, type LockoutPolicy } from '../../src/lockout/smart-lockout.js';

@@ -13,7 +13,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { baseConfig } from '../support/gatehouse.js';
 import { ensureBuilt, freePort, ServeProcess, writeConfig } from '../support/cli.js';
-import { METADATA_ID, SAML11_ID, xmlsecVerify } from '../support/xmlsec.js';
+import { METADATA_ID, SAML11_ID, xmlsecVerify } from '../support/xml.js';
 import { buildApp } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config/load.js';
 import { Directory } from '../../src/directory/directory.js';

@@ -1,10 +1,9 @@
 // Shared by the tenant-setup and rollover tests: the CLI as an asynchronous child process (the Graph
 // emulator runs in this process, so spawnSync would block it), metadata certificates, and a WS-Trust token.
 import { spawn } from 'node:child_process';
-import xpath from 'xpath';
 import { CLI, cliEnv } from '../support/cli.js';
 import { USERS } from '../support/directory.js';
-import { parseXml } from '../support/wsfed.js';
+import { parseXml, xpathReader } from '../support/xml.js';
 import { V2005, buildRst, postSoap } from '../wstrust/soap-client.js';
 
 export interface Run {
@@ -28,17 +27,16 @@ export function gatehouse(args: string[], opts: { cwd: string; env?: Record<stri
   );
 }
 
-const select = xpath.useNamespaces({ md: 'urn:oasis:names:tc:SAML:2.0:metadata', ds: 'http://www.w3.org/2000/09/xmldsig#' });
+const { nodes } = xpathReader({ md: 'urn:oasis:names:tc:SAML:2.0:metadata', ds: 'http://www.w3.org/2000/09/xmldsig#' });
 
 /** The base64 certificates of the metadata's signing KeyDescriptors, in document order. */
 export function metadataCertificates(xml: string): string[] {
-  const nodes = select('/md:EntityDescriptor/md:RoleDescriptor/md:KeyDescriptor[@use="signing"]/ds:KeyInfo/ds:X509Data/ds:X509Certificate', parseXml(xml)) as Node[];
-  return nodes.map((n) => (n.textContent ?? '').replace(/\s+/g, ''));
+  return nodes(parseXml(xml), '/md:EntityDescriptor/md:RoleDescriptor/md:KeyDescriptor[@use="signing"]/ds:KeyInfo/ds:X509Data/ds:X509Certificate').map((n) => (n.textContent ?? '').replace(/\s+/g, ''));
 }
 
 /** The certificate inside the metadata's own signature. */
 export function signatureCertificate(xml: string): string | undefined {
-  const n = (select('/md:EntityDescriptor/ds:Signature/ds:KeyInfo/ds:X509Data/ds:X509Certificate', parseXml(xml)) as Node[])[0];
+  const n = nodes(parseXml(xml), '/md:EntityDescriptor/ds:Signature/ds:KeyInfo/ds:X509Data/ds:X509Certificate')[0];
   return n?.textContent?.replace(/\s+/g, '');
 }
 

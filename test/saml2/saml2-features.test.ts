@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Browser } from '../support/http.js';
 import { objectGuidBase64 } from '../support/directory.js';
 import { startGatehouse, testKeys, type RunningGatehouse } from '../support/gatehouse.js';
-import { xmlsecVerify } from '../support/xmlsec.js';
+import { xmlsecVerify } from '../support/xml.js';
 import { createSelfSignedCertificate } from '../../src/keys/generate.js';
 import { makeSp, type TestSp } from './sp.js';
 import { assertionXml, count, expectErrorPage, follow, posted, redirectUrlOf, SAML2_ASSERTION_ID, SAML2_RESPONSE_ID, val } from './support.js';

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Browser } from '../support/http.js';
 import { objectGuidBase64, USERS } from '../support/directory.js';
 import { startGatehouse, testKeys, type RunningGatehouse } from '../support/gatehouse.js';
-import { xmlsecVerify } from '../support/xmlsec.js';
+import { xmlsecVerify } from '../support/xml.js';
 import { assertionXml, base64, count, follow, PERSISTENT, posted, SAML2_ASSERTION_ID, STATUS, statusOf, val } from './support.js';
 
 const M365 = 'urn:federation:MicrosoftOnline';

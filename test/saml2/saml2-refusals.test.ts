@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Browser } from '../support/http.js';
 import { objectGuidBase64 } from '../support/directory.js';
 import { startGatehouse, testKeys, type RunningGatehouse } from '../support/gatehouse.js';
-import { xmlsecVerify } from '../support/xmlsec.js';
+import { xmlsecVerify, parseXml } from '../support/xml.js';
 import { makeSp, type TestSp } from './sp.js';
 import {
   base64,
@@ -28,8 +28,7 @@ import {
   statusOf,
   val,
 } from './support.js';
-import { parseXml } from '../support/wsfed.js';
-import { verifyRootSignature } from '../../src/protocols/saml2/signature.js';
+import { verifyRootSignature } from '../../src/xml/signature.js';
 import { parseXmlSafely } from '../../src/xml/parse.js';
 
 let gh: RunningGatehouse;

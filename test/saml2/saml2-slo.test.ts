@@ -7,10 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Browser, type Page } from '../support/http.js';
 import { objectGuidBase64 } from '../support/directory.js';
 import { startGatehouse, testKeys, TEST_RP, type RunningGatehouse } from '../support/gatehouse.js';
-import { xmlsecVerify } from '../support/xmlsec.js';
+import { xmlsecVerify, parseXml } from '../support/xml.js';
 import { makeSp, type TestSp } from './sp.js';
 import { decodeSaml, follow, posted, redirectUrlOf, SAML2_LOGOUT_RESPONSE_ID, STATUS, statusOf, val } from './support.js';
-import { parseXml } from '../support/wsfed.js';
 
 let gh: RunningGatehouse;
 let sp1: TestSp;

@@ -2,22 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Browser, Page } from '../support/http.js';
 import { startGatehouse, type RunningGatehouse } from '../support/gatehouse.js';
 import { USERS, objectGuidBase64 } from '../support/directory.js';
-import { parseXml } from '../support/wsfed.js';
-import { pemFromBase64, xmlsecVerify } from '../support/xmlsec.js';
+import { parseXml, certificatePem, xmlsecVerify } from '../support/xml.js';
 import { makeSp, type TestSp } from './sp.js';
-import xpath from 'xpath';
-
-const SAML2_ID = ['ID', 'urn:oasis:names:tc:SAML:2.0:assertion:Assertion'] as const;
-const select = xpath.useNamespaces({
-  samlp: 'urn:oasis:names:tc:SAML:2.0:protocol',
-  saml: 'urn:oasis:names:tc:SAML:2.0:assertion',
-  md: 'urn:oasis:names:tc:SAML:2.0:metadata',
-  ds: 'http://www.w3.org/2000/09/xmldsig#',
-});
-const val = (doc: Node, path: string) => {
-  const n = (select(path, doc) as Node[])[0];
-  return n ? (n.nodeType === 2 ? (n as Attr).value : (n.textContent ?? undefined)) : undefined;
-};
+import { SAML2_ASSERTION_ID, val } from './support.js';
 
 let gh: RunningGatehouse;
 let idpCert: string;
@@ -66,7 +53,7 @@ describe('SAML 2.0 Web Browser SSO with @node-saml/node-saml as the SP', () => {
     expect(profile?.nameID).toBe(objectGuidBase64('alice'));
     expect(profile?.nameIDFormat).toBe('urn:oasis:names:tc:SAML:2.0:nameid-format:persistent');
     const xml = Buffer.from(form.fields.SAMLResponse!, 'base64').toString('utf8');
-    const v = xmlsecVerify(xml, idpCert, SAML2_ID);
+    const v = xmlsecVerify(xml, idpCert, SAML2_ASSERTION_ID);
     expect(v.output).toContain('OK');
     expect(v.ok).toBe(true);
   });
@@ -93,7 +80,7 @@ describe('SAML 2.0 Web Browser SSO with @node-saml/node-saml as the SP', () => {
       const doc = parseXml(xml);
       expect(val(doc, '//md:IDPSSODescriptor/md:SingleSignOnService[@Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect"]/@Location')).toBe(`${gh.url}/adfs/ls/`);
       expect(val(doc, '//md:IDPSSODescriptor/md:SingleLogoutService[@Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST"]/@Location')).toBe(`${gh.url}/adfs/ls/`);
-      expect(pemFromBase64(val(doc, '//md:IDPSSODescriptor/md:KeyDescriptor[@use="signing"]//ds:X509Certificate')!)).toBe(idpCert.replace(/\r\n/g, '\n'));
+      expect(certificatePem(val(doc, '//md:IDPSSODescriptor/md:KeyDescriptor[@use="signing"]//ds:X509Certificate')!)).toBe(idpCert.replace(/\r\n/g, '\n'));
       expect(xmlsecVerify(xml, idpCert, ['ID', 'urn:oasis:names:tc:SAML:2.0:metadata:EntityDescriptor']).ok).toBe(true);
     }
     void dir;

@@ -2,11 +2,10 @@
 // sends, and reading SAML 2.0 XML with XPath. Independent of src/ except for the running server.
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { expect } from 'vitest';
-import xpath from 'xpath';
 import { Browser, Page } from '../support/http.js';
 import { USERS } from '../support/directory.js';
 import type { RunningGatehouse } from '../support/gatehouse.js';
-import { parseXml } from '../support/wsfed.js';
+import { parseXml, xpathReader } from '../support/xml.js';
 import type { TestSp } from './sp.js';
 
 export const SAML2_ASSERTION_ID = ['ID', 'urn:oasis:names:tc:SAML:2.0:assertion:Assertion'] as const;
@@ -31,16 +30,8 @@ export const STATUS = {
 export const PERSISTENT = 'urn:oasis:names:tc:SAML:2.0:nameid-format:persistent';
 export const POST_BINDING = 'urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST';
 
-const select = xpath.useNamespaces(NS);
-
-/** The text or attribute value of the first match, or undefined. */
-export function val(doc: Node, path: string): string | undefined {
-  const n = (select(path, doc) as Node[])[0];
-  return n ? (n.nodeType === 2 ? (n as Attr).value : (n.textContent ?? undefined)) : undefined;
-}
-export function count(doc: Node, path: string): number {
-  return (select(path, doc) as Node[]).length;
-}
+/** XPath over SAML 2.0 (`saml` is the SAML 2.0 assertion namespace here). */
+export const { value: val, count } = xpathReader(NS);
 
 /** The XML of a base64 SAML message (inflated when it is DEFLATEd, as in the Redirect binding). */
 export function decodeSaml(b64: string): string {

@@ -44,6 +44,9 @@ export function baseConfig(dir: string, port = 0): Record<string, unknown> {
     publicUrl: `http://127.0.0.1:${port || 1}`,
     listen: { host: '127.0.0.1', port },
     logLevel: 'warn',
+    // One server process (the default is one per core): tests count log lines and signals of one process;
+    // test/cli tests the cluster on its own.
+    workers: 1,
     directory: {
       urls: [DC.url],
       baseDn: DC.baseDn,
@@ -63,8 +66,31 @@ export function baseConfig(dir: string, port = 0): Record<string, unknown> {
   };
 }
 
+/**
+ * The directory section for the test DC as the loader returns it (every key set), for code that takes it
+ * directly: Directory, the sync's AdSource.
+ */
+export function testDirectorySettings(overrides: Partial<Config['directory']> = {}): Config['directory'] {
+  return {
+    urls: [DC.url],
+    baseDn: DC.baseDn,
+    bindDn: DC.service.dn,
+    bindPassword: DC.service.password,
+    startTls: false,
+    timeoutMs: 3000,
+    bindConnections: 64,
+    retryDownAfterSeconds: 30,
+    tlsVerify: true,
+    userFilter: '(&(objectCategory=person)(objectClass=user))',
+    ...overrides,
+  };
+}
+
 /** Starts a real Gatehouse on 127.0.0.1 (a free port) against the Samba DC. */
-export async function startGatehouse(mutate?: (cfg: Record<string, any>) => void): Promise<RunningGatehouse> {
+export async function startGatehouse(
+  mutate?: (cfg: Record<string, any>) => void,
+  opts: { serverProcesses?: number } = {},
+): Promise<RunningGatehouse> {
   const dir = mkdtempSync(join(tmpdir(), 'gatehouse-test-'));
   const raw = baseConfig(dir);
   mutate?.(raw);
@@ -94,7 +120,8 @@ export async function startGatehouse(mutate?: (cfg: Record<string, any>) => void
   });
   const url = `http://127.0.0.1:${port}`;
   config = { ...config, publicUrl: url, listen: { host: '127.0.0.1', port } };
-  const app = await buildApp({ config, directory, signingKey, sessionKeys, logger: logOptions });
+  // serverProcesses: as one of that many cluster workers (rate limits are that share of the configured ones).
+  const app = await buildApp({ config, directory, signingKey, sessionKeys, logger: logOptions, ...opts });
   await app.listen({ host: '127.0.0.1', port });
   return {
     app,

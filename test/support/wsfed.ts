@@ -1,8 +1,8 @@
-import { DOMParser } from '@xmldom/xmldom';
-import xpath from 'xpath';
 import { expect } from 'vitest';
+import { certificatePem, parseXml, xpathReader } from './xml.js';
 
-const select = xpath.useNamespaces({
+/** XPath over WS-Federation, WS-Trust 2005 and SAML 1.1 (`saml`), and metadata. */
+const reader = xpathReader({
   t: 'http://schemas.xmlsoap.org/ws/2005/02/trust',
   saml: 'urn:oasis:names:tc:SAML:1.0:assertion',
   wsu: 'http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd',
@@ -13,37 +13,22 @@ const select = xpath.useNamespaces({
   fed: 'http://docs.oasis-open.org/wsfed/federation/200706',
 });
 
-export function parseXml(xml: string): Document {
-  return new DOMParser().parseFromString(xml, 'text/xml') as unknown as Document;
-}
-
-/** The text or attribute value of the first match, or undefined. */
-export function value(doc: Node, path: string): string | undefined {
-  const r = select(path, doc) as Node[];
-  const n = r[0];
-  if (!n) return undefined;
-  return n.nodeType === 2 ? (n as Attr).value : (n.textContent ?? undefined);
-}
-
-export function count(doc: Node, path: string): number {
-  return (select(path, doc) as Node[]).length;
-}
+export const { value, count } = reader;
 
 /** The claims of a SAML 1.1 assertion, keyed by AttributeNamespace/AttributeName. */
 export function attributes(doc: Node): Record<string, string[]> {
   const out: Record<string, string[]> = {};
-  for (const a of select('//saml:Assertion/saml:AttributeStatement/saml:Attribute', doc) as Element[]) {
+  for (const a of reader.nodes<Element>(doc, '//saml:Assertion/saml:AttributeStatement/saml:Attribute')) {
     const key = `${a.getAttribute('AttributeNamespace')}/${a.getAttribute('AttributeName')}`;
-    out[key] = (select('saml:AttributeValue', a) as Node[]).map((v) => v.textContent ?? '');
+    out[key] = reader.nodes(a, 'saml:AttributeValue').map((v) => v.textContent ?? '');
   }
   return out;
 }
 
 /** The (first) signing certificate the federation metadata publishes, as PEM: what a relying party trusts. */
 export async function metadataSigningCert(baseUrl: string): Promise<string> {
-  const { pemFromBase64 } = await import('./xmlsec.js');
   const md = await (await fetch(`${baseUrl}/FederationMetadata/2007-06/FederationMetadata.xml`)).text();
-  return pemFromBase64(value(parseXml(md), '//md:KeyDescriptor[@use="signing"]//ds:X509Certificate')!);
+  return certificatePem(value(parseXml(md), '//md:KeyDescriptor[@use="signing"]//ds:X509Certificate')!);
 }
 
 /**

@@ -145,14 +145,14 @@ export interface SyncRun {
 let entry: string[] | undefined;
 /**
  * `node dist/cli.js sync`, the operator's command. Other engineers rebuild dist while they work: when
- * cli.js cannot load for a reason outside the sync worker, fall back to dist/sync/main.js (same command).
+ * cli.js cannot load for a reason outside the sync worker, fall back to dist/commands/sync-main.js (same command).
  */
 function syncEntry(): string[] {
   if (entry) return entry;
   const probe = spawnChildSync(process.execPath, [CLI, 'sync', '--help'], { encoding: 'utf8', env: cliEnv() });
   if (probe.status === 0) entry = [CLI, 'sync'];
   else {
-    console.warn(`dist/cli.js does not load (${probe.stderr.split('\n').find((l) => /Error/.test(l))}); using dist/sync/main.js`);
+    console.warn(`dist/cli.js does not load (${probe.stderr.split('\n').find((l) => /Error/.test(l))}); using dist/commands/sync-main.js`);
     entry = [join(CLI, '..', 'sync', 'main.js')];
   }
   return entry;

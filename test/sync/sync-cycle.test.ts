@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DC, objectGuidBase64, samba } from '../support/directory.js';
 import { startGatehouse } from '../support/gatehouse.js';
 import { Browser } from '../support/http.js';
-import { attributes, parseXml } from '../support/wsfed.js';
+import { attributes } from '../support/wsfed.js';
+import { parseXml } from '../support/xml.js';
 import { OU, OUT_OU, TestDirectory, runSync, startHarness, summaryOf, writeSyncConfig, CERT_CLIENT_ID, type SyncHarness } from './support.js';
 
 const R = DC.realm;

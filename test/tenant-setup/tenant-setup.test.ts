@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGatehouse, type RunningGatehouse } from '../support/gatehouse.js';
 import { ensureBuilt, writeConfig } from '../support/cli.js';
-import { parseXml, value } from '../support/wsfed.js';
-import { SAML11_ID, METADATA_ID, pemFromBase64, xmlsecVerify } from '../support/xmlsec.js';
+import { value } from '../support/wsfed.js';
+import { parseXml, SAML11_ID, METADATA_ID, certificatePem, xmlsecVerify } from '../support/xml.js';
 import { startGraphEmulator, type GraphEmulator } from '../graph-emulator/emulator.js';
 import { createTestPki, type TestPki } from '../graph-emulator/test-ca.js';
 import { FederationStore, federationRoutes } from '../graph-emulator/domains-routes.js';
@@ -88,7 +88,7 @@ describe('gatehouse tenant-setup (printing)', () => {
     expect(body.federatedIdpMfaBehavior).toBe('rejectMfaByFederatedIdp');
     expect(body.promptLoginBehavior).toBe('translateToFreshPasswordAuthentication');
     // The metadata is signed with that certificate.
-    expect(xmlsecVerify(metadata, pemFromBase64(body.signingCertificate!), METADATA_ID).ok).toBe(true);
+    expect(xmlsecVerify(metadata, certificatePem(body.signingCertificate!), METADATA_ID).ok).toBe(true);
 
     // The MEX document is served at metadataExchangeUri and names activeSignInUri as an endpoint.
     const mex = await fetch(body.metadataExchangeUri!);
@@ -101,7 +101,7 @@ describe('gatehouse tenant-setup (printing)', () => {
     // A token from activeSignInUri: issued by issuerUri, signed with signingCertificate.
     const rstr = await wsTrustToken(gh.url);
     expect(rstr).toContain(`Issuer="${body.issuerUri}"`);
-    expect(xmlsecVerify(rstr, pemFromBase64(body.signingCertificate!), SAML11_ID).ok).toBe(true);
+    expect(xmlsecVerify(rstr, certificatePem(body.signingCertificate!), SAML11_ID).ok).toBe(true);
   });
 
   it('prints the same values as a New-MgDomainFederationConfiguration command', async () => {

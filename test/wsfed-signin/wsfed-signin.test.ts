@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Browser } from '../support/http.js';
 import { startGatehouse, TEST_RP, type RunningGatehouse } from '../support/gatehouse.js';
 import { DC, USERS, objectGuidBase64, searchAsService, unlockUser, ldapBind } from '../support/directory.js';
-import { attributes, count, expectMicrosoft365Subject, metadataSigningCert, parseXml, value } from '../support/wsfed.js';
-import { SAML11_ID, xmlsecVerify, pemFromBase64, METADATA_ID } from '../support/xmlsec.js';
+import { attributes, count, expectMicrosoft365Subject, metadataSigningCert, value } from '../support/wsfed.js';
+import { parseXml, SAML11_ID, xmlsecVerify, certificatePem, METADATA_ID } from '../support/xml.js';
 import { createSelfSignedCertificate } from '../../src/keys/generate.js';
 
 const M365 = 'urn:federation:MicrosoftOnline';
@@ -88,7 +88,7 @@ describe('WS-Federation sign-in for Microsoft 365', () => {
     expect(value(doc, `${S}/ds:SignedInfo/ds:SignatureMethod/@Algorithm`)).toBe('http://www.w3.org/2001/04/xmldsig-more#rsa-sha256');
     expect(value(doc, `${S}/ds:SignedInfo/ds:CanonicalizationMethod/@Algorithm`)).toBe('http://www.w3.org/2001/10/xml-exc-c14n#');
     expect(value(doc, `${S}/ds:SignedInfo/ds:Reference/ds:DigestMethod/@Algorithm`)).toBe('http://www.w3.org/2001/04/xmlenc#sha256');
-    expect(pemFromBase64(value(doc, `${S}/ds:KeyInfo/ds:X509Data/ds:X509Certificate`)!)).toBe(metadataCert);
+    expect(certificatePem(value(doc, `${S}/ds:KeyInfo/ds:X509Data/ds:X509Certificate`)!)).toBe(metadataCert);
     // The signature is the assertion's last child, where the SAML 1.1 schema puts it.
     const assertionEl = (doc as Document).getElementsByTagNameNS('urn:oasis:names:tc:SAML:1.0:assertion', 'Assertion')[0]!;
     expect((assertionEl.lastChild as Element).localName).toBe('Signature');
@@ -293,7 +293,7 @@ describe('federation metadata and probe', () => {
       expect(value(doc, '/md:EntityDescriptor/md:RoleDescriptor/fed:TokenTypesOffered/fed:TokenType/@Uri')).toBe(
         'urn:oasis:names:tc:SAML:1.0:assertion',
       );
-      expect(pemFromBase64(value(doc, '//md:KeyDescriptor[@use="signing"]//ds:X509Certificate')!)).toBe(gh.certPem.replace(/\r/g, ''));
+      expect(certificatePem(value(doc, '//md:KeyDescriptor[@use="signing"]//ds:X509Certificate')!)).toBe(gh.certPem.replace(/\r/g, ''));
       expect(((doc as Document).documentElement.firstChild as Element).localName).toBe('Signature');
     }
   });

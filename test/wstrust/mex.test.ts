@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGatehouse, type RunningGatehouse } from '../support/gatehouse.js';
-import { parseXml, value as wsfedValue } from '../support/wsfed.js';
-import { METADATA_ID, xmlsecVerify } from '../support/xmlsec.js';
-import { parse } from './soap-client.js';
+import { value as wsfedValue } from '../support/wsfed.js';
+import { childElements, parseXml, METADATA_ID, xmlsecVerify } from '../support/xml.js';
 
 let gh: RunningGatehouse;
 beforeAll(async () => {
@@ -22,13 +21,6 @@ const NS = {
 const ISSUE_13 = 'http://docs.oasis-open.org/ws-sx/ws-trust/200512/RST/Issue';
 const ISSUE_2005 = 'http://schemas.xmlsoap.org/ws/2005/02/trust/RST/Issue';
 
-function kids(el: Element | Document, ns: string, name: string): Element[] {
-  const out: Element[] = [];
-  for (let n = el.firstChild; n; n = n.nextSibling) {
-    if (n.nodeType === 1 && (n as Element).namespaceURI === ns && (n as Element).localName === name) out.push(n as Element);
-  }
-  return out;
-}
 function descendants(el: Element, ns: string, name: string): Element[] {
   return Array.from(el.getElementsByTagNameNS(ns, name) as unknown as ArrayLike<Element>);
 }
@@ -40,44 +32,44 @@ function descendants(el: Element, ns: string, name: string): Element[] {
  * Issue soapAction (which tells the version); then the service ports' wsa10 addresses.
  */
 function usernamePasswordEndpoints(xml: string): Array<{ version: '1.3' | '2005'; url: string }> {
-  const doc = parse(xml);
+  const doc = parseXml(xml);
   const root = doc.documentElement;
   const policies = new Set<string>();
-  for (const policy of kids(root, NS.wsp, 'Policy')) {
-    const exactlyOne = kids(policy, NS.wsp, 'ExactlyOne')[0];
+  for (const policy of childElements(root, NS.wsp, 'Policy')) {
+    const exactlyOne = childElements(policy, NS.wsp, 'ExactlyOne')[0];
     if (!exactlyOne) continue;
     for (const all of descendants(exactlyOne, NS.wsp, 'All')) {
       const supporting =
-        kids(all, NS.sp, 'SignedEncryptedSupportingTokens').map((e) => ({ e, sp: NS.sp }))[0] ??
-        kids(all, NS.sp2005, 'SignedSupportingTokens').map((e) => ({ e, sp: NS.sp2005 }))[0];
+        childElements(all, NS.sp, 'SignedEncryptedSupportingTokens').map((e) => ({ e, sp: NS.sp }))[0] ??
+        childElements(all, NS.sp2005, 'SignedSupportingTokens').map((e) => ({ e, sp: NS.sp2005 }))[0];
       if (!supporting) continue;
-      const inner = kids(supporting.e, NS.wsp, 'Policy')[0];
-      const token = inner && kids(inner, supporting.sp, 'UsernameToken')[0];
-      const tokenPolicy = token && kids(token, NS.wsp, 'Policy')[0];
-      if (!tokenPolicy || kids(tokenPolicy, supporting.sp, 'WssUsernameToken10').length === 0) continue;
+      const inner = childElements(supporting.e, NS.wsp, 'Policy')[0];
+      const token = inner && childElements(inner, supporting.sp, 'UsernameToken')[0];
+      const tokenPolicy = token && childElements(token, NS.wsp, 'Policy')[0];
+      if (!tokenPolicy || childElements(tokenPolicy, supporting.sp, 'WssUsernameToken10').length === 0) continue;
       const transport = descendants(policy, NS.sp, 'TransportBinding')[0] ?? descendants(policy, NS.sp2005, 'TransportBinding')[0];
       const id = policy.getAttributeNS(NS.wsu, 'Id');
       if (transport && id) policies.add(`#${id}`);
     }
   }
   const bindings = new Map<string, '1.3' | '2005'>();
-  for (const binding of kids(root, NS.wsdl, 'binding')) {
-    for (const ref of kids(binding, NS.wsp, 'PolicyReference')) {
+  for (const binding of childElements(root, NS.wsdl, 'binding')) {
+    for (const ref of childElements(binding, NS.wsp, 'PolicyReference')) {
       if (!policies.has(ref.getAttribute('URI') ?? '')) continue;
-      const op = kids(binding, NS.wsdl, 'operation')[0];
-      const action = op && kids(op, NS.soap12, 'operation')[0]?.getAttribute('soapAction');
+      const op = childElements(binding, NS.wsdl, 'operation')[0];
+      const action = op && childElements(op, NS.soap12, 'operation')[0]?.getAttribute('soapAction');
       if (action !== ISSUE_13 && action !== ISSUE_2005) continue;
-      if (kids(binding, NS.soap12, 'binding')[0]?.getAttribute('transport') !== 'http://schemas.xmlsoap.org/soap/http') continue;
+      if (childElements(binding, NS.soap12, 'binding')[0]?.getAttribute('transport') !== 'http://schemas.xmlsoap.org/soap/http') continue;
       bindings.set(binding.getAttribute('name')!, action === ISSUE_13 ? '1.3' : '2005');
     }
   }
   const out: Array<{ version: '1.3' | '2005'; url: string }> = [];
-  const service = kids(root, NS.wsdl, 'service')[0]!;
-  for (const port of kids(service, NS.wsdl, 'port')) {
+  const service = childElements(root, NS.wsdl, 'service')[0]!;
+  for (const port of childElements(service, NS.wsdl, 'port')) {
     const [, name] = (port.getAttribute('binding') ?? '').split(':', 2);
     const version = name ? bindings.get(name) : undefined;
-    const epr = kids(port, NS.wsa10, 'EndpointReference')[0];
-    const address = epr && kids(epr, NS.wsa10, 'Address')[0]?.textContent;
+    const epr = childElements(port, NS.wsa10, 'EndpointReference')[0];
+    const address = epr && childElements(epr, NS.wsa10, 'Address')[0]?.textContent;
     if (version && address) out.push({ version, url: new URL(address).href });
   }
   return out;
@@ -94,7 +86,7 @@ describe('metadata exchange (/adfs/services/trust/mex)', () => {
       { version: '2005', url: `${gh.url}/adfs/services/trust/2005/usernamemixed` },
     ]);
     // Each port also has its soap12:address, like a WCF-generated WSDL.
-    const doc = parse(xml);
+    const doc = parseXml(xml);
     const locations = Array.from(doc.getElementsByTagNameNS(NS.soap12, 'address') as unknown as ArrayLike<Element>).map((e) => e.getAttribute('location'));
     expect(locations).toEqual([`${gh.url}/adfs/services/trust/13/usernamemixed`, `${gh.url}/adfs/services/trust/2005/usernamemixed`]);
   });

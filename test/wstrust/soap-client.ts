@@ -1,8 +1,7 @@
 // A WS-Trust client written from the specs (SOAP 1.2, WS-Addressing 1.0, WSS UsernameToken 1.0,
 // WS-Trust 1.3 / 2005), shaped like the message MSAL sends. Independent of src/: it is the oracle.
 import { randomUUID } from 'node:crypto';
-import { DOMParser } from '@xmldom/xmldom';
-import xpath from 'xpath';
+import { parseXml, xpathReader } from '../support/xml.js';
 
 export const NS = {
   s: 'http://www.w3.org/2003/05/soap-envelope',
@@ -114,28 +113,15 @@ export interface SoapResponse {
 export async function postSoap(url: string, body: string, contentType = 'application/soap+xml; charset=utf-8'): Promise<SoapResponse> {
   const res = await fetch(url, { method: 'POST', headers: { 'content-type': contentType }, body });
   const text = await res.text();
-  return { status: res.status, contentType: res.headers.get('content-type'), headers: res.headers, body: text, doc: parse(text) };
+  return { status: res.status, contentType: res.headers.get('content-type'), headers: res.headers, body: text, doc: parseXml(text) };
 }
 
-export function parse(xml: string): Document {
-  return new DOMParser().parseFromString(xml, 'text/xml') as unknown as Document;
-}
-
-const select = xpath.useNamespaces({ ...NS, wsa: NS.a, wsu: NS.u });
-
-export function value(node: Node, path: string): string | undefined {
-  const n = (select(path, node) as Node[])[0];
-  if (!n) return undefined;
-  return n.nodeType === 2 ? (n as Attr).value : (n.textContent ?? undefined);
-}
-
-export function count(node: Node, path: string): number {
-  return (select(path, node) as Node[]).length;
-}
+const reader = xpathReader({ ...NS, wsa: NS.a, wsu: NS.u });
+export const { value, count } = reader;
 
 /** A SOAP 1.2 fault's code, subcode (local part, namespace) and reason. */
 export function fault(doc: Document): { code?: string; subcode?: string; subcodeNs?: string; reason?: string } {
-  const subEl = (select('/s:Envelope/s:Body/s:Fault/s:Code/s:Subcode/s:Value', doc) as Element[])[0];
+  const subEl = reader.nodes<Element>(doc, '/s:Envelope/s:Body/s:Fault/s:Code/s:Subcode/s:Value')[0];
   const qname = subEl?.textContent?.trim();
   const [prefix, local] = qname?.includes(':') ? qname.split(':') : [undefined, qname];
   return {

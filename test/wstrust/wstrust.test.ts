@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGatehouse, baseConfig, type RunningGatehouse } from '../support/gatehouse.js';
 import { USERS, objectGuidBase64, searchAsService, unlockUser } from '../support/directory.js';
 import { attributes, expectMicrosoft365Subject, metadataSigningCert } from '../support/wsfed.js';
-import { SAML11_ID, xmlsecVerify } from '../support/xmlsec.js';
+import { SAML11_ID, xmlsecVerify } from '../support/xml.js';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { loadConfig } from '../../src/config/load.js';
 import { Directory } from '../../src/directory/directory.js';

@@ -3,6 +3,7 @@ import samlify from 'samlify';
 import type { Extractor as ExtractorTypes } from 'samlify';
 import { SAML2 } from '../../constants.js';
 import { GatehouseError } from '../../errors.js';
+import { childElements } from '../../xml/dom.js';
 import { parseXmlSafely, UnsafeXmlError } from '../../xml/parse.js';
 import { validateSamlMessage } from './schema-validate.js';
 
@@ -57,16 +58,6 @@ export interface LogoutResponse {
   status: string | undefined;
 }
 
-const ELEMENT = 1;
-
-function children(el: Element, ns: string, local: string): Element[] {
-  const out: Element[] = [];
-  for (let c = el.firstChild; c; c = c.nextSibling) {
-    if (c.nodeType === ELEMENT && (c as Element).namespaceURI === ns && (c as Element).localName === local) out.push(c as Element);
-  }
-  return out;
-}
-
 function text(el: Element | undefined): string | undefined {
   const v = el?.textContent?.trim();
   return v ? v : undefined;
@@ -118,7 +109,7 @@ export async function decodeMessage(params: SamlParams, binding: Binding): Promi
 }
 
 function issuerOf(root: Element): string {
-  const issuer = text(children(root, SAML2.assertion, 'Issuer')[0]);
+  const issuer = text(childElements(root, SAML2.assertion, 'Issuer')[0]);
   if (!issuer) throw bad(`${root.localName} without Issuer`);
   return issuer;
 }

@@ -12,7 +12,7 @@ import { renderPage } from '../../http/pages.js';
 import { clientAddresses } from '../../http/client-address.js';
 import type { DirectoryUser } from '../../directory/directory.js';
 import type { SigningKey } from '../../keys/keystore.js';
-import type { RelyingPartyConfig } from '../../config/schema.js';
+import type { RelyingPartyConfig } from '../../config/schema/relying-party.js';
 import { claimsFor } from '../../claims/claims-for.js';
 import { newAssertionId } from '../../tokens/assertion.js';
 import { issueSaml20 } from '../../tokens/issue-saml20.js';
@@ -38,8 +38,8 @@ import {
   type LogoutRequest,
   type SamlParams,
 } from './parse.js';
-import { hasXmlSignature, SignatureError, verifyRedirectSignature, verifyRootSignature } from './signature.js';
-import { Sealer } from './sealed.js';
+import { hasXmlSignature, SignatureError, verifyRedirectSignature, verifyRootSignature } from '../../xml/signature.js';
+import { Sealer } from '../../crypto/sealed.js';
 import { isReplayedRequest } from '../../state/replay-guards.js';
 import { warmUpSchemaValidator } from './schema-validate.js';
 import { sendPost, sendRedirect, sendSignedPost } from './respond.js';

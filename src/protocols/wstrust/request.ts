@@ -2,7 +2,8 @@ import { NS, SAML11, WSA, WSSE } from '../../constants.js';
 import { WsTrustFault } from './faults.js';
 import { checkTimestamp, parseDateTime } from './timestamp.js';
 import { BEARER_KEY_TYPES, type TrustVersion } from './versions.js';
-import { elementChildren, one, optional, text } from './xml-read.js';
+import { elementChildren } from '../../xml/dom.js';
+import { one, optional, text } from './xml-read.js';
 
 /** A WS-Trust Issue request for a bearer token, with the user's name and password, fully checked. */
 export interface IssueRequest {

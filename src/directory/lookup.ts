@@ -1,0 +1,111 @@
+import { NoSuchObjectError, SizeLimitExceededError, escapeFilter, type Client, type Entry, type SearchOptions } from 'ldapts';
+import type { Logger } from 'pino';
+import type { DirectoryOptions } from './connection.js';
+import { parseLoginName, userFilter } from './login-name.js';
+import type { ServiceConnection } from './service-connection.js';
+import { BINARY_ATTRIBUTES, USER_ATTRIBUTES, isDisabled, toUser, type DirectoryUser } from './user.js';
+
+/** Look-ups on the service-account connection. */
+export class Lookup {
+  constructor(
+    private readonly service: ServiceConnection,
+    private readonly dir: DirectoryOptions,
+    private readonly log: Logger,
+  ) {}
+
+  /**
+   * Finds the user by what they typed. Returns undefined when no (or more than one) account matches.
+   * @throws GH_AUTHN_FAILED for unusable names, GH_DIRECTORY_UNAVAILABLE when no DC answers.
+   */
+  findUser(input: string): Promise<DirectoryUser | undefined> {
+    const login = parseLoginName(input, this.dir.netbiosName);
+    return this.searchOne(this.dir.baseDn, 'sub', userFilter(login, this.dir.userFilter));
+  }
+
+  /** A known user read again: undefined when the account is gone, moved or disabled. @throws GH_DIRECTORY_UNAVAILABLE */
+  async findByDn(dn: string): Promise<DirectoryUser | undefined> {
+    const user = await this.searchOne(dn, 'base', this.dir.userFilter);
+    return user && !isDisabled(user) ? user : undefined;
+  }
+
+  private searchOne(base: string, scope: 'sub' | 'base', filter: string): Promise<DirectoryUser | undefined> {
+    const ambiguous = () => {
+      this.log.warn({ filter }, 'directory: user name matches more than one account');
+      return undefined;
+    };
+    return this.service.use('look-up', async (client: Client) => {
+      try {
+        const { searchEntries } = await client.search(base, {
+          scope,
+          filter,
+          attributes: USER_ATTRIBUTES,
+          explicitBufferAttributes: BINARY_ATTRIBUTES,
+          sizeLimit: 2,
+        });
+        if (searchEntries.length > 1) return ambiguous();
+        return searchEntries.length === 1 ? toUser(searchEntries[0]!) : undefined;
+      } catch (err) {
+        if (err instanceof NoSuchObjectError) return undefined;
+        if (err instanceof SizeLimitExceededError) return ambiguous();
+        throw err;
+      }
+    });
+  }
+
+  /**
+   * Reads the named attributes of one entry, for claim rules that need more than the sign-in look-up
+   * reads. Keys are the attribute names in lower case; an attribute the entry lacks is simply absent.
+   * Attributes named in `binary` come back as Buffers, the others as strings.
+   * @throws GH_DIRECTORY_UNAVAILABLE
+   */
+  async readAttributes(dn: string, names: readonly string[], binary: readonly string[] = []): Promise<Map<string, (string | Buffer)[]>> {
+    const out = new Map<string, (string | Buffer)[]>();
+    if (names.length === 0) return out;
+    const entries = await this.search(dn, {
+      scope: 'base',
+      filter: '(objectClass=*)',
+      attributes: [...names],
+      explicitBufferAttributes: [...binary],
+      sizeLimit: 1,
+    });
+    const entry = entries[0];
+    if (!entry) return out;
+    const wanted = new Set(names.map((n) => n.toLowerCase()));
+    for (const [key, raw] of Object.entries(entry)) {
+      const name = key.toLowerCase();
+      if (key === 'dn' || !wanted.has(name)) continue;
+      const values = (Array.isArray(raw) ? raw : [raw]).filter((v) => (Buffer.isBuffer(v) ? v.length > 0 : String(v) !== ''));
+      if (values.length) out.set(name, values.map((v) => (Buffer.isBuffer(v) ? v : String(v))));
+    }
+    return out;
+  }
+
+  /**
+   * True when the entry `dn` is a member of `groupDn`, directly or through nested groups, by AD's
+   * LDAP_MATCHING_RULE_IN_CHAIN (1.2.840.113556.1.4.1941), evaluated by the DC in one base search.
+   * Membership through the primary group (primaryGroupID, usually Domain Users) is not in memberOf and
+   * does not count.
+   * @throws GH_DIRECTORY_UNAVAILABLE
+   */
+  async isMemberOf(dn: string, groupDn: string): Promise<boolean> {
+    const entries = await this.search(dn, {
+      scope: 'base',
+      filter: escapeFilter`(memberOf:1.2.840.113556.1.4.1941:=${groupDn})`,
+      attributes: ['1.1'], // no attributes: only whether the entry matches
+      sizeLimit: 1,
+    });
+    return entries.length === 1;
+  }
+
+  /** A search whose base may not exist (then no entries). @throws GH_DIRECTORY_UNAVAILABLE */
+  private search(base: string, options: SearchOptions): Promise<Entry[]> {
+    return this.service.use('search', async (client) => {
+      try {
+        return (await client.search(base, options)).searchEntries;
+      } catch (err) {
+        if (err instanceof NoSuchObjectError) return [];
+        throw err;
+      }
+    });
+  }
+}
