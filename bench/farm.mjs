@@ -39,12 +39,20 @@ async function redisServer(dir) {
   return { url: `redis://127.0.0.1:${port}`, port, stop: () => p.kill('SIGKILL') };
 }
 
+/**
+ * Commands Redis received from clients: EVALSHA/EVAL (one each, whatever the script does inside), plus
+ * plain commands. INFO commandstats also counts the commands a script runs, so those are left out by
+ * counting only the command types Gatehouse sends itself outside scripts.
+ */
 async function redisCommands(port) {
-  const p = spawn('redis-cli', ['-p', String(port), 'INFO', 'stats']);
+  const p = spawn('redis-cli', ['-p', String(port), 'INFO', 'commandstats']);
   let out = '';
   p.stdout.on('data', (d) => (out += d));
   await new Promise((r) => p.once('close', r));
-  return Number(/total_commands_processed:(\d+)/.exec(out)[1]);
+  const calls = (name) => Number(new RegExp(`cmdstat_${name}:calls=(\\d+)`).exec(out)?.[1] ?? 0);
+  // GET is sent outside scripts too (a lockout record not cached, the farm's keys), but the CAS script's
+  // own GET is counted as well: it is left out here, so the figure is a lower bound for plain GETs.
+  return calls('evalsha') + calls('eval') + calls('exists') + calls('publish') + calls('mget') + calls('ping');
 }
 
 async function haproxy(dir, backends) {
@@ -79,8 +87,13 @@ async function csrfPair(url) {
 /** Token issuance and full sign-in against `url` (a server or the balancer), `connections` clients each. */
 async function measure(url, { duration, connections }) {
   const session = await sessionCookie(url, USER.upn, USER.password);
+  const check = await fetch(`${url}${SIGN_IN}`, { headers: { cookie: session } });
+  if (check.status !== 200) throw new Error(`token request answered ${check.status}: ${(await check.text()).slice(0, 300)}`);
   const token = await load({ url: `${url}${SIGN_IN}`, headers: { cookie: session }, connections, duration });
   const { cookie, token: csrf } = await csrfPair(url);
+  const one = await fetch(`${url}${SIGN_IN}`, { method: 'POST', headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ _csrf: csrf, UserName: USER.upn, Password: USER.password }).toString() });
+  const oneBody = await one.text();
+  if (one.status !== 200 || !oneBody.includes('wresult')) throw new Error(`sign-in answered ${one.status}: ${oneBody.slice(0, 400)}`);
   const signin = await load({
     url: `${url}${SIGN_IN}`,
     method: 'POST',
@@ -101,14 +114,17 @@ export default async function run({ duration, connections }) {
   const isolation = isolateDc();
   console.log(`placement: ${isolation.note}; ${connections} clients, ${duration} s per measurement`);
   const redis = await redisServer(dir);
-  // Default protections on (smart lockout enforced); rate limits lifted, as in the other benchmarks.
-  const lockout = { lockout: { mode: 'enforce', threshold: 2 } };
-  const farm = (publicUrl) => ({ ...lockout, trustedProxies: ['127.0.0.1'], state: { redis: { url: redis.url }, farmKeyFile: farmKey }, ...(publicUrl ? { publicUrl } : {}) });
+  // Smart lockout in log-only mode: every attempt is reserved and settled in the store exactly as when
+  // enforced, but 16 concurrent sign-ins of one user are not refused (enforced, the attempts in flight
+  // count against the user's threshold). Rate limits lifted, as in the other benchmarks.
+  const lockout = { lockout: { mode: 'log-only', threshold: 2 } };
+  // One server process per server (workers: 1): "2 servers" is 2 processes, "1 server" is 1.
+  const farm = (publicUrl) => ({ ...lockout, workers: 1, trustedProxies: ['127.0.0.1'], state: { redis: { url: redis.url }, farmKeyFile: farmKey }, ...(publicUrl ? { publicUrl } : {}) });
   const servers = [];
   const stops = [];
   try {
     // 1. latency: SQLite vs farm mode, one server each, no proxy.
-    const sqlite = await startGatehouse({ keys, extra: lockout, cpuList: isolation.cpuList });
+    const sqlite = await startGatehouse({ keys, extra: { ...lockout, workers: 1 }, cpuList: isolation.cpuList });
     servers.push(sqlite);
     const one = await startGatehouse({ keys, extra: farm(), cpuList: isolation.cpuList });
     servers.push(one);
@@ -132,9 +148,8 @@ export default async function run({ duration, connections }) {
     const ct0 = await redisCommands(redis.port);
     for (let i = 0; i < N; i++) await (await fetch(`${one.url}${SIGN_IN}`, { headers: { cookie: sess } })).text();
     const ct1 = await redisCommands(redis.port);
-    // redis-cli INFO itself is one command each time.
-    const perSignIn = (cs1 - cs0 - 1) / N;
-    const perToken = (ct1 - ct0 - 1) / N;
+    const perSignIn = (cs1 - cs0) / N;
+    const perToken = (ct1 - ct0) / N;
 
     // 2. throughput: 2 servers behind HAProxy vs 1 behind the same configuration.
     const lbPort = await freePort();
@@ -177,9 +192,9 @@ export default async function run({ duration, connections }) {
         'tokens/s Redis vs SQLite': +(r.token.rps / s.token.rps).toFixed(2),
         'sign-ins/s Redis vs SQLite': +(r.signin.rps / s.signin.rps).toFixed(2),
       },
-      redisCommands: { perSignIn: +perSignIn.toFixed(2), perTokenRequest: +perToken.toFixed(2), perRequestUnderLoad: +perRequest.toFixed(2) },
+      redisRoundTripCommands: { perSignIn: +perSignIn.toFixed(2), perTokenRequest: +perToken.toFixed(2), perRequestUnderLoad: +perRequest.toFixed(2) },
     };
-    console.log(JSON.stringify({ ratios: result.ratios, redisCommands: result.redisCommands }, null, 2));
+    console.log(JSON.stringify({ ratios: result.ratios, redisRoundTripCommands: result.redisRoundTripCommands }, null, 2));
     return result;
   } finally {
     for (const stop of stops) stop();
