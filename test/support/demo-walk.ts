@@ -5,6 +5,36 @@ import { chromium, type Browser as Chromium } from 'playwright-core';
 import { parse } from 'node-html-parser';
 import { Browser, type Page } from './http.js';
 
+export const REASONS = {
+  mustChange: 'You must change your password before you can sign in.',
+  expired: 'Your password has expired and must be changed before you can sign in.',
+};
+
+/** The users that npm run demo lists (and the Docker trial has), what the list says, and what that looks like. */
+export const DEMO_USERS = [
+  { name: 'alice@corp.example.test', password: 'Passw0rd!Alice', listed: 'signs in', shows: 'signs in as alice@corp.example.test' },
+  { name: 'CORP\\bob', password: 'Passw0rd!Bob1', listed: 'signs in', shows: 'signs in as bob@corp.example.test' },
+  { name: 'carol', password: 'Passw0rd!Carol', listed: 'disabled', shows: 'Your account is disabled. Contact your help desk.' },
+  { name: 'dave', password: 'Passw0rd!Dave1', listed: 'must change password', shows: REASONS.mustChange },
+  { name: 'hank', password: 'Passw0rd!Hank1', listed: 'password expired', shows: REASONS.expired },
+  { name: 'frank', password: 'Passw0rd!Frank1', listed: 'account expired', shows: 'Your account has expired. Contact your help desk.' },
+] as const;
+
+/** One line for what a sign-in came to, in the words of DEMO_USERS' `shows`. */
+export function describeOutcome(o: Outcome): string {
+  if (o.kind === 'signed-in') {
+    return o.rpStatus === 200 && o.signatureValid ? `signs in as ${o.claims.UPN}` : `demo application answered ${o.rpStatus}: ${o.rpBody.slice(0, 400)}`;
+  }
+  return o.kind === 'change-password' ? o.reason : o.error;
+}
+
+/** Signs in as each of DEMO_USERS through the demo application: user name -> describeOutcome. */
+export async function tryEveryDemoUser(rpUrl: string): Promise<Record<string, string>> {
+  const seen: Record<string, string> = {};
+  for (const u of DEMO_USERS) seen[u.name] = describeOutcome(await signInThroughDemoRp(rpUrl, u.name, u.password));
+  return seen;
+}
+
 export type Outcome =
   | { kind: 'signed-in'; rpStatus: number; rpBody: string; signatureValid: boolean; claims: Record<string, string> }
   | { kind: 'change-password'; reason: string; page: Page; pageUrl: string; browser: Browser }
