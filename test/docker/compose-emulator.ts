@@ -12,7 +12,8 @@
 //   volume first gets the image's content and owner at that path, as Docker does; bind mounts and :ro too;
 // - one network namespace for the services that say network_mode: service:<name>, as compose does;
 // - ENTRYPOINT/CMD and the service's entrypoint/command with Docker's rules, run as the image's USER in a
-//   mount namespace of its own (chroot), with only the image's and the service's environment;
+//   mount namespace of its own (chroot), with only the image's and the service's environment, and only
+//   Docker's default capabilities (no CAP_SYS_ADMIN, root or not);
 // - healthchecks run inside the container (nsenter into its namespaces and root), depends_on conditions;
 // - published ports: host_ip:port on the test's loopback relays to the container's port on 127.0.0.2 in its
 //   namespace, which stands for the container's own interface: like Docker's, it reaches a server that
@@ -27,6 +28,13 @@ import { parse as parseYaml } from 'yaml';
 import { publishPorts, startInOwnNetns, startProc, type Proc, type Published } from '../support/private-net.js';
 
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+/**
+ * Docker's default capabilities: a container's processes (and RUN steps, and docker exec) have no others,
+ * root included. Without CAP_SYS_ADMIN, for one, Samba cannot write security.* extended attributes.
+ */
+export const DOCKER_CAPS = ['chown', 'dac_override', 'fowner', 'fsetid', 'kill', 'setgid', 'setuid', 'setpcap', 'net_bind_service', 'net_raw', 'sys_chroot', 'mknod', 'audit_write', 'setfcap'];
+const SETPRIV = ['setpriv', `--bounding-set=-all,${DOCKER_CAPS.map((c) => `+${c}`).join(',')}`, '--inh-caps=-all'];
+
 /** The address that stands for a container's own network interface inside its namespace. */
 export const CONTAINER_ADDRESS = '127.0.0.2';
 
@@ -239,7 +247,7 @@ function runnerScript(svc: Service, dirs: { layer: string; root: string; volumes
     'mount -t tmpfs -o mode=0755 tmpfs "$R/run"',
     // The image's files and the container's mounts are bind mounts; binding a file needs a file to bind onto.
     'bind() { if [[ -d $1 ]]; then mkdir -p "$R$2"; else mkdir -p "$(dirname "$R$2")"; [[ -e $R$2 ]] || : > "$R$2"; fi; mount --bind "$1" "$R$2"; if [[ $3 == ro ]]; then mount -o remount,bind,ro "$R$2"; fi; }',
-    'in_image() { local user=$1; shift; chroot --userspec="$user" "$R" /usr/bin/env -i PATH=' + q(DEFAULT_PATH) + ' HOME=/root "$@"; }',
+    `in_image() { local user=$1; shift; ${words(SETPRIV)} chroot --userspec="$user" "$R"`+'  /usr/bin/env -i PATH=' + q(DEFAULT_PATH) + ' HOME=/root "$@"; }',
   ];
   if (svc.image.from.startsWith('node:')) {
     // The node images: node in /usr/local/bin, and a user node (1000:1000) with a home.
@@ -271,7 +279,7 @@ function runnerScript(svc: Service, dirs: { layer: string; root: string; volumes
   const home = svc.image.user === 'root' ? '/root' : `/home/${svc.image.user}`;
   L.push(
     `mkdir -p "$R"${q(svc.image.workdir)}`,
-    `exec chroot --userspec="${uid(svc.image.user)}" "$R" /usr/bin/env -i HOME=${q(home)} ${words(env)} /bin/sh -c 'cd "$0" && exec "$@"' ${q(svc.image.workdir)} ${words(svc.argv)}`,
+    `exec ${words(SETPRIV)} chroot --userspec="${uid(svc.image.user)}" "$R" /usr/bin/env -i HOME=${q(home)} ${words(env)} /bin/sh -c 'cd "$0" && exec "$@"' ${q(svc.image.workdir)} ${words(svc.argv)}`,
   );
   return L.join('\n') + '\n';
 }
@@ -396,7 +404,7 @@ export class ComposeEmulator {
     const enter = ['nsenter', '-t', String(r.proc.pid), '-m', '-n', '--', 'chroot'];
     const id = (flag: string) => spawnSync(enter[0]!, [...enter.slice(1), r.rootDir, 'id', flag, r.svc.image.user], { encoding: 'utf8' }).stdout.trim();
     const user = r.svc.image.user === 'root' ? '0:0' : `${id('-u')}:${id('-g')}`;
-    const res = spawnSync(enter[0]!, [...enter.slice(1), `--userspec=${user}`, r.rootDir, '/usr/bin/env', '-i', ...env, ...argv], {
+    const res = spawnSync(enter[0]!, [...enter.slice(1, -1), ...SETPRIV, 'chroot', `--userspec=${user}`, r.rootDir, '/usr/bin/env', '-i', ...env, ...argv], {
       encoding: 'utf8',
       timeout: 30_000,
     });

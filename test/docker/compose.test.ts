@@ -102,6 +102,8 @@ describe('docker compose up, emulated: DC, Gatehouse and the demo application', 
 
   it("the DC's volume is a mount point, and the DC provisioned into it on the first start", () => {
     expect(compose!.exec('dc', ['mountpoint', '-q', '/var/lib/gatehouse-dc']).status, compose!.logs()).toBe(0);
+    // With Docker's default capabilities only (0xa80425fb), as the container's processes had.
+    expect(compose!.exec('dc', ['grep', 'CapBnd', '/proc/self/status']).stdout).toMatch(/^CapBnd:\s+0*a80425fb$/m);
     expect(readdirSync(compose!.volumeDir('dc-data'))).toContain('.seeded');
     expect(compose!.history[0]!.proc.output).toContain('provisioning CORP.EXAMPLE.TEST');
     expect(readFileSync(join(compose!.volumeDir('dc-ca'), 'ca.pem'), 'utf8')).toContain('BEGIN CERTIFICATE');
