@@ -28,7 +28,7 @@ if bash test/fixtures/samba-dc.sh status >/dev/null 2>&1; then
   say "using the domain controller already running in $SAMBA_DC_DIR as it is (passwords changed in it stay changed)"
 else
   # A fresh domain each time, so that the users below are as listed (an earlier demo may have changed them).
-  say "creating a fresh Samba AD domain controller in $SAMBA_DC_DIR (about 10 s)"
+  say "creating a fresh Samba AD domain controller in $SAMBA_DC_DIR (about 10 s; longer on a busy machine)"
   bash test/fixtures/samba-dc.sh destroy 2>/dev/null
 fi
 bash test/fixtures/samba-dc.sh up
@@ -101,7 +101,7 @@ node -e '
 
 cat >&2 <<TXT
 
-  Gatehouse is running.
+  Gatehouse is running (ready in $SECONDS s).
 
   Open:      http://localhost:$RP_PORT/          (a demo application that trusts Gatehouse)
   or:        http://localhost:$PORT/adfs/ls/?wa=wsignin1.0&wtrealm=urn:gatehouse:demo
