@@ -3,9 +3,9 @@
 # http://localhost:8080 and a small demo relying party on http://localhost:8081 that shows the token.
 # Everything stays on 127.0.0.1; Ctrl-C stops it all. Needs root (or sudo) for Samba's LDAP ports.
 #
-# Env: PORT (8080), RP_PORT (8081), SAMBA_DC_DIR (/tmp/gatehouse-demo-dc: the DC, made afresh at each start unless one
-#      already runs there),
-#      DEMO_DIR (var/demo: the config, certificates and state written here).
+# Env: PORT (8080), RP_PORT (8081),
+#      SAMBA_DC_DIR (/tmp/gatehouse-demo-dc): the DC, made afresh at each start unless one already runs there,
+#      DEMO_DIR (var/demo): the config, certificates and state written here.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
