@@ -247,7 +247,7 @@ function runnerScript(svc: Service, dirs: { layer: string; root: string; volumes
     'mount -t tmpfs -o mode=0755 tmpfs "$R/run"',
     // The image's files and the container's mounts are bind mounts; binding a file needs a file to bind onto.
     'bind() { if [[ -d $1 ]]; then mkdir -p "$R$2"; else mkdir -p "$(dirname "$R$2")"; [[ -e $R$2 ]] || : > "$R$2"; fi; mount --bind "$1" "$R$2"; if [[ $3 == ro ]]; then mount -o remount,bind,ro "$R$2"; fi; }',
-    `in_image() { local user=$1; shift; ${words(SETPRIV)} chroot --userspec="$user" "$R"`+'  /usr/bin/env -i PATH=' + q(DEFAULT_PATH) + ' HOME=/root "$@"; }',
+    `in_image() { local user=$1; shift; ${words(SETPRIV)} chroot --userspec="$user" "$R"`+' /usr/bin/env -i PATH=' + q(DEFAULT_PATH) + ' HOME=/root "$@"; }',
   ];
   if (svc.image.from.startsWith('node:')) {
     // The node images: node in /usr/local/bin, and a user node (1000:1000) with a home.
