@@ -1,12 +1,14 @@
 # Gatehouse sign-in server. Build: docker build -t gatehouse .   Run: see docker-compose.yml.
-# The full image has python3, make and g++: better-sqlite3 compiles its native module during npm ci.
-FROM node:20-bookworm AS build
+# Node.js 26, the active LTS line (Gatehouse supports 22, 24 and 26: package.json engines).
+# The full image has python3, make and g++: better-sqlite3 compiles its native module during npm ci when no
+# prebuilt one fits.
+FROM node:26-bookworm AS build
 WORKDIR /app
 COPY package.json package-lock.json tsconfig.json ./
 COPY src ./src
 RUN npm ci && npm prune --omit=dev
 
-FROM node:20-bookworm-slim
+FROM node:26-bookworm-slim
 ENV NODE_ENV=production
 WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
@@ -14,6 +16,8 @@ COPY --from=build /app/dist ./dist
 COPY package.json ./
 COPY views ./views
 COPY schemas ./schemas
+# The demo application of the docker-compose trial (it runs from this image too).
+COPY scripts/demo-rp.mjs ./scripts/demo-rp.mjs
 COPY docker/entrypoint.sh /usr/local/bin/gatehouse-entrypoint
 RUN mkdir -p /app/certs /app/var && chown -R node:node /app/certs /app/var
 USER node

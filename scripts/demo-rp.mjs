@@ -1,14 +1,20 @@
 // The demo's relying party: starts WS-Federation sign-in and shows the token it gets back, after
 // checking the signature against the certificate in Gatehouse's metadata. Demo only.
+//
+//   node scripts/demo-rp.mjs [PORT (8081)] [GATEHOUSE URL (http://localhost:8080)] [LISTEN ADDRESS (127.0.0.1)]
+//
+// The listen address is 0.0.0.0 in the Docker trial, where published ports reach the container's own
+// interface, not its loopback.
 import { createServer } from 'node:http';
 import { DOMParser } from '@xmldom/xmldom';
 import { SignedXml } from 'xml-crypto';
 
-const [port, idp] = [Number(process.argv[2] ?? 8081), process.argv[3] ?? 'http://localhost:8080'];
+const [port, idp, host] = [Number(process.argv[2] ?? 8081), process.argv[3] ?? 'http://localhost:8080', process.argv[4] ?? '127.0.0.1'];
 const realm = 'urn:gatehouse:demo';
 const esc = (s) => String(s).replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]);
-const page = (body) => `<!doctype html><meta charset="utf-8"><title>Demo application</title>
-<body style="font:16px system-ui;max-width:50rem;margin:2rem auto">${body}</body>`;
+const page = (body) => `<!doctype html><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Demo application</title>
+<body style="font:16px system-ui;max-width:50rem;margin:2rem auto;padding:0 1rem;overflow-wrap:anywhere">${body}</body>`;
 
 async function signingCert() {
   const md = await (await fetch(`${idp}/FederationMetadata/2007-06/FederationMetadata.xml`)).text();
@@ -32,10 +38,19 @@ createServer((req, res) => {
       res.writeHead(400, { 'content-type': 'text/html' });
       return res.end(page('<h1>No token</h1><p>This page expects a WS-Federation POST with a wresult.</p>'));
     }
-    const sig = new SignedXml({ publicCert: await signingCert(), idAttribute: 'AssertionID' });
-    sig.loadSignature(assertion.getElementsByTagNameNS('http://www.w3.org/2000/09/xmldsig#', 'Signature')[0]);
+    let cert;
+    try {
+      cert = await signingCert();
+    } catch (err) {
+      res.writeHead(502, { 'content-type': 'text/html' });
+      return res.end(page(`<h1>Cannot check the token</h1><p>Gatehouse's metadata at ${esc(idp)} could not be read: ${esc(err.message)}</p>`));
+    }
+    const sig = new SignedXml({ publicCert: cert, idAttribute: 'AssertionID' });
     let valid = false;
-    try { valid = sig.checkSignature(assertion.toString()); } catch { /* shown below */ }
+    try {
+      sig.loadSignature(assertion.getElementsByTagNameNS('http://www.w3.org/2000/09/xmldsig#', 'Signature')[0]);
+      valid = sig.checkSignature(assertion.toString());
+    } catch { /* shown below */ }
     const list = assertion.getElementsByTagNameNS('urn:oasis:names:tc:SAML:1.0:assertion', 'Attribute');
     const rows = Array.from({ length: list.length }, (_, i) => list.item(i)).map(
       (a) => `<tr><td>${esc(a.getAttribute('AttributeNamespace'))}/<b>${esc(a.getAttribute('AttributeName'))}</b></td><td>${esc(a.textContent)}</td></tr>`,
@@ -46,4 +61,7 @@ createServer((req, res) => {
 <p><a href="${esc(idp)}/adfs/ls/?wa=wsignout1.0&amp;wreply=${encodeURIComponent(`http://localhost:${port}/`)}">Sign out</a></p>
 <details><summary>Token</summary><pre style="white-space:pre-wrap">${esc(wresult)}</pre></details>`));
   });
-}).listen(port, '127.0.0.1', () => console.error(`[demo-rp] http://localhost:${port}/`));
+}).listen(port, host, () => console.error(`[demo-rp] http://localhost:${port}/`));
+
+// As a container's process 1, Node would ignore SIGTERM without a handler (docker stop would wait 10 s).
+for (const sig of ['SIGTERM', 'SIGINT']) process.on(sig, () => process.exit(0));

@@ -7,7 +7,7 @@
 set -euo pipefail
 export PATH=$PATH:/usr/sbin:/sbin
 
-DEMO=(samba samba-ad-dc samba-ad-provision samba-dsdb-modules python3-samba winbind ldb-tools ldap-utils
+DEMO=(samba samba-ad-dc samba-ad-provision samba-dsdb-modules python3-samba winbind ldb-tools ldap-utils faketime
       smbclient attr acl curl ca-certificates)
 # The tests' real parts: the DC, xmlsec1 (token verification), Chromium (pages), the Shibboleth SP behind
 # apache2, docker-compose (compose file), faketime, Redis and HAProxy (the farm), MIT Kerberos (kinit),

@@ -15,7 +15,6 @@ import type { SigningKey } from './keys/keystore.js';
 import { SigningKeyRing } from './keys/keyring.js';
 import { RelyingPartyRegistry } from './relying-parties/registry.js';
 import { SessionStore } from './authn/session-cookie.js';
-import { SqliteSessionRevocations } from './authn/session-revocations.js';
 import { AccountCache } from './authn/account-cache.js';
 import { GatehouseError, ERRORS } from './errors.js';
 import { renderPage } from './http/pages.js';
@@ -26,7 +25,7 @@ import { wsTrustRoutes } from './protocols/wstrust/routes.js';
 import { metadataRoutes } from './metadata/routes.js';
 import { healthRoutes } from './health/routes.js';
 import type { Services } from './services.js';
-import { openStateDatabase } from './state/database.js';
+import { openState, type StateStores } from './farm/stores.js';
 import { createSmartLockout } from './lockout/create.js';
 import type { SmartLockout } from './lockout/lockout.js';
 import { PasswordVerifier } from './authn/password-check.js';
@@ -45,6 +44,8 @@ export interface AppDeps {
   sessionKeys: Buffer[];
   /** Default: built from config.lockout and AD's policy, with counters in stateDir. */
   lockout?: SmartLockout;
+  /** Default: opened from config.stateDir and config.state (SQLite, or Redis for a farm); closed with the app. */
+  state?: StateStores;
   /** Logger options (tests), or a ready pino logger (the server); default: pino at config.logLevel. */
   logger?: FastifyServerOptions['logger'];
   loggerInstance?: FastifyServerOptions['loggerInstance'];
@@ -70,9 +71,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     serverFactory: (handler) => createLimitedServer(config, handler),
   });
 
-  const db = openStateDatabase(config.stateDir);
-  app.addHook('onClose', async () => db.close());
-  const lockout = deps.lockout ?? (await createSmartLockout(config, deps.directory, db, app.log));
+  const state = deps.state ?? (await openState(config, app.log));
+  app.addHook('onClose', async () => state.close());
+  const lockout = deps.lockout ?? (await createSmartLockout(config, deps.directory, state.lockout, app.log));
   const signingKeys = deps.signingKeys ?? new SigningKeyRing(deps.signingKey);
   const services: Services = {
     config,
@@ -82,10 +83,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
     signingKeys,
     relyingParties: new RelyingPartyRegistry(config.relyingParties, { stateDir: config.stateDir, log: app.log }),
-    sessions: new SessionStore(deps.sessionKeys, config.session, config.publicUrl, new SqliteSessionRevocations(db)),
+    sessions: new SessionStore(deps.sessionKeys, config.session, config.publicUrl, state.revocations),
     accounts: new AccountCache(deps.directory, config.session.accountRecheckSeconds),
     lockout,
     passwords: new PasswordVerifier(deps.directory, lockout),
+    state,
+    lifecycle: { draining: false },
     serverProcesses: Math.max(1, deps.serverProcesses ?? 1),
   };
   app.decorate('gatehouse', services);
@@ -100,7 +103,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     cookieKey: 'gatehouse_csrf',
     cookieOpts: { path: '/', httpOnly: true, sameSite: 'strict', secure: config.publicUrl.startsWith('https:') },
   });
-  await app.register(rateLimit, { global: false });
+  await app.register(rateLimit, { global: false, ...(state.rateLimitStore ? { store: state.rateLimitStore } : {}) });
   // Pages set their own CSP (the auto-post page allows the relying party's origin as form-action).
   await app.register(helmet, {
     contentSecurityPolicy: false,

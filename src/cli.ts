@@ -11,6 +11,7 @@ import { registerServeCommand } from './commands/serve.js';
 import { registerSyncCommand } from './commands/sync.js';
 import { registerTenantSetupCommand } from './commands/tenant-setup.js';
 import { registerSessionsCommand } from './commands/sessions.js';
+import { registerFarmCommand } from './commands/farm.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -38,6 +39,7 @@ registerCheckConfigCommand(program);
 registerCertsCommand(program);
 registerLockoutCommand(program);
 registerSessionsCommand(program);
+registerFarmCommand(program);
 registerSyncCommand(program);
 registerTenantSetupCommand(program);
 

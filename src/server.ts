@@ -5,6 +5,7 @@ import { Directory } from './directory/directory.js';
 import { loadSessionKeys } from './keys/keystore.js';
 import { SigningKeyRing } from './keys/keyring.js';
 import { CertificateMonitor, loadCurrentKey, loadNextKey, reloadSigningKeys } from './keys/rollover.js';
+import { startFarmServer } from './farm/serve.js';
 
 /**
  * Loads keys, builds the app, listens, and closes cleanly on SIGTERM/SIGINT. SIGHUP re-reads the
@@ -13,16 +14,19 @@ import { CertificateMonitor, loadCurrentKey, loadNextKey, reloadSigningKeys } fr
  */
 export async function serve(config: Config, opts: { workerIndex: number; serverProcesses: number } = { workerIndex: 0, serverProcesses: 1 }): Promise<void> {
   const log = pino({ level: config.logLevel, redact: LOG_REDACT });
-  const signingKey = loadCurrentKey(config.signing);
-  const signingKeys = new SigningKeyRing(signingKey, loadNextKey(config.signing));
-  const sessionKeys = loadSessionKeys(config.session.keyFile);
+  // Farm mode (state.redis.url): the keys come from the farm, the state is shared, rollover has a leader.
+  const farm = await startFarmServer(config, log.child({ component: 'farm' }));
+  const signingKeys = farm?.signingKeys ?? new SigningKeyRing(loadCurrentKey(config.signing), loadNextKey(config.signing));
+  const signingKey = signingKeys.current;
+  const sessionKeys = farm?.sessionKeys ?? loadSessionKeys(config.session.keyFile);
   const directory = new Directory(config.directory, log.child({ component: 'directory' }));
-  const app = await buildApp({ config, directory, signingKey, signingKeys, sessionKeys, loggerInstance: log, serverProcesses: opts.serverProcesses });
+  const app = await buildApp({ config, directory, signingKey, signingKeys, sessionKeys, loggerInstance: log, serverProcesses: opts.serverProcesses, ...(farm ? { state: farm.state } : {}) });
   const monitor = new CertificateMonitor({
     config,
     ring: signingKeys,
     log: log.child({ component: 'certificates' }),
-    manageRollover: opts.workerIndex === 0,
+    manageRollover: farm ? () => opts.workerIndex === 0 && farm.manageRollover() : opts.workerIndex === 0,
+    ...(farm ? { onRollover: farm.onRollover } : {}),
   });
   monitor.start();
 
@@ -54,10 +58,12 @@ export async function serve(config: Config, opts: { workerIndex: number; serverP
   const shutdown = (signal: string) => {
     if (closing) return;
     closing = true;
-    log.info({ signal }, 'shutting down');
+    log.info({ signal, drainSeconds: config.http.drainSeconds, detail: 'the probe answers 503 for drainSeconds, then requests in flight are finished' }, 'shutting down');
     monitor.stop();
-    app
-      .close()
+    void farm?.stop();
+    app.gatehouse.lifecycle.draining = true;
+    new Promise((resolve) => setTimeout(resolve, config.http.drainSeconds * 1000))
+      .then(() => app.close())
       .then(() => directory.close())
       .then(() => process.exit(0))
       .catch((err) => {

@@ -7,6 +7,7 @@ import type { SessionStore } from './authn/session-cookie.js';
 import type { AccountCache } from './authn/account-cache.js';
 import type { SmartLockout } from './lockout/lockout.js';
 import type { PasswordVerifier } from './authn/password-check.js';
+import type { StateStores } from './farm/stores.js';
 
 /** What the routes share, decorated on the app as `gatehouse`. */
 export interface Services {
@@ -23,6 +24,10 @@ export interface Services {
   lockout: SmartLockout;
   /** The password check every sign-in path uses (lockout, timing, audit). */
   passwords: PasswordVerifier;
+  /** Lockout counters, revocations, replay caches, rate limits: SQLite, or Redis for a farm (src/state/). */
+  state: StateStores;
+  /** Set on SIGTERM: the plain probe answers 503 so the load balancer stops sending requests here. */
+  lifecycle: { draining: boolean };
   /** How many server processes share the port (node:cluster); per-process rate limits are this share of the configured ones. */
   serverProcesses: number;
 }

@@ -47,8 +47,8 @@ export function credentialRateLimits(app: FastifyInstance): preHandlerAsyncHookH
   let hook = shared.get(app.gatehouse);
   if (!hook) {
     const { perAddressPerMinute, globalPerMinute } = app.gatehouse.config.rateLimit;
-    // Counters live in each server process; the cluster spreads connections evenly, so split the limits.
-    const share = (limit: number) => Math.max(1, Math.ceil(limit / app.gatehouse.serverProcesses));
+    // Counters live in each server process (the cluster spreads connections evenly, so split the limits), or in Redis for a farm.
+    const share = (limit: number) => (app.gatehouse.state.backend === 'redis' ? limit : Math.max(1, Math.ceil(limit / app.gatehouse.serverProcesses)));
     const checks = [
       app.createRateLimit({ max: share(perAddressPerMinute), timeWindow: 60_000, keyGenerator: (req) => `ip:${req.ip}` }),
       app.createRateLimit({ max: share(globalPerMinute), timeWindow: 60_000, keyGenerator: () => 'all' }),

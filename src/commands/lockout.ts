@@ -1,6 +1,5 @@
 import { Option, type Command } from 'commander';
-import { LockoutStore } from '../lockout/lockout-store.js';
-import { openStateDatabase } from '../state/database.js';
+import { openAdminState } from '../farm/admin-state.js';
 import { configOption, loadCommandConfig, runCommand } from './run.js';
 
 const EXAMPLES = `
@@ -23,11 +22,11 @@ export function registerLockoutCommand(program: Command): void {
     .option('--user <name>', 'only this user (UPN or sAMAccountName, as stored)')
     .option('--json', 'print JSON')
     .action(
-      runCommand('lockout list', (opts: { config?: string; user?: string; json?: boolean }) => {
+      runCommand('lockout list', async (opts: { config?: string; user?: string; json?: boolean }) => {
         const config = loadCommandConfig(opts, { secrets: false });
-        const db = openStateDatabase(config.stateDir);
-        const rows = new LockoutStore(db).list(opts.user);
-        db.close();
+        // The farm's counters in Redis when state.redis.url is set, else this host's SQLite database.
+        const state = await openAdminState(config);
+        const rows = await Promise.resolve(state.lockout.list(opts.user)).finally(() => state.close());
         if (opts.json) return void process.stdout.write(JSON.stringify(rows, null, 2) + '\n');
         if (!rows.length) return void process.stdout.write('no lockout state recorded\n');
         const when = (t: number) => (t ? new Date(t).toISOString() : '-');
@@ -48,11 +47,10 @@ export function registerLockoutCommand(program: Command): void {
     .addOption(configOption())
     .addOption(new Option('--location <where>', 'only this kind of location').choices(['familiar', 'unknown']))
     .action(
-      runCommand('lockout reset', (user: string, opts: { config?: string; location?: 'familiar' | 'unknown' }) => {
+      runCommand('lockout reset', async (user: string, opts: { config?: string; location?: 'familiar' | 'unknown' }) => {
         const config = loadCommandConfig(opts, { secrets: false });
-        const db = openStateDatabase(config.stateDir);
-        const n = new LockoutStore(db).reset(user, opts.location);
-        db.close();
+        const state = await openAdminState(config);
+        const n = await Promise.resolve(state.lockout.reset(user, opts.location)).finally(() => state.close());
         if (!n) throw new Error(`no lockout state for ${user}`);
         process.stdout.write(`reset ${opts.location ?? 'all'} counters of ${user}\n`);
       }),

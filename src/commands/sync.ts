@@ -6,6 +6,7 @@ import { runCycle, summaryLines, type CycleSummary } from '../sync/cycle.js';
 import { acquireSyncLock } from '../sync/lock.js';
 import { createProgress } from '../sync/progress.js';
 import { syncSettings } from '../sync/settings.js';
+import { farmSyncTurn } from '../farm/sync-turn.js';
 
 interface SyncOptions {
   config?: string;
@@ -39,9 +40,13 @@ async function sync(opts: SyncOptions): Promise<number> {
   };
   process.on('SIGTERM', () => onSignal('SIGTERM'));
   process.on('SIGINT', () => onSignal('SIGINT'));
+  // Farm mode: only the holder of the sync lease runs cycles.
+  const turn = opts.dryRun ? undefined : await farmSyncTurn(config, log);
   try {
     let full = opts.full;
     for (;;) {
+      if (turn && !(await turn.wait(() => stop))) return 0;
+      if (turn && (await turn.mustRunFull())) full = true;
       const started = Date.now();
       let status = 0;
       try {
@@ -52,11 +57,12 @@ async function sync(opts: SyncOptions): Promise<number> {
           log,
           out,
           progress: createProgress({ tty: !!process.stderr.isTTY, log, everySeconds: settings.progressSeconds }),
-          stopRequested: () => stop,
+          stopRequested: () => stop || (turn?.lost() ?? false),
         });
         for (const line of summaryLines(summary)) out(line);
         log.info({ summary }, 'sync: cycle finished');
         status = exitCodeOf(summary);
+        if (summary.outcome !== 'interrupted') await turn?.done();
       } catch (err) {
         log.error({ err: (err as Error).message }, 'sync: cycle failed');
         process.stderr.write(`gatehouse sync: cycle failed: ${(err as Error).message}\n`);
@@ -77,6 +83,7 @@ async function sync(opts: SyncOptions): Promise<number> {
       if (stop) return 0;
     }
   } finally {
+    await turn?.close();
     release();
   }
 }

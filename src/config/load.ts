@@ -7,6 +7,7 @@ import type { TSchema } from '@sinclair/typebox';
 import { ConfigSchema, type RawConfig } from './schema.js';
 import type { RelyingPartyConfig } from './schema/relying-party.js';
 import { resolveRelyingParties } from './relying-parties.js';
+import { resolveStateConfig } from './schema/state.js';
 import { ConfigError } from '../errors.js';
 
 /** Neither a file (--config, GATEHOUSE_CONFIG) nor any GATEHOUSE_* setting: there is nothing to load. */
@@ -239,6 +240,7 @@ function resolveConfig(raw: RawConfig, cwd: string, source: string): Config {
     signing: resolveSigning(raw.signing, cwd),
     session: { ...raw.session, keyFile: resolve(cwd, raw.session.keyFile) },
     stateDir: resolve(cwd, raw.stateDir),
+    state: resolveStateConfig(raw.state, cwd, resolve(cwd, raw.session.keyFile)),
     ...(raw.sync
       ? {
           sync: {

@@ -2,6 +2,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { SyncConfigSchema } from './schema/sync.js';
 import { RelyingPartySchema } from './schema/relying-party.js';
 import { TenantConfigSchema } from './schema/tenant.js';
+import { StateConfigSchema } from './schema/state.js';
 
 /**
  * The one configuration schema. Every option has its description and default here; the README's
@@ -184,6 +185,10 @@ export const ConfigSchema = Type.Object(
         }),
         headersTimeoutSeconds: Type.Integer({ minimum: 1, maximum: 600, default: 15, description: 'The request headers must arrive within this time.' }),
         keepAliveTimeoutSeconds: Type.Integer({ minimum: 1, maximum: 600, default: 5, description: 'An idle keep-alive connection is closed after this time.' }),
+        drainSeconds: Type.Number({
+          minimum: 0, maximum: 300, default: 0,
+          description: 'On SIGTERM, /adfs/probe answers 503 for this long before the server stops taking requests (a load balancer takes it out first); requests in flight are always finished. Set it above the balancer\'s health-check interval times its fall count.',
+        }),
         maxConnectionsPerAddress: Type.Integer({
           minimum: 0, default: 64,
           description: 'Open connections allowed per client address (TCP peer; trustedProxies are exempt, since every user arrives through them). 0 = no limit.',
@@ -206,6 +211,7 @@ export const ConfigSchema = Type.Object(
       { additionalProperties: false, default: {} },
     ),
     stateDir: Type.String({ default: './var', description: 'Where embedded state lives (sessions, counters, sync state).' }),
+    state: StateConfigSchema,
     sync: Type.Optional(SyncConfigSchema),
     tenant: Type.Optional(TenantConfigSchema),
     relyingParties: Type.Array(RelyingPartySchema, {

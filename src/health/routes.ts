@@ -17,6 +17,7 @@ export async function healthRoutes(app: FastifyInstance): Promise<void> {
     async (request, reply) => {
       reply.header('cache-control', 'no-store');
       const { verbose } = request.query as { verbose?: string };
+      if (app.gatehouse.lifecycle.draining) return reply.code(503).type('text/plain').send('draining: this server is stopping');
       if (!verbose || verbose === '0' || verbose === 'false') return reply.type('text/plain').send('OK');
       const now = Date.now();
       // One read of the ring: current and next always belong together.
@@ -29,9 +30,9 @@ export async function healthRoutes(app: FastifyInstance): Promise<void> {
       };
       try {
         await directory.ping();
-        return reply.send({ status: 'ok', directory: { status: 'ok' }, certificate, certificates });
+        return reply.send({ status: 'ok', directory: { status: 'ok' }, certificate, certificates, state: app.gatehouse.state.describe() });
       } catch {
-        return reply.code(503).send({ status: 'degraded', directory: { status: 'unreachable' }, certificate, certificates });
+        return reply.code(503).send({ status: 'degraded', directory: { status: 'unreachable' }, certificate, certificates, state: app.gatehouse.state.describe() });
       }
     },
   );

@@ -153,7 +153,9 @@ export interface MonitorOptions {
    * Whether this process may generate and promote certificates (automatic rollover). In a cluster only
    * the first worker does; the others re-read the files at their daily check.
    */
-  manageRollover?: boolean;
+  manageRollover?: boolean | (() => boolean);
+  /** Called after automatic rollover made (with its promotion date) or promoted a certificate: a farm publishes it. */
+  onRollover?: (promoteAt: Date | undefined) => void;
 }
 
 /**
@@ -178,13 +180,15 @@ export class CertificateMonitor {
   check(): void {
     const { ring, log } = this.opts;
     const s = this.opts.config.signing;
-    const auto = { ...s.autoRollover, enabled: s.autoRollover.enabled && this.opts.manageRollover !== false };
+    const m = this.opts.manageRollover;
+    const auto = { ...s.autoRollover, enabled: s.autoRollover.enabled && (typeof m === 'function' ? m() : m !== false) };
     reloadSigningKeys(s, ring, log);
     const now = this.now();
     try {
       if (auto.enabled && !ring.next && ring.current.notAfter.getTime() - now.getTime() <= auto.generateDaysBefore * DAY) {
         const next = createNextCertificate(s, { now, force: true });
         ring.replace(ring.current, next);
+        this.opts.onRollover?.(this.promotionDate(next));
         log.warn(
           { next: brief(next), current: brief(ring.current), promoteOn: this.promotionDate(next).toISOString() },
           'automatic rollover: made the next token-signing certificate; the federation metadata now publishes it beside the current one',
@@ -193,6 +197,7 @@ export class CertificateMonitor {
         const old = ring.current;
         const { current } = promoteNextCertificate(s);
         ring.replace(current, undefined);
+        this.opts.onRollover?.(undefined);
         log.warn(
           { current: brief(current), previous: brief(old) },
           'automatic rollover: tokens are now signed with the next certificate (the old one is kept as -previous)',

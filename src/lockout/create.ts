@@ -1,14 +1,13 @@
 import type { FastifyBaseLogger } from 'fastify';
-import type Database from 'better-sqlite3';
 import type { Config } from '../config/load.js';
 import { ConfigError } from '../errors.js';
 import type { Directory } from '../directory/directory.js';
-import { LockoutStore } from './lockout-store.js';
+import type { AccountActivityStore } from './lockout-store.js';
 import { SmartLockout } from './lockout.js';
 import { derivePolicy } from './smart-lockout.js';
 
 /** Works out the thresholds and window from AD's policy (read once at start-up) and the configuration. */
-export async function createSmartLockout(config: Config, directory: Directory, db: Database.Database, log: FastifyBaseLogger): Promise<SmartLockout> {
+export async function createSmartLockout(config: Config, directory: Directory, store: AccountActivityStore, log: FastifyBaseLogger): Promise<SmartLockout> {
   const { mode, familiarAddresses } = config.lockout;
   let ad: Awaited<ReturnType<Directory['readDomainPolicy']>> | undefined;
   if (mode !== 'off') {
@@ -51,6 +50,7 @@ export async function createSmartLockout(config: Config, directory: Directory, d
       adThreshold: ad?.lockoutThreshold ?? 0,
       adObservationWindowMs: (ad?.observationWindowMinutes ?? 0) * 60_000,
     },
-    new LockoutStore(db),
+    store,
+    config.state.fallbackThreshold,
   );
 }

@@ -6,8 +6,24 @@ export interface AccountActivityRow extends AccountActivity {
   userName: string;
 }
 
+/** Where the store took a change: the shared state, or this server's own while the shared one is unreachable. */
+export interface ApplyContext {
+  fallback: boolean;
+}
+
+/**
+ * Lockout counters per account: `apply` is one atomic read-modify-write that returns a result. Two
+ * implementations: the embedded SQLite database below (one server, and its workers) and Redis for a farm
+ * (src/state/lockout-redis.ts), which falls back to this one while Redis is unreachable.
+ */
+export interface AccountActivityStore {
+  apply<T>(account: string, userName: string, change: (a: AccountActivity, ctx: ApplyContext) => { next: AccountActivity; result: T }, now?: number): T | Promise<T>;
+  list(userName?: string): AccountActivityRow[] | Promise<AccountActivityRow[]>;
+  reset(userName: string, location?: Location): number | Promise<number>;
+}
+
 /** Lockout counters per account, in the embedded SQLite database (they survive restarts). */
-export class LockoutStore {
+export class LockoutStore implements AccountActivityStore {
   private readonly getStmt: Database.Statement<[string], { data: string }>;
   private readonly putStmt: Database.Statement<[string, string, string, number]>;
 
@@ -42,11 +58,11 @@ export class LockoutStore {
    * Read-modify-write that also returns a result (a reservation's decision). BEGIN IMMEDIATE takes the
    * write lock before the read, so the server processes of one host (workers) serialise here too.
    */
-  apply<T>(account: string, userName: string, change: (a: AccountActivity) => { next: AccountActivity; result: T }, now = Date.now()): T {
+  apply<T>(account: string, userName: string, change: (a: AccountActivity, ctx: ApplyContext) => { next: AccountActivity; result: T }, now = Date.now(), ctx: ApplyContext = { fallback: false }): T {
     return this.db
       .transaction(() => {
         const before = this.get(account);
-        const { next, result } = change(before);
+        const { next, result } = change(before, ctx);
         if (next !== before) this.putStmt.run(account, userName, JSON.stringify(next), now);
         return result;
       })

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import type { DirectoryUser } from '../directory/directory.js';
-import type { LockoutStore } from './lockout-store.js';
+import type { AccountActivityStore } from './lockout-store.js';
 import { locationOf, reserve, settle, type Location, type LockoutMode, type LockoutPolicy, type Outcome } from './smart-lockout.js';
 
 export interface LockoutDecision {
@@ -20,8 +20,14 @@ export class SmartLockout {
   constructor(
     readonly mode: LockoutMode,
     readonly policy: LockoutPolicy,
-    private readonly store: LockoutStore,
+    private readonly store: AccountActivityStore,
+    /** Farm mode while the shared store is unreachable: unknown locations get at most this many bad passwords per server. */
+    private readonly fallbackThreshold = 1,
   ) {}
+
+  private policyFor(fallback: boolean): LockoutPolicy {
+    return fallback ? { ...this.policy, threshold: Math.min(this.policy.threshold, this.fallbackThreshold) } : this.policy;
+  }
 
   private key(user: DirectoryUser): string {
     return user.objectGUID.toString('hex');
@@ -34,19 +40,20 @@ export class SmartLockout {
   async admit(user: DirectoryUser, addresses: string[], log: FastifyBaseLogger, now = Date.now()): Promise<LockoutDecision> {
     if (this.mode === 'off') return { location: 'unknown', refuse: false };
     const ticket = randomUUID();
-    const { location, refusal, reserved } = this.store.apply(this.key(user), this.name(user), (a) => {
+    const { location, refusal, reserved, fallback, counted } = await this.store.apply(this.key(user), this.name(user), (a, ctx) => {
       const where = locationOf(a, addresses);
-      const r = reserve(a, where, this.policy, user.adCounter, ticket, now);
+      const policy = this.policyFor(ctx.fallback);
+      const r = reserve(a, where, policy, user.adCounter, ticket, now);
       // log-only: the attempt goes on, so it is reserved even when it would have been refused.
       if (r.refusal && this.mode === 'log-only') {
-        const forced = reserve(a, where, { ...this.policy, threshold: Infinity, familiarThreshold: Infinity, adThreshold: 0 }, undefined, ticket, now);
-        return { next: forced.next, result: { location: where, refusal: r.refusal, reserved: true } };
+        const forced = reserve(a, where, { ...policy, threshold: Infinity, familiarThreshold: Infinity, adThreshold: 0 }, undefined, ticket, now);
+        return { next: forced.next, result: { location: where, refusal: r.refusal, reserved: true, fallback: ctx.fallback, counted: where === 'familiar' ? a.badFamiliar : a.badUnknown } };
       }
-      return { next: r.next, result: { location: where, refusal: r.refusal, reserved: !r.refusal } };
+      return { next: r.next, result: { location: where, refusal: r.refusal, reserved: !r.refusal, fallback: ctx.fallback, counted: where === 'familiar' ? a.badFamiliar : a.badUnknown } };
     }, now);
     if (refusal) {
       log.warn(
-        { event: 'extranet_lockout', user: this.name(user), location, addresses, mode: this.mode, enforced: this.mode === 'enforce', reason: refusal },
+        { event: 'extranet_lockout', user: this.name(user), location, addresses, mode: this.mode, enforced: this.mode === 'enforce', reason: refusal, badPasswords: counted, ...(fallback ? { fallback: true } : {}) },
         this.mode === 'enforce' ? 'smart lockout: attempt refused without asking AD' : 'smart lockout (log-only): would refuse this attempt',
       );
     }
@@ -56,6 +63,6 @@ export class SmartLockout {
   async settle(user: DirectoryUser, decision: LockoutDecision, outcome: Outcome, addresses: string[], now = Date.now()): Promise<void> {
     if (this.mode === 'off' || !decision.ticket) return;
     const ticket = decision.ticket;
-    this.store.update(this.key(user), this.name(user), (a) => settle(a, decision.location, ticket, outcome, addresses, this.policy, now), now);
+    await this.store.apply(this.key(user), this.name(user), (a) => ({ next: settle(a, decision.location, ticket, outcome, addresses, this.policy, now), result: undefined }), now);
   }
 }

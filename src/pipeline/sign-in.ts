@@ -14,6 +14,7 @@ import type { RelyingPartyRegistry } from '../relying-parties/registry.js';
 import type { AccountCache } from '../authn/account-cache.js';
 import type { PasswordVerifier } from '../authn/password-check.js';
 import type { SessionStore } from '../authn/session-cookie.js';
+import type { ReplayCache } from '../state/replay-cache.js';
 
 /** The protocols that issue tokens; each relying party is registered for its own (relyingParties.protocol). */
 export type Protocol = 'wsfed' | 'ws-trust' | 'saml2';
@@ -83,6 +84,8 @@ export interface PipelineServices {
   sessions: SessionStore;
   accounts: AccountCache;
   passwords: PasswordVerifier;
+  /** Messages accepted once (a SAML AuthnRequest ID, a WS-Trust MessageID), farm-wide with Redis. */
+  state: { replay: ReplayCache };
 }
 
 /**

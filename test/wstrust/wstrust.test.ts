@@ -2,6 +2,7 @@ import rateLimit from '@fastify/rate-limit';
 import Database from 'better-sqlite3';
 import { SmartLockout } from '../../src/lockout/lockout.js';
 import { LockoutStore } from '../../src/lockout/lockout-store.js';
+import { SqliteReplayCache } from '../../src/state/replay-cache.js';
 import { PasswordVerifier } from '../../src/authn/password-check.js';
 import { Writable } from 'node:stream';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -299,6 +300,7 @@ describe('logging', () => {
       relyingParties: new RelyingPartyRegistry(config.relyingParties),
       lockout,
       passwords: new PasswordVerifier(directory, lockout),
+      state: { replay: new SqliteReplayCache(new Database(':memory:')) },
     } as unknown as FastifyInstance['gatehouse']);
     await app.register(rateLimit, { global: false });
     await app.register(wsTrustRoutes);

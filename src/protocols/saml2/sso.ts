@@ -10,6 +10,7 @@ import { readAuthnRequest, readHead, type InboundMessage, type MessageHead } fro
 import { sendPost } from './respond.js';
 import { SignatureError } from '../../xml/signature.js';
 import { checkSignature } from './signature-policy.js';
+import { isReplayedRequest } from '../../state/replay-guards.js';
 import type { Sealer } from '../../crypto/sealed.js';
 
 export const SIGNIN_PATH = '/adfs/ls/saml2/signin';
@@ -121,7 +122,7 @@ export function authnRequestSignIn(pending: Sealer): SignInAdapter<AuthnRequestI
       };
     },
     replyEndpoint: (ctx) => chooseAcs(ctx.sp!, ctx.request.reply).location,
-    verify(ctx) {
+    async verify(ctx) {
       const { msg, rawQuery } = ctx.input;
       const sp = ctx.sp!;
       try {
@@ -132,6 +133,9 @@ export function authnRequestSignIn(pending: Sealer): SignInAdapter<AuthnRequestI
       }
       // Only a checked message reaches samlify's extractor (parse.ts says why).
       const req = readAuthnRequest(msg, ctx.message.head);
+      if (await isReplayedRequest(ctx.services.state.replay, ctx.rp.id, req.id, PENDING_TTL_SECONDS * 1000)) {
+        throw new Refusal('GH_BAD_REQUEST', 'requestDenied', { detail: `AuthnRequest ${req.id} was received before (replay)` });
+      }
       const { publicUrl } = ctx.services.config;
       if (req.destination && !req.destination.startsWith(`${publicUrl}/adfs/ls`)) {
         throw new Refusal('GH_BAD_REQUEST', 'requestDenied', { detail: `Destination ${req.destination} is not this IdP` });

@@ -3,10 +3,12 @@ import { GatehouseError } from '../../errors.js';
 import { clientAddresses } from '../../http/client-address.js';
 import { signInRequest } from '../../pipeline/request.js';
 import type { SignInAdapter } from '../../pipeline/sign-in.js';
+import { refuseReplayedMessage } from '../../state/replay-guards.js';
 import { parseXmlSafely } from '../../xml/parse.js';
 import { renderFault, toFault } from './faults.js';
 import { readIssueRequest } from './request.js';
 import { renderIssueResponse } from './response.js';
+import { CLOCK_SKEW_MS, MAX_MESSAGE_AGE_MS } from './timestamp.js';
 import type { TrustVersion } from './versions.js';
 
 /** An RST from MSAL is about 2 KB; ADFS's own limit is far above anything legitimate too. */
@@ -60,6 +62,12 @@ export const wsTrustIssue: SignInAdapter<IssueInput, { keyType: string }> = {
       }),
       message: { keyType: rst.keyType },
     };
+  },
+
+  async verify(ctx) {
+    // A MessageID is accepted once (farm-wide) for as long as its timestamp could be: a replayed message
+    // never reaches the password check.
+    await refuseReplayedMessage(ctx.services.state.replay, ctx.request.messageId!, MAX_MESSAGE_AGE_MS + 2 * CLOCK_SKEW_MS);
   },
 
   challenge() {

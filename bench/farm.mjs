@@ -1,0 +1,206 @@
+// A farm against one server, in one run: token issuance (single sign-on, a session cookie) and the full
+// sign-in (login POST: look-up, smart lockout, bind, token).
+// - throughput: 2 servers in farm mode behind HAProxy vs 1 server in farm mode behind the same HAProxy;
+// - added latency of farm mode: 1 server with Redis vs 1 server with SQLite, both without a proxy;
+// - Redis commands per request, from Redis's own INFO counters.
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createSelfSignedCertificate } from '../dist/keys/generate.js';
+import { ensureDc, freePort, isolateDc, load, M365, sessionCookie, startGatehouse, table } from './lib.mjs';
+
+const USER = { upn: 'alice@corp.example.test', password: 'Passw0rd!Alice' };
+const SIGN_IN = `/adfs/ls/?wa=wsignin1.0&wtrealm=${encodeURIComponent(M365)}`;
+
+function child(cmd, args, ready) {
+  const p = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  p.stdout.on('data', (d) => (out += d));
+  p.stderr.on('data', (d) => (out += d));
+  return new Promise((resolve, reject) => {
+    const t = setInterval(() => {
+      if (ready(out)) {
+        clearInterval(t);
+        resolve(p);
+      }
+    }, 50);
+    p.once('exit', (code) => {
+      clearInterval(t);
+      reject(new Error(`${cmd} exited ${code}: ${out}`));
+    });
+  });
+}
+
+async function redisServer(dir) {
+  const port = await freePort();
+  const p = await child('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], (o) => o.includes('Ready to accept'));
+  return { url: `redis://127.0.0.1:${port}`, port, stop: () => p.kill('SIGKILL') };
+}
+
+/**
+ * Commands Redis received from clients: EVALSHA/EVAL (one each, whatever the script does inside), plus
+ * plain commands. INFO commandstats also counts the commands a script runs, so those are left out by
+ * counting only the command types Gatehouse sends itself outside scripts.
+ */
+async function redisCommands(port) {
+  const p = spawn('redis-cli', ['-p', String(port), 'INFO', 'commandstats']);
+  let out = '';
+  p.stdout.on('data', (d) => (out += d));
+  await new Promise((r) => p.once('close', r));
+  const calls = (name) => Number(new RegExp(`cmdstat_${name}:calls=(\\d+)`).exec(out)?.[1] ?? 0);
+  // GET is sent outside scripts too (a lockout record not cached, the farm's keys), but the CAS script's
+  // own GET is counted as well: it is left out here, so the figure is a lower bound for plain GETs.
+  return calls('evalsha') + calls('eval') + calls('exists') + calls('publish') + calls('mget') + calls('ping');
+}
+
+async function haproxy(dir, backends) {
+  const port = await freePort();
+  const file = join(dir, `haproxy-${port}.cfg`);
+  writeFileSync(
+    file,
+    `global\n  maxconn 4000\ndefaults\n  mode http\n  timeout connect 2s\n  timeout client 30s\n  timeout server 30s\n  option http-buffer-request\n  retries 2\n  retry-on conn-failure empty-response\n  option redispatch 1\n` +
+      `frontend fe\n  bind 127.0.0.1:${port}\n  option forwardfor\n  default_backend be\nbackend be\n  balance roundrobin\n  option httpchk GET /adfs/probe\n  http-check expect status 200\n  default-server inter 2s fall 2 rise 2\n` +
+      backends.map((b, i) => `  server n${i} ${new URL(b).host} check`).join('\n') + '\n',
+  );
+  const p = spawn('haproxy', ['-db', '-f', file], { stdio: 'ignore' });
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 100; i++) {
+    try {
+      if ((await fetch(`${url}/adfs/probe`)).ok) break;
+    } catch {
+      /* not yet */
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return { url, stop: () => p.kill('SIGTERM') };
+}
+
+async function csrfPair(url) {
+  const res = await fetch(`${url}${SIGN_IN}`);
+  const cookie = res.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+  const token = /name="_csrf" value="([^"]+)"/.exec(await res.text())[1];
+  return { cookie, token };
+}
+
+/** Token issuance and full sign-in against `url` (a server or the balancer), `connections` clients each. */
+async function measure(url, { duration, connections }) {
+  const session = await sessionCookie(url, USER.upn, USER.password);
+  const check = await fetch(`${url}${SIGN_IN}`, { headers: { cookie: session } });
+  if (check.status !== 200) throw new Error(`token request answered ${check.status}: ${(await check.text()).slice(0, 300)}`);
+  const token = await load({ url: `${url}${SIGN_IN}`, headers: { cookie: session }, connections, duration });
+  const { cookie, token: csrf } = await csrfPair(url);
+  const one = await fetch(`${url}${SIGN_IN}`, { method: 'POST', headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ _csrf: csrf, UserName: USER.upn, Password: USER.password }).toString() });
+  const oneBody = await one.text();
+  if (one.status !== 200 || !oneBody.includes('wresult')) throw new Error(`sign-in answered ${one.status}: ${oneBody.slice(0, 400)}`);
+  const signin = await load({
+    url: `${url}${SIGN_IN}`,
+    method: 'POST',
+    headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ _csrf: csrf, UserName: USER.upn, Password: USER.password }).toString(),
+    connections,
+    duration,
+  });
+  return { token, signin };
+}
+
+export default async function run({ duration, connections }) {
+  ensureDc();
+  const dir = mkdtempSync(join(tmpdir(), 'gatehouse-bench-farm-'));
+  const keys = { ...createSelfSignedCertificate({ commonName: 'bench', bits: 2048, days: 365 }), sessionKey: randomBytes(32).toString('base64') + '\n' };
+  const farmKey = join(dir, 'farm.key');
+  writeFileSync(farmKey, randomBytes(32).toString('base64') + '\n', { mode: 0o600 });
+  const isolation = isolateDc();
+  console.log(`placement: ${isolation.note}; ${connections} clients, ${duration} s per measurement`);
+  const redis = await redisServer(dir);
+  // Smart lockout in log-only mode: every attempt is reserved and settled in the store exactly as when
+  // enforced, but 16 concurrent sign-ins of one user are not refused (enforced, the attempts in flight
+  // count against the user's threshold). Rate limits lifted, as in the other benchmarks.
+  const lockout = { lockout: { mode: 'log-only', threshold: 2 } };
+  // One server process per server (workers: 1): "2 servers" is 2 processes, "1 server" is 1.
+  const farm = (publicUrl) => ({ ...lockout, workers: 1, trustedProxies: ['127.0.0.1'], state: { redis: { url: redis.url }, farmKeyFile: farmKey }, ...(publicUrl ? { publicUrl } : {}) });
+  const servers = [];
+  const stops = [];
+  try {
+    // 1. latency: SQLite vs farm mode, one server each, no proxy.
+    const sqlite = await startGatehouse({ keys, extra: { ...lockout, workers: 1 }, cpuList: isolation.cpuList });
+    servers.push(sqlite);
+    const one = await startGatehouse({ keys, extra: farm(), cpuList: isolation.cpuList });
+    servers.push(one);
+    console.log('1 server, SQLite state...');
+    const s = await measure(sqlite.url, { duration, connections });
+    console.log('1 server, Redis state...');
+    const c0 = await redisCommands(redis.port);
+    const r = await measure(one.url, { duration, connections });
+    const c1 = await redisCommands(redis.port);
+    const perRequest = (c1 - c0) / (r.token.total + r.signin.total + 4);
+    // Commands per sign-in and per token request, measured apart (a short run of each).
+    const cs0 = await redisCommands(redis.port);
+    const { cookie, token: csrf } = await csrfPair(one.url);
+    const N = 50;
+    for (let i = 0; i < N; i++) {
+      const res = await fetch(`${one.url}${SIGN_IN}`, { method: 'POST', headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ _csrf: csrf, UserName: USER.upn, Password: USER.password }) });
+      await res.text();
+    }
+    const cs1 = await redisCommands(redis.port);
+    const sess = await sessionCookie(one.url, USER.upn, USER.password);
+    const ct0 = await redisCommands(redis.port);
+    for (let i = 0; i < N; i++) await (await fetch(`${one.url}${SIGN_IN}`, { headers: { cookie: sess } })).text();
+    const ct1 = await redisCommands(redis.port);
+    const perSignIn = (cs1 - cs0) / N;
+    const perToken = (ct1 - ct0) / N;
+
+    // 2. throughput: 2 servers behind HAProxy vs 1 behind the same configuration.
+    const lbPort = await freePort();
+    const lbUrl = `http://127.0.0.1:${lbPort}`;
+    const a = await startGatehouse({ keys, extra: farm(), cpuList: isolation.cpuList });
+    const b = await startGatehouse({ keys, extra: farm(), cpuList: isolation.cpuList });
+    servers.push(a, b);
+    const lb1 = await haproxy(dir, [a.url]);
+    stops.push(lb1.stop);
+    console.log('1 server behind HAProxy...');
+    const t1 = await measure(lb1.url, { duration, connections });
+    const lb2 = await haproxy(dir, [a.url, b.url]);
+    stops.push(lb2.stop);
+    console.log('2 servers behind HAProxy...');
+    const t2 = await measure(lb2.url, { duration, connections });
+    void lbUrl;
+
+    const rows = [
+      { setup: '1 server, SQLite', 'tokens /s': s.token.rps.toFixed(0), 'token p50/p99 ms': `${s.token.p50}/${s.token.p99}`, 'sign-ins /s': s.signin.rps.toFixed(0), 'sign-in p50/p99 ms': `${s.signin.p50}/${s.signin.p99}` },
+      { setup: '1 server, Redis', 'tokens /s': r.token.rps.toFixed(0), 'token p50/p99 ms': `${r.token.p50}/${r.token.p99}`, 'sign-ins /s': r.signin.rps.toFixed(0), 'sign-in p50/p99 ms': `${r.signin.p50}/${r.signin.p99}` },
+      { setup: 'HAProxy + 1 server (Redis)', 'tokens /s': t1.token.rps.toFixed(0), 'token p50/p99 ms': `${t1.token.p50}/${t1.token.p99}`, 'sign-ins /s': t1.signin.rps.toFixed(0), 'sign-in p50/p99 ms': `${t1.signin.p50}/${t1.signin.p99}` },
+      { setup: 'HAProxy + 2 servers (Redis)', 'tokens /s': t2.token.rps.toFixed(0), 'token p50/p99 ms': `${t2.token.p50}/${t2.token.p99}`, 'sign-ins /s': t2.signin.rps.toFixed(0), 'sign-in p50/p99 ms': `${t2.signin.p50}/${t2.signin.p99}` },
+    ];
+    table(rows);
+    const result = {
+      placement: isolation.note,
+      connections,
+      duration,
+      sqlite: s,
+      redis: r,
+      haproxy1: t1,
+      haproxy2: t2,
+      ratios: {
+        'tokens/s, 2 servers vs 1 (HAProxy)': +(t2.token.rps / t1.token.rps).toFixed(2),
+        'sign-ins/s, 2 servers vs 1 (HAProxy)': +(t2.signin.rps / t1.signin.rps).toFixed(2),
+        'token p50 added by Redis, ms': +(r.token.p50 - s.token.p50).toFixed(2),
+        'token p99 added by Redis, ms': +(r.token.p99 - s.token.p99).toFixed(2),
+        'sign-in p50 added by Redis, ms': +(r.signin.p50 - s.signin.p50).toFixed(2),
+        'sign-in p99 added by Redis, ms': +(r.signin.p99 - s.signin.p99).toFixed(2),
+        'tokens/s Redis vs SQLite': +(r.token.rps / s.token.rps).toFixed(2),
+        'sign-ins/s Redis vs SQLite': +(r.signin.rps / s.signin.rps).toFixed(2),
+      },
+      redisRoundTripCommands: { perSignIn: +perSignIn.toFixed(2), perTokenRequest: +perToken.toFixed(2), perRequestUnderLoad: +perRequest.toFixed(2) },
+    };
+    console.log(JSON.stringify({ ratios: result.ratios, redisRoundTripCommands: result.redisRoundTripCommands }, null, 2));
+    return result;
+  } finally {
+    for (const stop of stops) stop();
+    for (const srv of servers) await srv.stop();
+    redis.stop();
+    isolation.undo();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

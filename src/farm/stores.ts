@@ -1,0 +1,76 @@
+import type Database from 'better-sqlite3';
+import type { FastifyRateLimitStoreCtor } from '@fastify/rate-limit';
+import type { Logger } from 'pino';
+import type { Config } from '../config/load.js';
+import { SqliteSessionRevocations, type SessionRevocations } from '../authn/session-revocations.js';
+import { LockoutStore, type AccountActivityStore } from '../lockout/lockout-store.js';
+import { openStateDatabase } from '../state/database.js';
+import { RedisLockoutStore } from '../lockout/redis-store.js';
+import { farmRateLimitStore } from '../state/rate-limit-store.js';
+import { RedisState, type RedisHealth } from '../state/redis.js';
+import { RedisReplayCache, SqliteReplayCache, type ReplayCache } from '../state/replay-cache.js';
+import { RedisSessionRevocations } from '../authn/session-revocations-redis.js';
+
+type Log = Pick<Logger, 'info' | 'warn' | 'error'>;
+
+export interface StateDescription {
+  /** sqlite: this server's own state (stateDir/gatehouse.db); redis: the farm's. */
+  backend: 'sqlite' | 'redis';
+  status: 'ok' | 'fallback';
+  redis?: RedisHealth;
+}
+
+/**
+ * Every piece of state a server keeps beyond one request, behind one object: smart-lockout counters,
+ * session revocations, replay caches and the rate-limit counters. Without `state.redis.url` all of it is
+ * in the embedded SQLite database, as a single server always had it; with it, in Redis, with the SQLite
+ * database as the fallback while Redis is unreachable.
+ */
+export interface StateStores {
+  readonly backend: 'sqlite' | 'redis';
+  readonly db: Database.Database;
+  readonly redis: RedisState | undefined;
+  readonly lockout: AccountActivityStore;
+  readonly revocations: SessionRevocations;
+  readonly replay: ReplayCache;
+  /** For @fastify/rate-limit's `store` option; undefined = its in-process store. */
+  readonly rateLimitStore: FastifyRateLimitStoreCtor | undefined;
+  describe(): StateDescription;
+  close(): Promise<void>;
+}
+
+/** Opens the state of `config`: SQLite alone, or Redis with SQLite as the fallback. Never fails on Redis being down. */
+export async function openState(config: Pick<Config, 'stateDir' | 'state'>, log: Log, opts: { subscribe?: boolean } = {}): Promise<StateStores> {
+  const db = openStateDatabase(config.stateDir);
+  const local = { lockout: new LockoutStore(db), revocations: new SqliteSessionRevocations(db), replay: new SqliteReplayCache(db) };
+  if (!config.state.redis.url) {
+    return {
+      backend: 'sqlite',
+      db,
+      redis: undefined,
+      ...local,
+      rateLimitStore: undefined,
+      describe: () => ({ backend: 'sqlite', status: 'ok' }),
+      close: async () => void db.close(),
+    };
+  }
+  const redis = new RedisState(config.state.redis, log);
+  const revocations = new RedisSessionRevocations(redis, local.revocations, log);
+  await redis.connect();
+  if (opts.subscribe !== false) await revocations.start();
+  return {
+    backend: 'redis',
+    db,
+    redis,
+    lockout: new RedisLockoutStore(redis, local.lockout),
+    revocations,
+    replay: new RedisReplayCache(redis, local.replay),
+    rateLimitStore: farmRateLimitStore(redis) as unknown as FastifyRateLimitStoreCtor,
+    describe: () => ({ backend: 'redis', status: redis.ok ? 'ok' : 'fallback', redis: redis.describe() }),
+    close: async () => {
+      await revocations.stop();
+      await redis.close();
+      db.close();
+    },
+  };
+}
