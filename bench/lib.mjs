@@ -139,6 +139,8 @@ export async function startGatehouse({ keys, extra = {}, cpuList }) {
     stateDir: join(dir, 'var'),
     lockout: { mode: 'off' },
     rateLimit: { perAddressPerMinute: 10_000_000, globalPerMinute: 10_000_000 },
+    // The load generator is one address with many connections: no per-address cap (a proxy is exempt anyway).
+    http: { maxConnectionsPerAddress: 0 },
     // One process unless the benchmark asks for more (the default, 0, is one per core).
     workers: 1,
     ...extra,
