@@ -115,8 +115,8 @@ export default async function run({ duration, connections }) {
   console.log(`placement: ${isolation.note}; ${connections} clients, ${duration} s per measurement`);
   const redis = await redisServer(dir);
   // Smart lockout in log-only mode: every attempt is reserved and settled in the store exactly as when
-  // enforced, but 16 concurrent sign-ins of one user are not refused (enforced, the attempts in flight
-  // count against the user's threshold). Rate limits lifted, as in the other benchmarks.
+  // enforced, but 16 concurrent sign-ins of one user are not serialised (enforced, an attempt waits for the
+  // account's attempts in flight, by design; real load spreads over many accounts). Rate limits lifted.
   const lockout = { lockout: { mode: 'log-only', threshold: 2 } };
   // One server process per server (workers: 1): "2 servers" is 2 processes, "1 server" is 1.
   const farm = (publicUrl) => ({ ...lockout, workers: 1, trustedProxies: ['127.0.0.1'], state: { redis: { url: redis.url }, farmKeyFile: farmKey }, ...(publicUrl ? { publicUrl } : {}) });

@@ -65,6 +65,37 @@ export function isolateDc(dcDir = process.env.SAMBA_DC_DIR ?? '/tmp/gatehouse-sa
   };
 }
 
+/**
+ * `count` users with `password` in `ou` (created if missing) of the test DC, named `prefix-00001`…, added
+ * once with ldbadd (see ldbaddLdif); returns the seconds spent adding them (0 when they were there).
+ */
+export async function ensureAccounts({ dcDir, ou, count, password, prefix }) {
+  const { Client } = await import('ldapts');
+  const admin = { dn: `CN=Administrator,CN=Users,${DC.baseDn}`, password: 'Passw0rd!Adm1n' };
+  const c = new Client({ url: DC.url });
+  await c.bind(admin.dn, admin.password);
+  let have = 0;
+  try {
+    for await (const page of c.searchPaginated(ou, { scope: 'one', filter: '(objectClass=user)', attributes: ['1.1'], paged: { pageSize: 1000 } })) have += page.searchEntries.length;
+  } catch (err) {
+    if (err.name !== 'NoSuchObjectError') throw err;
+    await c.add(ou, { objectClass: ['top', 'organizationalUnit'], ou: /^OU=([^,]+)/.exec(ou)[1] });
+  } finally {
+    await c.unbind().catch(() => {});
+  }
+  if (have >= count) return 0;
+  if (have > 0) throw new Error(`${ou} has ${have} of ${count} users: delete the OU (or re-provision the test DC) and run again`);
+  const pwd = Buffer.from(`"${password}"`, 'utf16le').toString('base64');
+  const ldif = [];
+  for (let i = 1; i <= count; i++) {
+    const name = `${prefix}-${String(i).padStart(5, '0')}`;
+    ldif.push(`dn: CN=${name},${ou}\nobjectClass: user\nsAMAccountName: ${name}\nuserPrincipalName: ${name}@corp.example.test\nunicodePwd:: ${pwd}\nuserAccountControl: 512\n`);
+  }
+  const t0 = Date.now();
+  ldbaddLdif(dcDir, ldif.join('\n'));
+  return (Date.now() - t0) / 1000;
+}
+
 export function freePort() {
   return new Promise((resolve) => {
     const s = createServer().listen(0, '127.0.0.1', () => {
@@ -108,6 +139,8 @@ export async function startGatehouse({ keys, extra = {}, cpuList }) {
     stateDir: join(dir, 'var'),
     lockout: { mode: 'off' },
     rateLimit: { perAddressPerMinute: 10_000_000, globalPerMinute: 10_000_000 },
+    // The load generator is one address with many connections: no per-address cap (a proxy is exempt anyway).
+    http: { maxConnectionsPerAddress: 0 },
     // One process unless the benchmark asks for more (the default, 0, is one per core).
     workers: 1,
     ...extra,

@@ -5,12 +5,10 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { Client } from 'ldapts';
 import { createSelfSignedCertificate } from '../dist/keys/generate.js';
-import { DC, ensureDc, ldbaddLdif, M365, startGatehouse, table } from './lib.mjs';
+import { DC, ensureAccounts, ensureDc, M365, startGatehouse, table } from './lib.mjs';
 
 const DC_DIR = process.env.SAMBA_DC_DIR ?? '/tmp/gatehouse-samba-dc';
-const ADMIN = { dn: `CN=Administrator,CN=Users,${DC.baseDn}`, password: 'Passw0rd!Adm1n' };
 const OU = `OU=BenchMemory,${DC.baseDn}`;
 const ACCOUNTS = 1000;
 const SESSIONS = 10_000;
@@ -28,32 +26,8 @@ function rss(pid) {
   return { rss: kib('VmRSS'), hwm: kib('VmHWM') };
 }
 
-/**
- * ACCOUNTS users with a password in OU=BenchMemory of the test DC, added once with ldbadd.
- */
-async function ensureAccounts() {
-  const c = new Client({ url: DC.url });
-  await c.bind(ADMIN.dn, ADMIN.password);
-  let have = 0;
-  try {
-    for await (const page of c.searchPaginated(OU, { scope: 'one', filter: '(objectClass=user)', attributes: ['1.1'], paged: { pageSize: 1000 } })) have += page.searchEntries.length;
-  } catch (err) {
-    if (err.name !== 'NoSuchObjectError') throw err;
-    await c.add(OU, { objectClass: ['top', 'organizationalUnit'], ou: 'BenchMemory' });
-  } finally {
-    await c.unbind().catch(() => {});
-  }
-  if (have >= ACCOUNTS) return 0;
-  if (have > 0) throw new Error(`${OU} has ${have} of ${ACCOUNTS} users: delete the OU (or re-provision the test DC) and run again`);
-  const pwd = Buffer.from(`"${PASSWORD}"`, 'utf16le').toString('base64');
-  const ldif = [];
-  for (let i = 1; i <= ACCOUNTS; i++) {
-    ldif.push(`dn: CN=${name(i)},${OU}\nobjectClass: user\nsAMAccountName: ${name(i)}\nuserPrincipalName: ${name(i)}@corp.example.test\nunicodePwd:: ${pwd}\nuserAccountControl: 512\n`);
-  }
-  const t0 = Date.now();
-  ldbaddLdif(DC_DIR, ldif.join('\n'));
-  return (Date.now() - t0) / 1000;
-}
+/** ACCOUNTS users with a password in OU=BenchMemory of the test DC, added once with ldbadd. */
+const ensureMemoryAccounts = () => ensureAccounts({ dcDir: DC_DIR, ou: OU, count: ACCOUNTS, password: PASSWORD, prefix: 'mem' });
 
 /** One browser sign-in: the login page (CSRF cookie and token), then the POST; returns the session cookie. */
 async function signIn(url, user) {
@@ -84,7 +58,7 @@ async function bareNodeRss() {
 
 export default async function run() {
   ensureDc();
-  const added = await ensureAccounts();
+  const added = await ensureMemoryAccounts();
   if (added) log(`added ${ACCOUNTS} accounts with passwords to ${OU} in ${added.toFixed(1)} s`);
   const bare = await bareNodeRss();
   const keys = { ...createSelfSignedCertificate({ commonName: 'bench', bits: 2048, days: 365 }), sessionKey: randomBytes(32).toString('base64') + '\n' };

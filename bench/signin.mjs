@@ -1,19 +1,24 @@
 // Full sign-in: the login POST (user look-up by the service account, LDAP bind as the user, smart
 // lockout, token) against baselines doing the same directory work raw with ldapts in the same run:
 // the same look-up on a reused service-account connection, then the bind as the user on (a) a new
-// connection, (b) a reused one.
+// connection, (b) a reused one. Sign-ins go round ACCOUNTS users, as real load does: smart lockout
+// serialises one account's attempts in flight by design. Gatehouse runs twice, with smart lockout
+// enforced and off, so its cost shows as a ratio too.
 import { randomBytes } from 'node:crypto';
 import { Client, escapeFilter } from 'ldapts';
 import { createSelfSignedCertificate } from '../dist/keys/generate.js';
-import { DC, ensureDc, isolateDc, load, M365, startGatehouse, table } from './lib.mjs';
+import { DC, ensureAccounts, ensureDc, isolateDc, load, M365, startGatehouse, table } from './lib.mjs';
 
-const USER = { upn: 'alice@corp.example.test', password: 'Passw0rd!Alice' };
+const ACCOUNTS = 500;
+const PASSWORD = 'Passw0rd!Sign1';
+const OU = `OU=BenchSignin,${DC.baseDn}`;
+const upn = (i) => `sign-${String((i % ACCOUNTS) + 1).padStart(5, '0')}@corp.example.test`;
 
 // Gatehouse's own look-up (src/directory/lookup.ts): the default userFilter, the UPN, these attributes.
-const LOOKUP = {
-  filter: `(&(&(objectCategory=person)(objectClass=user))${escapeFilter`(userPrincipalName=${USER.upn})`})`,
-  attributes: ['sAMAccountName', 'userPrincipalName', 'objectGUID', 'mS-DS-ConsistencyGuid', 'displayName', 'givenName', 'sn', 'mail', 'userAccountControl', 'msDS-UserPasswordExpiryTimeComputed'],
-};
+const lookup = (i) => ({
+  filter: `(&(&(objectCategory=person)(objectClass=user))${escapeFilter`(userPrincipalName=${upn(i)})`})`,
+  attributes: ['sAMAccountName', 'userPrincipalName', 'objectGUID', 'mS-DS-ConsistencyGuid', 'displayName', 'givenName', 'sn', 'mail', 'userAccountControl', 'msDS-UserPasswordExpiryTimeComputed', 'badPwdCount', 'badPasswordTime'],
+});
 
 /**
  * `concurrency` loops doing the raw directory work of a sign-in for `seconds`: the look-up on one shared
@@ -25,13 +30,14 @@ async function rawLdap(concurrency, seconds, { reuse }) {
   await service.bind(DC.service.dn, DC.service.password);
   const latencies = [];
   const end = Date.now() + seconds * 1000;
+  let next = 0;
   const loop = async () => {
     const own = reuse ? new Client({ url: DC.url, timeout: 5000, connectTimeout: 5000 }) : undefined;
     while (Date.now() < end) {
       const t0 = process.hrtime.bigint();
-      const { searchEntries } = await service.search(DC.baseDn, { scope: 'sub', ...LOOKUP, sizeLimit: 2, explicitBufferAttributes: ['objectGUID', 'mS-DS-ConsistencyGuid'] });
+      const { searchEntries } = await service.search(DC.baseDn, { scope: 'sub', ...lookup(next++), sizeLimit: 2, explicitBufferAttributes: ['objectGUID', 'mS-DS-ConsistencyGuid'] });
       const user = own ?? new Client({ url: DC.url, timeout: 5000, connectTimeout: 5000 });
-      await user.bind(searchEntries[0].dn, USER.password);
+      await user.bind(searchEntries[0].dn, PASSWORD);
       if (!own) await user.unbind();
       latencies.push(Number(process.hrtime.bigint() - t0) / 1e6);
     }
@@ -53,38 +59,44 @@ async function csrfPair(url) {
   return { cookie, token };
 }
 
-export default async function run({ duration }) {
+/** Login POSTs for `seconds`, each for the next account (one CSRF pair serves them all). */
+async function gatehouseLoad(gh, connections, duration) {
+  const { cookie, token } = await csrfPair(gh.url);
+  const bodies = Array.from({ length: ACCOUNTS }, (_, i) => new URLSearchParams({ _csrf: token, UserName: upn(i), Password: PASSWORD }).toString());
+  const path = `/adfs/ls/?wa=wsignin1.0&wtrealm=${encodeURIComponent(M365)}`;
+  const probe = await fetch(`${gh.url}${path}`, { method: 'POST', headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' }, body: bodies[0] });
+  if (!(await probe.text()).includes('wresult')) throw new Error('sign-in did not issue a token');
+  let i = 0;
+  return load({
+    url: gh.url,
+    connections,
+    duration,
+    requests: [{ method: 'POST', path, headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' }, setupRequest: (req) => ({ ...req, body: bodies[i++ % ACCOUNTS] }) }],
+  });
+}
+
+export default async function run({ duration, dcDir }) {
   ensureDc();
+  const added = await ensureAccounts({ dcDir: process.env.SAMBA_DC_DIR ?? '/tmp/gatehouse-samba-dc', ou: OU, count: ACCOUNTS, password: PASSWORD, prefix: 'sign' });
+  if (added) console.log(`added ${ACCOUNTS} accounts in ${added.toFixed(1)} s`);
   const keys = { ...createSelfSignedCertificate({ commonName: 'bench', bits: 2048, days: 365 }), sessionKey: randomBytes(32).toString('base64') + '\n' };
   const isolation = isolateDc();
   console.log(`placement: ${isolation.note}`);
-  // Default protections on (smart lockout with its SQLite counters); only the rate limits are lifted.
-  const gh = await startGatehouse({ keys, extra: { lockout: { mode: 'enforce', threshold: 2 } }, cpuList: isolation.cpuList });
+  // Default protections on (smart lockout with its SQLite counters); only the rate limits are lifted. The
+  // same server again with smart lockout off, for its cost.
+  const gh = await startGatehouse({ keys, extra: { workers: 1, lockout: { mode: 'enforce' } }, cpuList: isolation.cpuList });
+  const ghOff = await startGatehouse({ keys, extra: { workers: 1, lockout: { mode: 'off' } }, cpuList: isolation.cpuList });
   const rows = [];
   const results = [];
   try {
-    const { cookie, token } = await csrfPair(gh.url);
-    const body = new URLSearchParams({ _csrf: token, UserName: USER.upn, Password: USER.password }).toString();
-    const probe = await fetch(`${gh.url}/adfs/ls/?wa=wsignin1.0&wtrealm=${encodeURIComponent(M365)}`, {
-      method: 'POST',
-      headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
-      body,
-    });
-    if (!(await probe.text()).includes('wresult')) throw new Error('sign-in did not issue a token');
     for (const c of [1, 16, 64]) {
       console.log(`concurrency ${c}: raw ldapts (a) new connection per bind, (b) reused connection, ${duration} s each...`);
       const base = await rawLdap(c, duration, { reuse: false });
       const reused = await rawLdap(c, duration, { reuse: true });
-      console.log(`concurrency ${c}: Gatehouse login POST, ${duration} s...`);
-      const g = await load({
-        url: `${gh.url}/adfs/ls/?wa=wsignin1.0&wtrealm=${encodeURIComponent(M365)}`,
-        method: 'POST',
-        headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
-        body,
-        connections: c,
-        duration,
-      });
-      results.push({ concurrency: c, baseline: base, baselineReusedBind: reused, gatehouse: g });
+      console.log(`concurrency ${c}: Gatehouse login POST with smart lockout enforced, then off, ${duration} s each...`);
+      const g = await gatehouseLoad(gh, c, duration);
+      const off = await gatehouseLoad(ghOff, c, duration);
+      results.push({ concurrency: c, baseline: base, baselineReusedBind: reused, gatehouse: g, gatehouseLockoutOff: off });
       rows.push({
         clients: c,
         '(a) raw /s': base.rps.toFixed(0),
@@ -97,15 +109,19 @@ export default async function run({ duration }) {
         'p99 added vs (a) ms': (g.p99 - base.p99).toFixed(1),
         'rate vs (b)': (g.rps / reused.rps).toFixed(2),
         'p99 added vs (b) ms': (g.p99 - reused.p99).toFixed(1),
+        'lockout off /s': off.rps.toFixed(0),
+        'rate with lockout vs off': (g.rps / off.rps).toFixed(2),
       });
     }
   } finally {
     await gh.stop();
+    await ghOff.stop();
     isolation.undo();
   }
   console.log(
     '\nDirectory work per sign-in: Gatehouse = baseline: the same search (filter and attributes) on the service connection, one bind as the user.' +
-      ' The bind: (a) on a new connection, as the issue\'s baseline; (b) on a reused connection, as Gatehouse does (directory.bindConnections).',
+      ' The bind: (a) on a new connection, as the issue\'s baseline; (b) on a reused connection, as Gatehouse does (directory.bindConnections).' +
+      ` Sign-ins go round ${ACCOUNTS} accounts.`,
   );
   table(rows);
   const at16 = results.find((r) => r.concurrency === 16);
@@ -117,6 +133,7 @@ export default async function run({ duration }) {
       'p99 added latency under 5 ms at 16 clients vs (a)': at16.gatehouse.p99 - at16.baseline.p99 < 5,
       'at least 90% of the raw rate (b) (every concurrency)': results.every((r) => r.gatehouse.rps / r.baselineReusedBind.rps >= 0.9),
       'p99 added latency under 5 ms at 16 clients vs (b)': at16.gatehouse.p99 - at16.baselineReusedBind.p99 < 5,
+      'smart lockout costs at most 5% of the rate (every concurrency)': results.every((r) => r.gatehouse.rps / r.gatehouseLockoutOff.rps >= 0.95),
     },
   };
 }

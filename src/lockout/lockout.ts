@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyBaseLogger } from 'fastify';
 import type { DirectoryUser } from '../directory/directory.js';
 import type { AccountActivityStore } from './lockout-store.js';
@@ -23,6 +24,8 @@ export class SmartLockout {
     private readonly store: AccountActivityStore,
     /** Farm mode while the shared store is unreachable: unknown locations get at most this many bad passwords per server. */
     private readonly fallbackThreshold = 1,
+    /** How long an attempt waits for the account's attempts in flight before it is refused (longer than a bind). */
+    private readonly busyWaitMs = 10_000,
   ) {}
 
   private policyFor(fallback: boolean): LockoutPolicy {
@@ -37,20 +40,38 @@ export class SmartLockout {
     return user.userPrincipalName ?? user.sAMAccountName;
   }
 
-  async admit(user: DirectoryUser, addresses: string[], log: FastifyBaseLogger, now = Date.now()): Promise<LockoutDecision> {
+  /**
+   * Reserves the attempt, or refuses it. While only attempts in flight stand in the way ('busy'), waits for
+   * them to be settled (at most `busyWaitMs`) and asks again: so concurrent sign-ins of one user are
+   * serialised rather than refused, and concurrent wrong passwords still reach AD one budget at a time.
+   */
+  async admit(user: DirectoryUser, addresses: string[], log: FastifyBaseLogger): Promise<LockoutDecision> {
     if (this.mode === 'off') return { location: 'unknown', refuse: false };
+    const deadline = Date.now() + this.busyWaitMs;
+    for (let pause = 10; ; pause = Math.min(pause * 2, 200)) {
+      const decision = await this.tryAdmit(user, addresses, log, Date.now(), Date.now() >= deadline);
+      if (decision) return decision;
+      await sleep(pause);
+    }
+  }
+
+  /** One reservation attempt; undefined when it should be tried again ('busy' before the deadline). */
+  private async tryAdmit(user: DirectoryUser, addresses: string[], log: FastifyBaseLogger, now: number, last: boolean): Promise<LockoutDecision | undefined> {
     const ticket = randomUUID();
     const { location, refusal, reserved, fallback, counted } = await this.store.apply(this.key(user), this.name(user), (a, ctx) => {
       const where = locationOf(a, addresses);
       const policy = this.policyFor(ctx.fallback);
       const r = reserve(a, where, policy, user.adCounter, ticket, now);
+      const counted = where === 'familiar' ? a.badFamiliar : a.badUnknown;
+      if (r.refusal === 'busy' && !last && this.mode === 'enforce') return { next: a, result: { location: where, refusal: r.refusal, reserved: false, fallback: ctx.fallback, counted } };
       // log-only: the attempt goes on, so it is reserved even when it would have been refused.
       if (r.refusal && this.mode === 'log-only') {
         const forced = reserve(a, where, { ...policy, threshold: Infinity, familiarThreshold: Infinity, adThreshold: 0 }, undefined, ticket, now);
-        return { next: forced.next, result: { location: where, refusal: r.refusal, reserved: true, fallback: ctx.fallback, counted: where === 'familiar' ? a.badFamiliar : a.badUnknown } };
+        return { next: forced.next, result: { location: where, refusal: r.refusal, reserved: true, fallback: ctx.fallback, counted } };
       }
-      return { next: r.next, result: { location: where, refusal: r.refusal, reserved: !r.refusal, fallback: ctx.fallback, counted: where === 'familiar' ? a.badFamiliar : a.badUnknown } };
+      return { next: r.next, result: { location: where, refusal: r.refusal, reserved: !r.refusal, fallback: ctx.fallback, counted } };
     }, now);
+    if (refusal === 'busy' && !last && this.mode === 'enforce') return undefined;
     if (refusal) {
       log.warn(
         { event: 'extranet_lockout', user: this.name(user), location, addresses, mode: this.mode, enforced: this.mode === 'enforce', reason: refusal, badPasswords: counted, ...(fallback ? { fallback: true } : {}) },

@@ -76,8 +76,12 @@ export function adBadCount(ad: AdCounter | undefined, p: LockoutPolicy, now: num
 
 export interface Reservation {
   next: AccountActivity;
-  /** Why the attempt must not reach AD, or undefined when it may. */
-  refusal?: 'threshold' | 'ad-counter';
+  /**
+   * Why the attempt must not reach AD now, or undefined when it may. 'busy': only attempts still in flight
+   * stand in the way; once they are settled (a success clears the counter) this one may go, so the caller
+   * waits and asks again rather than refusing a user who signs in from two devices at once.
+   */
+  refusal?: 'threshold' | 'ad-counter' | 'busy';
   ticket?: string;
 }
 
@@ -91,13 +95,14 @@ export function reserve(a: AccountActivity, where: Location, p: LockoutPolicy, a
   let lastBad = last(a, where);
   if (bad(a, where) + flying.length >= limit) {
     // Locked: one attempt per observation window, and it restarts the window for everyone else.
-    if (flying.length > 0 || now - lastBad < p.observationWindowMs) return { next: a, refusal: 'threshold' };
+    if (bad(a, where) >= limit && now - lastBad < p.observationWindowMs) return { next: a, refusal: 'threshold' };
+    if (flying.length > 0) return { next: a, refusal: 'busy' };
     lastBad = now;
   }
   // One bad password below AD's threshold is kept for the user's own typo: the attempt from an unknown
   // location must leave AD's counter at most two short of it.
   if (where === 'unknown' && p.adThreshold > 0 && adBadCount(ad, p, now) + flying.length + 1 > p.adThreshold - 2) {
-    return { next: a, refusal: 'ad-counter' };
+    return { next: a, refusal: adBadCount(ad, p, now) + 1 > p.adThreshold - 2 ? 'ad-counter' : 'busy' };
   }
   const entry = { id: ticket, until: now + IN_FLIGHT_MS };
   const next: AccountActivity =

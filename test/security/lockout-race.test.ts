@@ -16,7 +16,7 @@ let gh: RunningGatehouse;
 let users: { sam: string; upn: string; password: string }[];
 
 beforeAll(async () => {
-  users = await freshUsers('race', 3, 'Passw0rd!Race1');
+  users = await freshUsers('race', 4, 'Passw0rd!Race1');
   // Behind a "proxy" at 127.0.0.1, so X-Forwarded-For sets each request's client address; the lockout
   // thresholds are the defaults derived from AD's (3).
   gh = await startGatehouse((c) => {
@@ -80,6 +80,21 @@ describe('smart lockout under concurrency', () => {
     expect(adBadPwdCount(user.sam) - before).toBeLessThanOrEqual(1);
     expect(adLockoutTime(user.sam)).toBe(0);
     expect((await formSignIn(HOME, user.upn, user.password)).token).toBe(true);
+  });
+
+  it('the right password sent 8 times at the same instant from an unknown address: all signed in, one after the other', async () => {
+    const user = users[3]!;
+    const sockets = await openSockets(gh.url, 8);
+    const requests = sockets.map(() =>
+      rawRequest(
+        'POST',
+        V13.path,
+        { 'content-type': 'application/soap+xml; charset=utf-8', 'x-forwarded-for': unknown(90) },
+        buildRst(V13, { baseUrl: gh.url, username: user.upn, password: user.password }),
+      ),
+    );
+    const answers = await fireTogether(sockets, requests);
+    expect(answers.map((a) => a.status)).toEqual(Array(8).fill(200));
   });
 
   it('an account AD has locked answers an unknown address exactly as a wrong password; its own address is told', async () => {
