@@ -1,7 +1,10 @@
 import { chromium, type Browser, type Page } from 'playwright-core';
 
-/** Debian's chromium, headless. Never `playwright install`: the browser comes from the OS. */
-export function launchChromium(): Promise<Browser> {
+/**
+ * Debian's chromium, headless. Never `playwright install`: the browser comes from the OS. Only 127.0.0.1
+ * (and the names in `resolve`, e.g. localhost) resolve.
+ */
+export function launchChromium({ resolve = [] }: { resolve?: string[] } = {}): Promise<Browser> {
   return chromium.launch({
     executablePath: '/usr/bin/chromium',
     headless: true,
@@ -14,7 +17,7 @@ export function launchChromium(): Promise<Browser> {
       '--disable-component-update',
       '--disable-sync',
       // Belt and braces for "loopback only": any host name the browser itself might look up fails.
-      '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1',
+      `--host-resolver-rules=MAP * ~NOTFOUND, ${[...resolve, '127.0.0.1'].map((h) => `EXCLUDE ${h}`).join(', ')}`,
     ],
   });
 }

@@ -1,7 +1,8 @@
 // Walks through the demo the way its printed text tells a person to: open the demo application, follow its
 // sign-in link to Gatehouse, sign in as one of the listed users, change the password when asked, and read
 // what the demo application shows. Used for `npm run demo` and the Docker trial, which set up the same thing.
-import { chromium, type Browser as Chromium } from 'playwright-core';
+import type { Browser as Chromium } from 'playwright-core';
+import { launchChromium } from './chromium.js';
 import { parse } from 'node-html-parser';
 import { Browser, type Page } from './http.js';
 
@@ -42,20 +43,7 @@ export type Outcome =
 
 /** Debian's Chromium, headless; only loopback names resolve (the demo's URLs say localhost). */
 export function launchDemoChromium(): Promise<Chromium> {
-  return chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1',
-    ],
-  });
+  return launchChromium({ resolve: ['localhost'] });
 }
 
 function describePage(p: Page): string {
