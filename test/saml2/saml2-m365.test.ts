@@ -1,5 +1,5 @@
 // Microsoft 365 (Entra ID) over SAML 2.0, field by field as Microsoft documents it for third-party SAML 2.0
-// IdPs (how-to-connect-fed-saml-idp; /work/shared/reference/microsoft365-federation.md §2): the
+// IdPs (how-to-connect-fed-saml-idp; the shared reference microsoft365-federation.md §2): the
 // AuthnRequest Entra sends by HTTP-POST, and the Response it requires at login.srf. Against the Samba DC.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Browser } from '../support/http.js';
