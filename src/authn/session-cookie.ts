@@ -3,7 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../config/load.js';
 import { SessionCodec, newSessionId, type Session } from './session.js';
 import type { DirectoryUser } from '../directory/directory.js';
-import type { SessionRevocations } from './session-revocations.js';
+import { revokeAccountSessions, type SessionRevocations } from './session-revocations.js';
 
 /**
  * Reads and writes the session cookie with the attributes the deployment needs, and keeps the
@@ -50,8 +50,7 @@ export class SessionStore {
 
   /** Voids every session of an account that started before now (admin command, password change, disabled account). */
   async revokeAccount(account: string, now = Date.now()): Promise<void> {
-    const longest = Math.max(this.cfg.lifetimeMinutes, this.cfg.keepMeSignedInMinutes) * 60_000;
-    await this.revocations.revokeAccount(account, now, now + longest);
+    await revokeAccountSessions(this.revocations, account, this.cfg, now);
   }
 
   start(user: DirectoryUser, keepMeSignedIn = false, now = Date.now()): Session {

@@ -16,6 +16,20 @@ export interface SessionRevocations {
   isRevoked(session: { sid: string; account?: string | undefined; authInstant: number }): Promise<boolean>;
 }
 
+/**
+ * Voids every session of an account that started before `now`. The record is kept as long as the longest
+ * session could last (keep-me-signed-in or not): any session older than that has expired anyway.
+ */
+export function revokeAccountSessions(
+  revocations: SessionRevocations,
+  account: string,
+  session: { lifetimeMinutes: number; keepMeSignedInMinutes: number },
+  now = Date.now(),
+): Promise<void> {
+  const longest = Math.max(session.lifetimeMinutes, session.keepMeSignedInMinutes) * 60_000;
+  return revocations.revokeAccount(account, now, now + longest);
+}
+
 /** In the server's embedded SQLite database (shared by the server processes of one host). */
 export class SqliteSessionRevocations implements SessionRevocations {
   private readonly insertSession: Database.Statement<[string, number]>;

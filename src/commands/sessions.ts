@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import pino from 'pino';
 import { Directory } from '../directory/directory.js';
 import { GatehouseError } from '../errors.js';
+import { revokeAccountSessions } from '../authn/session-revocations.js';
 import { openAdminState } from '../farm/admin-state.js';
 import { configOption, loadCommandConfig, runCommand } from './run.js';
 
@@ -34,8 +35,7 @@ export function registerSessionsCommand(program: Command): void {
         if (!user) throw new GatehouseError('GH_AUTHN_FAILED', { detail: `no account matches ${JSON.stringify(name)} (or more than one does)` });
         const state = await openAdminState(config);
         const now = Date.now();
-        const longest = Math.max(config.session.lifetimeMinutes, config.session.keepMeSignedInMinutes) * 60_000;
-        await state.revocations.revokeAccount(user.objectGUID.toString('hex'), now, now + longest).finally(() => state.close());
+        await revokeAccountSessions(state.revocations, user.objectGUID.toString('hex'), config.session, now).finally(() => state.close());
         process.stdout.write(`revoked every session of ${user.userPrincipalName ?? user.sAMAccountName} started before ${new Date(now).toISOString()}\n`);
       }),
     );

@@ -22,14 +22,19 @@ export function freshUser(sam: string, password: string, opts: { mustChange?: bo
   return { sam, upn: `${sam}@${DC.realm}`, password, dn: `CN=${sam},CN=Users,${DC.baseDn}` };
 }
 
-/** AD's own bad-password counter for a user (what AD's lockout threshold compares with). */
-export function adBadPwdCount(sam: string): number {
+/** A numeric attribute of a user as the service account reads it (0 when absent). */
+function adNumber(sam: string, attribute: string): number {
   const out = execFileSync(
     'ldapsearch',
-    ['-LLL', '-x', '-H', DC.url, '-D', DC.service.dn, '-w', DC.service.password, '-b', DC.baseDn, `(sAMAccountName=${sam})`, 'badPwdCount'],
+    ['-LLL', '-x', '-H', DC.url, '-D', DC.service.dn, '-w', DC.service.password, '-b', DC.baseDn, `(sAMAccountName=${sam})`, attribute],
     { encoding: 'utf8' },
   );
-  return Number(/badPwdCount: (\d+)/.exec(out)?.[1] ?? 0);
+  return Number(new RegExp(`^${attribute}: (\\d+)$`, 'm').exec(out)?.[1] ?? 0);
+}
+
+/** AD's own bad-password counter for a user (what AD's lockout threshold compares with). */
+export function adBadPwdCount(sam: string): number {
+  return adNumber(sam, 'badPwdCount');
 }
 
 /** NT hash (MD4 of the UTF-16LE password), as AD stores it in unicodePwd. Node 20's OpenSSL 3 has MD4 only in its legacy provider. */
@@ -77,12 +82,7 @@ export async function freshUsers(prefix: string, n: number, password: string): P
   return users;
 }
 
-/** Whether AD has locked the account (lockoutTime set and not cleared). */
+/** AD's lockoutTime for the account: non-zero while AD has it locked. */
 export function adLockoutTime(sam: string): number {
-  const out = execFileSync(
-    'ldapsearch',
-    ['-LLL', '-x', '-H', DC.url, '-D', DC.service.dn, '-w', DC.service.password, '-b', DC.baseDn, `(sAMAccountName=${sam})`, 'lockoutTime'],
-    { encoding: 'utf8' },
-  );
-  return Number(/lockoutTime: (\d+)/.exec(out)?.[1] ?? 0);
+  return adNumber(sam, 'lockoutTime');
 }
