@@ -9,6 +9,7 @@ import type { RelyingPartyConfig } from './schema/relying-party.js';
 import { resolveRelyingParties } from './relying-parties.js';
 import { resolveStateConfig } from './schema/state.js';
 import { ConfigError } from '../errors.js';
+import { isAddressRange } from './address-range.js';
 
 /** Neither a file (--config, GATEHOUSE_CONFIG) nor any GATEHOUSE_* setting: there is nothing to load. */
 export class NoConfigurationError extends ConfigError {
@@ -37,6 +38,7 @@ export const ENV_PREFIX = 'GATEHOUSE_';
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
 const ajv = addFormats(new Ajv({ allErrors: true, useDefaults: true, strict: false }));
+ajv.addFormat('address-range', isAddressRange);
 const validate = ajv.compile<RawConfig>(ConfigSchema);
 
 /** `directory.bindPassword` -> `GATEHOUSE_DIRECTORY_BIND_PASSWORD` */
@@ -119,6 +121,7 @@ function describe(e: ErrorObject): string {
       return `${key}: ${e.message ?? 'invalid'}`;
     }
     case 'format':
+      if (e.params.format === 'address-range') return `${key}: not an IP address or CIDR range (such as 10.0.0.0/8 or 2001:db8::/32)`;
       return `${key}: must be a valid ${e.params.format}`;
     default:
       return `${key || '(top level)'}: ${e.message ?? 'invalid'}`;

@@ -30,10 +30,26 @@ export const ConfigSchema = Type.Object(
         description: 'Entity ID and token Issuer. Default http://<host of publicUrl>/adfs/services/trust, as ADFS, so tenants moving from ADFS keep their IssuerUri.',
       }),
     ),
-    trustedProxies: Type.Array(Type.String({ minLength: 1 }), {
+    trustedProxies: Type.Array(Type.String({ format: 'address-range' }), {
       default: [],
       description: 'Addresses or CIDR ranges of reverse proxies whose X-Forwarded-For (and, on WS-Trust, X-MS-Forwarded-Client-IP) is believed. Empty: the client address is the TCP peer.',
     }),
+    network: Type.Object(
+      {
+        corporate: Type.Array(Type.String({ format: 'address-range' }), {
+          default: [],
+          description:
+            'Addresses or CIDR ranges of the corporate network (10.0.0.0/8, 2001:db8::/32). A sign-in from them is inside the corporate network: the insidecorporatenetwork claim, MFA and access policies, Windows sign-in. Empty: every client is outside.',
+        }),
+        extranetHeader: Type.String({
+          default: 'x-ms-proxy',
+          pattern: '^[A-Za-z0-9-]*$',
+          description:
+            'Header an extranet reverse proxy adds to what it forwards (ADFS\'s Web Application Proxy sets X-MS-Proxy): a request carrying it from a trusted proxy is outside the corporate network whatever its address. Empty: no such marker.',
+        }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     workers: Type.Integer({
       minimum: 0,
       maximum: 64,

@@ -1,6 +1,6 @@
 import { createServer, type RequestListener, type Server } from 'node:http';
-import { BlockList, isIP } from 'node:net';
 import type { Config } from '../config/load.js';
+import { addressMatcher } from './address-ranges.js';
 
 /**
  * The HTTP server with time limits that hold without a buffering proxy in front: a request must arrive
@@ -21,7 +21,7 @@ export function createLimitedServer(cfg: Pick<Config, 'http' | 'trustedProxies'>
     handler,
   );
   if (maxConnectionsPerAddress > 0) {
-    const proxies = proxyList(cfg.trustedProxies);
+    const proxies = addressMatcher(cfg.trustedProxies);
     const open = new Map<string, number>();
     server.on('connection', (socket) => {
       const addr = socket.remoteAddress ?? '';
@@ -40,21 +40,4 @@ export function createLimitedServer(cfg: Pick<Config, 'http' | 'trustedProxies'>
     });
   }
   return server;
-}
-
-/** Whether an address is one of the trusted proxies (addresses or CIDR ranges, IPv4 or IPv6). */
-function proxyList(entries: string[]): (addr: string) => boolean {
-  const list = new BlockList();
-  for (const e of entries) {
-    const [ip, bits] = e.split('/');
-    const type = isIP(ip ?? '') === 6 ? 'ipv6' : 'ipv4';
-    if (!isIP(ip ?? '')) continue;
-    if (bits === undefined) list.addAddress(ip!, type);
-    else list.addSubnet(ip!, Number(bits), type);
-  }
-  return (addr) => {
-    const plain = addr.startsWith('::ffff:') ? addr.slice(7) : addr;
-    const type = isIP(plain) === 6 ? 'ipv6' : 'ipv4';
-    return isIP(plain) !== 0 && list.check(plain, type);
-  };
 }

@@ -55,6 +55,8 @@ export interface SignInRequest {
   hints: { username?: string | undefined };
   /** The client's addresses (smart lockout, audit). */
   addresses: string[];
+  /** The client is inside the corporate network (network.corporate, no extranet proxy marker); set by decode. */
+  insideCorporateNetwork?: boolean;
 }
 
 /** Who signed in, how and when: what the authenticate step leaves for the token. */

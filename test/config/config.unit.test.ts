@@ -485,6 +485,13 @@ describe('errors name the key and the problem', () => {
   it('a log level that does not exist names logLevel', () => {
     expect(loadFailure({ ...minimal(), logLevel: 'verbose' })).toBe('logLevel: must be one of fatal, error, warn, info, debug, trace');
   });
+
+  it('an address range that is not one names the list entry', () => {
+    expect(loadFailure({ ...minimal(), network: { corporate: ['10.0.0.0/8', 'corp.example.com'] } })).toBe(
+      'network.corporate[1]: not an IP address or CIDR range (such as 10.0.0.0/8 or 2001:db8::/32)',
+    );
+    expect(loadFailure({ ...minimal(), trustedProxies: ['10.0.0.1/40'] })).toContain('trustedProxies[0]: not an IP address');
+  });
 });
 
 describe('environment variable names', () => {
