@@ -89,6 +89,16 @@ async function gatehouseLoad(gh, connections, duration) {
   });
 }
 
+/**
+ * Two servers measured in turn, A B B A, each for half its time a turn: what the directory or the machine
+ * does over the run (a DC warming, another process) then weighs on both alike, not on whichever ran second.
+ */
+async function interleaved(a, b) {
+  const [a1, b1, b2, a2] = [await a(), await b(), await b(), await a()];
+  const mean = (x, y) => ({ rps: (x.rps + y.rps) / 2, p50: (x.p50 + y.p50) / 2, p99: (x.p99 + y.p99) / 2, total: x.total + y.total });
+  return [mean(a1, a2), mean(b1, b2)];
+}
+
 export default async function run({ duration, dcDir }) {
   ensureDc();
   const added = await ensureAccounts({ dcDir: process.env.SAMBA_DC_DIR ?? '/tmp/gatehouse-samba-dc', ou: OU, count: ACCOUNTS, password: PASSWORD, prefix: 'sign' });
@@ -111,9 +121,8 @@ export default async function run({ duration, dcDir }) {
       console.log(`concurrency ${c}: raw ldapts (a) new connection per bind, (b) reused connection, ${duration} s each...`);
       const base = await rawLdap(c, duration, { reuse: false });
       const reused = await rawLdap(c, duration, { reuse: true });
-      console.log(`concurrency ${c}: Gatehouse login POST with smart lockout enforced, then off, ${duration} s each...`);
-      const g = await gatehouseLoad(gh, c, duration);
-      const off = await gatehouseLoad(ghOff, c, duration);
+      console.log(`concurrency ${c}: Gatehouse login POST with smart lockout enforced and off, in turn (A B B A), ${duration} s each...`);
+      const [g, off] = await interleaved(() => gatehouseLoad(gh, c, duration / 2), () => gatehouseLoad(ghOff, c, duration / 2));
       results.push({ concurrency: c, baseline: base, baselineReusedBind: reused, gatehouse: g, gatehouseLockoutOff: off });
       rows.push({
         clients: c,
@@ -130,6 +139,7 @@ export default async function run({ duration, dcDir }) {
         'lockout off /s': off.rps.toFixed(0),
         'rate with lockout vs off': (g.rps / off.rps).toFixed(2),
       });
+      console.log(JSON.stringify(rows.at(-1)));
     }
   } finally {
     await gh.stop();

@@ -7,7 +7,6 @@ import cookie from '@fastify/cookie';
 import helmet from '@fastify/helmet';
 import view from '@fastify/view';
 import csrf from '@fastify/csrf-protection';
-import rateLimit from '@fastify/rate-limit';
 import { Eta } from 'eta';
 import type { Config } from './config/load.js';
 import type { Directory } from './directory/directory.js';
@@ -103,7 +102,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     cookieKey: 'gatehouse_csrf',
     cookieOpts: { path: '/', httpOnly: true, sameSite: 'strict', secure: config.publicUrl.startsWith('https:') },
   });
-  await app.register(rateLimit, { global: false, ...(state.rateLimitStore ? { store: state.rateLimitStore } : {}) });
   // Pages set their own CSP (the auto-post page allows the relying party's origin as form-action).
   await app.register(helmet, {
     contentSecurityPolicy: false,
@@ -121,10 +119,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   app.setErrorHandler((err: FastifyError | GatehouseError, request, reply) => {
     let ghErr: GatehouseError;
-    const status = (err as FastifyError).statusCode;
     if (err instanceof GatehouseError) ghErr = err;
     else if ((err as FastifyError).validation) ghErr = new GatehouseError('GH_BAD_REQUEST', { detail: err.message });
-    else if (status === 429) ghErr = new GatehouseError('GH_RATE_LIMITED', { detail: `rate limit for ${request.ip}` });
     else if (String((err as FastifyError).code ?? '').startsWith('FST_CSRF')) ghErr = new GatehouseError('GH_CSRF', { detail: err.message });
     else if (typeof (err as FastifyError).statusCode === 'number' && (err as FastifyError).statusCode! < 500) {
       ghErr = new GatehouseError('GH_BAD_REQUEST', { detail: err.message });

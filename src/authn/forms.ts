@@ -1,5 +1,4 @@
 import type { FastifyInstance, preHandlerAsyncHookHandler } from 'fastify';
-import type {} from '@fastify/rate-limit';
 import { GatehouseError } from '../errors.js';
 
 /** Fields the login and change-password forms post. */
@@ -40,8 +39,7 @@ const shared = new WeakMap<object, preHandlerAsyncHookHandler>();
 /**
  * Rate limits for every endpoint that takes a password: per client address and for the whole server.
  * One hook per server, shared by all credential routes, so the allowance is not multiplied by the number
- * of endpoints; both limits are checked in it (@fastify/rate-limit marks a request as handled after the
- * first of its own preHandlers).
+ * of endpoints.
  */
 export function credentialRateLimits(app: FastifyInstance): preHandlerAsyncHookHandler[] {
   let hook = shared.get(app.gatehouse);
@@ -49,17 +47,13 @@ export function credentialRateLimits(app: FastifyInstance): preHandlerAsyncHookH
     const { perAddressPerMinute, globalPerMinute } = app.gatehouse.config.rateLimit;
     // Counters live in each server process (the cluster spreads connections evenly, so split the limits), or in Redis for a farm.
     const share = (limit: number) => (app.gatehouse.state.backend === 'redis' ? limit : Math.max(1, Math.ceil(limit / app.gatehouse.serverProcesses)));
-    const checks = [
-      app.createRateLimit({ max: share(perAddressPerMinute), timeWindow: 60_000, keyGenerator: (req) => `ip:${req.ip}` }),
-      app.createRateLimit({ max: share(globalPerMinute), timeWindow: 60_000, keyGenerator: () => 'all' }),
-    ];
+    const limiter = app.gatehouse.state.credentialLimiter({ perAddress: share(perAddressPerMinute), global: share(globalPerMinute), windowMs: 60_000 });
     hook = async (request, reply) => {
-      for (const check of checks) {
-        const limit = await check(request);
-        if (!limit.isAllowed && limit.isExceeded) {
-          reply.header('retry-after', String(limit.ttlInSeconds));
-          throw new GatehouseError('GH_RATE_LIMITED', { detail: `${limit.key}: more than ${limit.max} a minute` });
-        }
+      const verdict = await limiter.check(request.ip);
+      if (!verdict.allowed) {
+        reply.header('retry-after', String(verdict.retryAfterSeconds));
+        const who = verdict.limit === 'address' ? `ip:${request.ip}` : 'all';
+        throw new GatehouseError('GH_RATE_LIMITED', { detail: `${who}: more than ${verdict.max} a minute` });
       }
     };
     shared.set(app.gatehouse, hook);

@@ -82,7 +82,12 @@ export class PasswordVerifier {
         }
         throw err;
       } finally {
-        await this.lockout.settle(user, decision, outcome, attempt.addresses);
+        // Not awaited: the answer need not wait for the store (in a farm, a round trip to Redis). Until the
+        // settlement lands the attempt counts as in flight, which only ever makes the next one stricter.
+        const account = user.userPrincipalName ?? user.sAMAccountName;
+        this.lockout.settle(user, decision, outcome, attempt.addresses).catch((err: unknown) =>
+          log.error({ event: 'lockout_settle_failed', user: account, err }, 'smart lockout: the attempt could not be settled; it counts as in flight until it expires'),
+        );
       }
       log.info({ ...audit, user: user.userPrincipalName ?? user.sAMAccountName, outcome: 'success' }, `${event}: accepted`);
       return user;

@@ -1,12 +1,11 @@
 import type Database from 'better-sqlite3';
-import type { FastifyRateLimitStoreCtor } from '@fastify/rate-limit';
 import type { Logger } from 'pino';
 import type { Config } from '../config/load.js';
 import { SqliteSessionRevocations, type SessionRevocations } from '../authn/session-revocations.js';
 import { LockoutStore, type AccountActivityStore } from '../lockout/lockout-store.js';
 import { openStateDatabase } from '../state/database.js';
 import { RedisLockoutStore } from '../lockout/redis-store.js';
-import { farmRateLimitStore } from '../state/rate-limit-store.js';
+import { LocalCredentialLimiter, RedisCredentialLimiter, type CredentialAllowance, type CredentialLimiter } from '../state/credential-limits.js';
 import { RedisState, type RedisHealth } from '../state/redis.js';
 import { RedisReplayCache, SqliteReplayCache, type ReplayCache } from '../state/replay-cache.js';
 import { RedisSessionRevocations } from '../authn/session-revocations-redis.js';
@@ -33,8 +32,8 @@ export interface StateStores {
   readonly lockout: AccountActivityStore;
   readonly revocations: SessionRevocations;
   readonly replay: ReplayCache;
-  /** For @fastify/rate-limit's `store` option; undefined = its in-process store. */
-  readonly rateLimitStore: FastifyRateLimitStoreCtor | undefined;
+  /** Rate-limit counters of the credential endpoints: in this process, or the farm's in Redis. */
+  credentialLimiter(allowance: CredentialAllowance): CredentialLimiter;
   describe(): StateDescription;
   close(): Promise<void>;
 }
@@ -49,7 +48,7 @@ export async function openState(config: Pick<Config, 'stateDir' | 'state'>, log:
       db,
       redis: undefined,
       ...local,
-      rateLimitStore: undefined,
+      credentialLimiter: (allowance) => new LocalCredentialLimiter(allowance),
       describe: () => ({ backend: 'sqlite', status: 'ok' }),
       close: async () => void db.close(),
     };
@@ -65,7 +64,7 @@ export async function openState(config: Pick<Config, 'stateDir' | 'state'>, log:
     lockout: new RedisLockoutStore(redis, local.lockout),
     revocations,
     replay: new RedisReplayCache(redis, local.replay),
-    rateLimitStore: farmRateLimitStore(redis) as unknown as FastifyRateLimitStoreCtor,
+    credentialLimiter: (allowance) => new RedisCredentialLimiter(redis, allowance),
     describe: () => ({ backend: 'redis', status: redis.ok ? 'ok' : 'fallback', redis: redis.describe() }),
     close: async () => {
       await revocations.stop();

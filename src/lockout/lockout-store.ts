@@ -22,10 +22,13 @@ export interface AccountActivityStore {
   reset(userName: string, location?: Location): number | Promise<number>;
 }
 
+type Change<T> = (a: AccountActivity, ctx: ApplyContext) => { next: AccountActivity; result: T };
+
 /** Lockout counters per account, in the embedded SQLite database (they survive restarts). */
 export class LockoutStore implements AccountActivityStore {
   private readonly getStmt: Database.Statement<[string], { data: string }>;
   private readonly putStmt: Database.Statement<[string, string, string, number]>;
+  private readonly readModifyWrite: Database.Transaction<(account: string, userName: string, change: Change<unknown>, now: number, ctx: ApplyContext) => unknown>;
 
   constructor(private readonly db: Database.Database) {
     db.exec(`CREATE TABLE IF NOT EXISTS account_activity (
@@ -39,6 +42,13 @@ export class LockoutStore implements AccountActivityStore {
       `INSERT INTO account_activity (account, user_name, data, updated) VALUES (?, ?, ?, ?)
        ON CONFLICT(account) DO UPDATE SET user_name = excluded.user_name, data = excluded.data, updated = excluded.updated`,
     );
+    // Made once: every sign-in runs it twice (reserve, settle).
+    this.readModifyWrite = db.transaction((account: string, userName: string, change: Change<unknown>, now: number, ctx: ApplyContext) => {
+      const before = this.get(account);
+      const { next, result } = change(before, ctx);
+      if (next !== before) this.putStmt.run(account, userName, JSON.stringify(next), now);
+      return result;
+    });
   }
 
   get(account: string): AccountActivity {
@@ -58,16 +68,11 @@ export class LockoutStore implements AccountActivityStore {
    * Read-modify-write that also returns a result (a reservation's decision). BEGIN IMMEDIATE takes the
    * write lock before the read, so the server processes of one host (workers) serialise here too.
    */
-  apply<T>(account: string, userName: string, change: (a: AccountActivity, ctx: ApplyContext) => { next: AccountActivity; result: T }, now = Date.now(), ctx: ApplyContext = { fallback: false }): T {
-    return this.db
-      .transaction(() => {
-        const before = this.get(account);
-        const { next, result } = change(before, ctx);
-        if (next !== before) this.putStmt.run(account, userName, JSON.stringify(next), now);
-        return result;
-      })
-      .immediate();
+  apply<T>(account: string, userName: string, change: Change<T>, now = Date.now(), ctx: ApplyContext = { fallback: false }): T {
+    return this.readModifyWrite.immediate(account, userName, change, now, ctx) as T;
   }
+
+
 
   list(userName?: string): AccountActivityRow[] {
     const rows = (

@@ -80,6 +80,6 @@ async function frontDoor(app: FastifyInstance, opts: { sessionKeys: Buffer[] }):
 export const frontDoorRoutes = fp(frontDoor, {
   name: 'gatehouse-adfs-ls',
   encapsulate: true,
-  decorators: { fastify: ['gatehouse', 'csrfProtection', 'createRateLimit'] },
-  dependencies: ['@fastify/formbody', '@fastify/cookie', '@fastify/csrf-protection', '@fastify/rate-limit', '@fastify/view'],
+  decorators: { fastify: ['gatehouse', 'csrfProtection'] },
+  dependencies: ['@fastify/formbody', '@fastify/cookie', '@fastify/csrf-protection', '@fastify/view'],
 });

@@ -21,6 +21,6 @@ async function saml2Plugin(app: FastifyInstance, opts: { sessionKeys: Buffer[] }
 export const saml2Routes = fp(saml2Plugin, {
   name: 'gatehouse-saml2',
   encapsulate: true,
-  decorators: { fastify: ['gatehouse', 'csrfProtection', 'createRateLimit'] },
-  dependencies: ['@fastify/formbody', '@fastify/cookie', '@fastify/csrf-protection', '@fastify/rate-limit', '@fastify/view'],
+  decorators: { fastify: ['gatehouse', 'csrfProtection'] },
+  dependencies: ['@fastify/formbody', '@fastify/cookie', '@fastify/csrf-protection', '@fastify/view'],
 });

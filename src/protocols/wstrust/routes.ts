@@ -47,5 +47,5 @@ async function wsTrustPlugin(app: FastifyInstance): Promise<void> {
 export const wsTrustRoutes = fp(wsTrustPlugin, {
   name: 'gatehouse-ws-trust',
   encapsulate: true,
-  decorators: { fastify: ['gatehouse', 'createRateLimit'] },
+  decorators: { fastify: ['gatehouse'] },
 });
