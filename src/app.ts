@@ -1,3 +1,4 @@
+import type { Secrets } from './crypto/sealed.js';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
@@ -40,7 +41,8 @@ export interface AppDeps {
   /** Current and next signing keys; default a ring holding only signingKey. The server swaps keys through it. */
   signingKeys?: SigningKeyRing;
   /** Session secrets: the first seals cookies, all open them (rotation). */
-  sessionKeys: Buffer[];
+  /** The session secrets (a ring: SIGHUP or the farm's record can rotate them while the server runs). */
+  sessionKeys: Secrets;
   /** Default: built from config.lockout and AD's policy, with counters in stateDir. */
   lockout?: SmartLockout;
   /** Default: opened from config.stateDir and config.state (SQLite, or Redis for a farm); closed with the app. */

@@ -6,10 +6,12 @@ import { loadSessionKeys } from './keys/keystore.js';
 import { SigningKeyRing } from './keys/keyring.js';
 import { CertificateMonitor, loadCurrentKey, loadNextKey, reloadSigningKeys } from './keys/rollover.js';
 import { startFarmServer } from './farm/serve.js';
+import { SecretRing } from './crypto/sealed.js';
 
 /**
  * Loads keys, builds the app, listens, and closes cleanly on SIGTERM/SIGINT. SIGHUP re-reads the
- * token-signing certificates (after `certs rollover` or `certs promote`); a daily check does too, runs
+ * token-signing certificates (after `certs rollover` or `certs promote`) and the session keys (after
+ * `certs rotate-session-key`); a daily check re-reads the certificates too, runs
  * automatic rollover when enabled and warns when the certificate nears expiry.
  */
 export async function serve(config: Config, opts: { workerIndex: number; serverProcesses: number } = { workerIndex: 0, serverProcesses: 1 }): Promise<void> {
@@ -18,7 +20,7 @@ export async function serve(config: Config, opts: { workerIndex: number; serverP
   const farm = await startFarmServer(config, log.child({ component: 'farm' }));
   const signingKeys = farm?.signingKeys ?? new SigningKeyRing(loadCurrentKey(config.signing), loadNextKey(config.signing));
   const signingKey = signingKeys.current;
-  const sessionKeys = farm?.sessionKeys ?? loadSessionKeys(config.session.keyFile);
+  const sessionKeys = farm?.sessionKeys ?? new SecretRing(loadSessionKeys(config.session.keyFile));
   const directory = new Directory(config.directory, log.child({ component: 'directory' }));
   const app = await buildApp({ config, directory, signingKey, signingKeys, sessionKeys, loggerInstance: log, serverProcesses: opts.serverProcesses, ...(farm ? { state: farm.state } : {}) });
   const monitor = new CertificateMonitor({
@@ -74,7 +76,12 @@ export async function serve(config: Config, opts: { workerIndex: number; serverP
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   process.once('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGHUP', () => {
-    log.info({ signal: 'SIGHUP' }, 're-reading the token-signing certificates');
+    log.info({ signal: 'SIGHUP' }, 're-reading the token-signing certificates and the session keys');
     if (!reloadSigningKeys(config.signing, signingKeys, log)) log.info('token-signing certificates unchanged');
+    try {
+      if (sessionKeys.replace(loadSessionKeys(config.session.keyFile))) log.warn({ event: 'session_keys' }, 'session keys: the first key of the file now seals new cookies');
+    } catch (err) {
+      log.error({ event: 'session_keys', detail: (err as Error).message }, 'session keys: cannot read the file; still using the keys loaded before');
+    }
   });
 }

@@ -1,3 +1,4 @@
+import type { Secrets } from '../crypto/sealed.js';
 import type {} from '@fastify/cookie';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../config/load.js';
@@ -14,7 +15,7 @@ export class SessionStore {
   private readonly secure: boolean;
 
   constructor(
-    secrets: Buffer[],
+    secrets: Secrets,
     private readonly cfg: Config['session'],
     publicUrl: string,
     private readonly revocations: SessionRevocations,

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { SealedBox } from '../crypto/sealed.js';
+import { SealedBox, type Secrets } from '../crypto/sealed.js';
 
 /**
  * The single sign-on session, kept in an encrypted and authenticated cookie (AES-256-GCM), so a farm of
@@ -30,7 +30,7 @@ export interface Session {
 export class SessionCodec {
   private readonly box: SealedBox;
 
-  constructor(secrets: Buffer[]) {
+  constructor(secrets: Secrets) {
     this.box = new SealedBox(secrets, { info: 'gatehouse session cookie v1', version: 1, maxLength: 8192 });
   }
 

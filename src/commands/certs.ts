@@ -4,6 +4,7 @@ import type { Config } from '../config/load.js';
 import { createSelfSignedCertificate, newSessionKey, writePublicFile, writeSecretFile } from '../keys/generate.js';
 import { loadSessionKeys, loadSigningKey } from '../keys/keystore.js';
 import { createNextCertificate, defaultNextDays, loadCurrentKey, promoteNextCertificate, rolloverFiles } from '../keys/rollover.js';
+import { underFarmKeys } from '../farm/key-command.js';
 import { configOption, loadCommandConfig, runCommand, UsageError } from './run.js';
 
 const EXAMPLES = `
@@ -14,7 +15,9 @@ Examples:
   gatehouse certs promote -c gatehouse.yaml                    once Microsoft 365 knows the next one
   gatehouse certs rotate-session-key -c gatehouse.yaml
 
-None of them needs the directory or the service account's password.`;
+None of them needs the directory or the service account's password. In a farm (state.redis.url) run
+rollover, promote and rotate-session-key on any one server: the result is published to the farm and
+every server uses it within seconds.`;
 
 /** The issuer's host (http://sts.corp.example.com/adfs/services/trust -> sts.corp.example.com), else publicUrl's. */
 function issuerHost(config: Config): string {
@@ -74,14 +77,16 @@ export function registerCertsCommand(program: Command): void {
     .description('start sealing session cookies with a new key; the previous key still opens existing ones')
     .addOption(configOption())
     .action(
-      runCommand('certs rotate-session-key', (opts: { config?: string }) => {
+      runCommand('certs rotate-session-key', async (opts: { config?: string }) => {
         const config = loadCommandConfig(opts, { secrets: false });
         const file = config.session.keyFile;
-        const previous = existsSync(file) ? loadSessionKeys(file)[0] : undefined;
-        const lines = newSessionKey() + (previous ? previous.toString('base64') + '\n' : '');
-        writeSecretFile(file, lines, true);
+        let previous: Buffer | undefined;
+        const farm = await underFarmKeys(config, () => {
+          previous = existsSync(file) ? loadSessionKeys(file)[0] : undefined;
+          writeSecretFile(file, newSessionKey() + (previous ? previous.toString('base64') + '\n' : ''), true);
+        });
         process.stdout.write(`session key: ${file}: new key first${previous ? ', previous key kept for existing sessions' : ''}\n`);
-        process.stdout.write('Restart Gatehouse (every server of a farm) to use it; rotate again later to drop the old key.\n');
+        process.stdout.write(`${farm ?? 'Reload Gatehouse to use it (kill -HUP <pid>, or restart)'}; rotate again later to drop the old key.\n`);
       }),
     );
 
@@ -94,26 +99,33 @@ export function registerCertsCommand(program: Command): void {
     .option('--days <n>', "validity in days (default: the current certificate's, at least 365)")
     .option('--cn <name>', "certificate common name (default: the current certificate's)")
     .action(
-      runCommand('certs rollover', (opts: { config?: string; force: boolean; bits?: string; days?: string; cn?: string }) => {
+      runCommand('certs rollover', async (opts: { config?: string; force: boolean; bits?: string; days?: string; cn?: string }) => {
         const config = loadCommandConfig(opts, { secrets: false });
-        const current = loadCurrentKey(config.signing);
-        const validity = opts.days === undefined ? defaultNextDays(current) : days(opts.days);
-        const next = createNextCertificate(config.signing, {
-          days: validity,
-          force: opts.force,
-          ...(opts.bits ? { bits: Number(opts.bits) } : {}),
-          ...(opts.cn ? { cn: opts.cn } : {}),
+        if (opts.days !== undefined) days(opts.days);
+        let current = loadCurrentKey(config.signing);
+        let next: ReturnType<typeof createNextCertificate> | undefined;
+        const farm = await underFarmKeys(config, () => {
+          current = loadCurrentKey(config.signing);
+          next = createNextCertificate(config.signing, {
+            days: opts.days === undefined ? defaultNextDays(current) : days(opts.days),
+            force: opts.force,
+            ...(opts.bits ? { bits: Number(opts.bits) } : {}),
+            ...(opts.cn ? { cn: opts.cn } : {}),
+          });
         });
+        if (!next) throw new Error('no certificate was made');
         const s = config.signing;
         process.stdout.write(
           `next token-signing certificate: ${s.nextCertFile}\n  subject ${next.certificate.subject.replace(/\n/g, ', ')}\n  thumbprint ${next.thumbprint}\n  expires ${next.notAfter.toISOString()}\nprivate key: ${s.nextKeyFile} (mode 0600)\n` +
             `current certificate ${current.thumbprint} (expires ${current.notAfter.toISOString()}) still signs every token.\n\n` +
             'Next steps:\n' +
-            '  1. Reload the server (kill -HUP <pid>, or restart; it also re-reads the files once a day): the federation metadata then lists both certificates.\n' +
+            (farm
+              ? `  1. ${farm} The federation metadata of every server then lists both certificates.\n`
+              : '  1. Reload the server (kill -HUP <pid>, or restart; it also re-reads the files once a day): the federation metadata then lists both certificates.\n') +
             '  2. Let Microsoft 365 learn it: it reads the metadata from about 30 days before the current certificate expires, or now with\n' +
             '     gatehouse tenant-setup --domain <domain> --apply      (sets nextSigningCertificate)\n' +
             '  3. gatehouse tenant-setup --domain <domain> --check     (shows both thumbprints on the tenant)\n' +
-            '  4. gatehouse certs promote, then reload every server.\n',
+            (farm ? '  4. gatehouse certs promote (on any one server).\n' : '  4. gatehouse certs promote, then reload every server.\n'),
         );
       }),
     );
@@ -123,15 +135,23 @@ export function registerCertsCommand(program: Command): void {
     .description('make the next token-signing certificate the current one (the old one is kept as *-previous for a rollback)')
     .addOption(configOption())
     .action(
-      runCommand('certs promote', (opts: { config?: string }) => {
+      runCommand('certs promote', async (opts: { config?: string }) => {
         const config = loadCommandConfig(opts, { secrets: false });
-        const old = loadCurrentKey(config.signing);
-        const { current, previous } = promoteNextCertificate(config.signing);
+        let old = loadCurrentKey(config.signing);
+        let promoted: ReturnType<typeof promoteNextCertificate> | undefined;
+        const farm = await underFarmKeys(config, () => {
+          old = loadCurrentKey(config.signing);
+          promoted = promoteNextCertificate(config.signing);
+        });
+        if (!promoted) throw new Error('nothing was promoted');
+        const { current, previous } = promoted;
         const files = rolloverFiles(config.signing);
         process.stdout.write(
           `token-signing certificate: ${files.current.cert}\n  now ${current.thumbprint} (expires ${current.notAfter.toISOString()})\n` +
             (previous ? `previous: ${old.thumbprint} kept as ${previous.cert} and ${previous.key} (to roll back: copy them back and reload)\n` : '') +
-            'Reload every server to sign with it: kill -HUP <pid>, or restart (each server also re-reads the files once a day).\n' +
+            (farm
+              ? `${farm}\n`
+              : 'Reload every server to sign with it: kill -HUP <pid>, or restart (each server also re-reads the files once a day).\n') +
             'Then check the tenant: gatehouse tenant-setup --domain <domain> --check\n',
         );
       }),

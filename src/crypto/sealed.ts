@@ -13,22 +13,65 @@ const IV_BYTES = 12;
 const TAG_BYTES = 16;
 
 /**
+ * The session secrets, first one sealing: one object every sealed box reads, so a rotated secret (SIGHUP,
+ * or a farm's shared record) takes effect in all of them at once without a restart.
+ */
+export class SecretRing {
+  private current: Buffer[];
+  private changes = 0;
+
+  constructor(secrets: Buffer[]) {
+    if (!secrets.length) throw new Error('no session secret');
+    this.current = secrets;
+  }
+
+  get secrets(): readonly Buffer[] {
+    return this.current;
+  }
+
+  /** Counts replacements, so the boxes know when to derive their keys again. */
+  get version(): number {
+    return this.changes;
+  }
+
+  /** True when the secrets differ from the ones in use (and were put in use). */
+  replace(secrets: Buffer[]): boolean {
+    if (!secrets.length) throw new Error('no session secret');
+    if (secrets.length === this.current.length && secrets.every((s, i) => s.equals(this.current[i]!))) return false;
+    this.current = secrets;
+    this.changes++;
+    return true;
+  }
+}
+
+/** Secrets as the boxes take them: fixed, or a ring that can be rotated while the server runs. */
+export type Secrets = Buffer[] | SecretRing;
+
+/**
  * The one sealed envelope: a JSON value encrypted and authenticated with AES-256-GCM, as base64url of
  * [version byte] + IV + tag + ciphertext. Keys come from the secrets by HKDF-SHA256 (no salt, `info`).
  * The first secret seals; every one of them opens, so a rotated secret does not void what is in flight.
  * The session cookie and the SAML endpoints' sealed state are both made with it.
  */
 export class SealedBox {
-  private readonly keys: Buffer[];
+  private readonly ring: SecretRing;
+  private derived: { version: number; keys: Buffer[] } | undefined;
   private readonly header: Buffer;
 
   constructor(
-    secrets: Buffer[],
+    secrets: Secrets,
     private readonly opts: SealedBoxOptions,
   ) {
-    if (!secrets.length) throw new Error('no session secret');
-    this.keys = secrets.map((s) => Buffer.from(hkdfSync('sha256', s, Buffer.alloc(0), opts.info, 32)));
+    this.ring = secrets instanceof SecretRing ? secrets : new SecretRing(secrets);
     this.header = opts.version === undefined ? Buffer.alloc(0) : Buffer.from([opts.version]);
+  }
+
+  private get keys(): Buffer[] {
+    if (this.derived?.version !== this.ring.version) {
+      const keys = this.ring.secrets.map((s) => Buffer.from(hkdfSync('sha256', s, Buffer.alloc(0), this.opts.info, 32)));
+      this.derived = { version: this.ring.version, keys };
+    }
+    return this.derived.keys;
   }
 
   seal(value: unknown): string {
@@ -68,7 +111,7 @@ export class SealedBox {
 export class Sealer {
   private readonly box: SealedBox;
 
-  constructor(secrets: Buffer[], purpose: string) {
+  constructor(secrets: Secrets, purpose: string) {
     this.box = new SealedBox(secrets, { info: `gatehouse ${purpose} v1`, maxLength: 16_384 });
   }
 

@@ -5,6 +5,7 @@ import { writePublicFile, writeSecretFile } from '../keys/generate.js';
 import type { SigningKeyRing } from '../keys/keyring.js';
 import { loadSessionKeys, type SigningKey } from '../keys/keystore.js';
 import { loadCurrentKey, loadNextKey } from '../keys/rollover.js';
+import type { SecretRing } from '../crypto/sealed.js';
 import type { RedisState } from '../state/redis.js';
 import { seal, unseal, type Sealed } from './farm-key.js';
 
@@ -63,6 +64,14 @@ export class FarmKeys {
     return { cert: k.certPem, key: seal(this.farmKey, pem(k), `signing:${k.thumbprint}`), thumbprint: k.thumbprint };
   }
 
+  private sealSession(keys: Buffer[]): Sealed[] {
+    return keys.map((k, i) => seal(this.farmKey, k.toString('base64'), `session:${i}`));
+  }
+
+  private unsealSession(rec: KeyRecord): Buffer[] {
+    return rec.session.map((s, i) => Buffer.from(unseal(this.farmKey, s, `session:${i}`), 'base64'));
+  }
+
   /** Writes a shared pair to key files (the private key only after checking it opens). */
   private writePair(p: SealedPair, files: { cert: string; key: string }): void {
     const key = unseal(this.farmKey, p.key, `signing:${p.thumbprint}`);
@@ -89,7 +98,7 @@ export class FarmKeys {
     if (!rec) {
       const current = loadCurrentKey(this.signing);
       const next = loadNextKey(this.signing);
-      const session = loadSessionKeys(this.sessionKeyFile).map((k, i) => seal(this.farmKey, k.toString('base64'), `session:${i}`));
+      const session = this.sealSession(loadSessionKeys(this.sessionKeyFile));
       const mine: KeyRecord = { current: this.sealPair(current), ...(next ? { next: this.sealPair(next) } : {}), session, by: this.redis.prefix, at: this.now() };
       const first = await this.redis.client.set(this.recordKey, JSON.stringify(mine), 'NX');
       if (first === 'OK') {
@@ -147,7 +156,10 @@ export class FarmKeys {
     if (stamp === this.seen) return false;
     this.seen = stamp;
     try {
-      this.adopt(rec);
+      this.adopt(rec, this.sessionRing !== undefined);
+      if (this.sessionRing?.replace(this.unsealSession(rec))) {
+        this.log.warn({ event: 'farm_keys' }, "farm keys: took the farm's session keys (the first one seals new cookies)");
+      }
       const current = loadCurrentKey(this.signing);
       let next = loadNextKey(this.signing);
       if (next?.thumbprint === current.thumbprint) next = undefined;
@@ -169,7 +181,7 @@ export class FarmKeys {
       current: this.sealPair(ring.current),
       ...(ring.next ? { next: this.sealPair(ring.next) } : {}),
       ...(ring.next && promoteAt ? { promoteAt: promoteAt.getTime() } : {}),
-      session: old?.session ?? loadSessionKeys(this.sessionKeyFile).map((k, i) => seal(this.farmKey, k.toString('base64'), `session:${i}`)),
+      session: old?.session ?? this.sealSession(loadSessionKeys(this.sessionKeyFile)),
       by: this.redis.prefix,
       at: this.now(),
     };
@@ -177,7 +189,28 @@ export class FarmKeys {
     this.log.warn({ event: 'farm_keys', current: ring.current.thumbprint, next: ring.next?.thumbprint, promoteAt: promoteAt?.toISOString() }, 'farm keys: published the token-signing certificates to the farm');
   }
 
+  /**
+   * An administrator's command on one server (`certs rollover|promote|rotate-session-key`): the farm's
+   * record becomes this server's key files, and every server puts them in use within seconds. No
+   * promotion moment: a certificate made by hand is promoted by hand.
+   */
+  async publishFiles(): Promise<KeyRecord> {
+    const current = loadCurrentKey(this.signing);
+    const next = loadNextKey(this.signing);
+    const rec: KeyRecord = {
+      current: this.sealPair(current),
+      ...(next && next.thumbprint !== current.thumbprint ? { next: this.sealPair(next) } : {}),
+      session: this.sealSession(loadSessionKeys(this.sessionKeyFile)),
+      by: this.redis.prefix,
+      at: this.now(),
+    };
+    await this.redis.client.set(this.recordKey, JSON.stringify(rec));
+    this.log.warn({ event: 'farm_keys', current: current.thumbprint, next: next?.thumbprint }, "farm keys: published this server's key files to the farm");
+    return rec;
+  }
+
   private ringForTimers: SigningKeyRing | undefined;
+  private sessionRing: SecretRing | undefined;
 
   private schedulePromotion(at: number | undefined): void {
     if (this.promoteTimer) clearTimeout(this.promoteTimer);
@@ -193,8 +226,9 @@ export class FarmKeys {
   }
 
   /** Re-reads the record every `everyMs`, and at the promotion moment. */
-  start(ring: SigningKeyRing, everyMs = 2000): void {
+  start(ring: SigningKeyRing, sessionRing?: SecretRing, everyMs = 2000): void {
     this.ringForTimers = ring;
+    this.sessionRing = sessionRing;
     this.timer = setInterval(() => void this.refresh(ring), everyMs);
     this.timer.unref();
     void this.refresh(ring);

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config/load.js';
+import { SecretRing } from '../crypto/sealed.js';
 import { SigningKeyRing } from '../keys/keyring.js';
 import { loadSessionKeys } from '../keys/keystore.js';
 import { loadCurrentKey, loadNextKey } from '../keys/rollover.js';
@@ -14,7 +15,7 @@ type Log = Pick<Logger, 'info' | 'warn' | 'error'>;
 export interface FarmServer {
   state: StateStores;
   signingKeys: SigningKeyRing;
-  sessionKeys: Buffer[];
+  sessionKeys: SecretRing;
   keys: FarmKeys;
   lease: LeaderLease;
   /** For CertificateMonitor: automatic rollover runs on the holder of the rollover lease only. */
@@ -34,8 +35,8 @@ export async function startFarmServer(config: Config, log: Log, now?: () => numb
   const keys = new FarmKeys(state.redis!, farmKey, config.signing, config.session.keyFile, log, now);
   await keys.join();
   const signingKeys = new SigningKeyRing(loadCurrentKey(config.signing), loadNextKey(config.signing));
-  const sessionKeys = loadSessionKeys(config.session.keyFile);
-  keys.start(signingKeys);
+  const sessionKeys = new SecretRing(loadSessionKeys(config.session.keyFile));
+  keys.start(signingKeys, sessionKeys);
   const lease = new LeaderLease(state.redis!, 'rollover', config.state.leaseSeconds * 1000, log);
   lease.start();
   return {

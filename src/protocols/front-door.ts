@@ -1,3 +1,4 @@
+import type { Secrets } from '../crypto/sealed.js';
 import fp from 'fastify-plugin';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { WSFED } from '../constants.js';
@@ -39,7 +40,7 @@ function samlParamsOf(src: Record<string, unknown>): SamlParams {
  * which are for the login form; everything else is WS-Federation (`wa`: sign-in into the pipeline, or
  * sign-out, which tells the session's SAML relying parties through the same single logout).
  */
-async function frontDoor(app: FastifyInstance, opts: { sessionKeys: Buffer[] }): Promise<void> {
+async function frontDoor(app: FastifyInstance, opts: { sessionKeys: Secrets }): Promise<void> {
   const services = app.gatehouse;
   const sealers = samlSealers(opts.sessionKeys);
   const authnRequest = authnRequestSignIn(sealers.pending);

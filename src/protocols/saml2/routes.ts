@@ -1,3 +1,4 @@
+import type { Secrets } from '../../crypto/sealed.js';
 import fp from 'fastify-plugin';
 import type { FastifyInstance } from 'fastify';
 import { idpInitiatedRoutes } from './idp-initiated.js';
@@ -9,7 +10,7 @@ import { warmUpSchemaValidator } from './schema-validate.js';
  * SAML 2.0's own pages besides /adfs/ls/ (the front door, protocols/front-door.ts, takes its messages):
  * the sign-in page a validated AuthnRequest waits at for the password, and IdP-initiated sign-on.
  */
-async function saml2Plugin(app: FastifyInstance, opts: { sessionKeys: Buffer[] }): Promise<void> {
+async function saml2Plugin(app: FastifyInstance, opts: { sessionKeys: Secrets }): Promise<void> {
   const services = app.gatehouse;
   const { pending } = samlSealers(opts.sessionKeys);
   // The schema validator's workers start (and V8 optimises libxml2) before the first message, not during it.

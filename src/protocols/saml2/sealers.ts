@@ -1,10 +1,10 @@
-import { Sealer } from '../../crypto/sealed.js';
+import { Sealer, type Secrets } from '../../crypto/sealed.js';
 
 /**
  * The SAML endpoints' sealed state, each with a key of its own derived from the session secrets: every
  * server of a farm (and every plugin) opens what another sealed.
  */
-export function samlSealers(sessionKeys: Buffer[]) {
+export function samlSealers(sessionKeys: Secrets) {
   return {
     /** A validated AuthnRequest waiting for the password (sso.ts, signin-page.ts). */
     pending: new Sealer(sessionKeys, 'saml2 authn request'),
