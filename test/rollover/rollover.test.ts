@@ -4,14 +4,17 @@
 // server on a clock the test moves (no sleeping).
 import type { ChildProcess } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { baseConfig } from '../support/gatehouse.js';
+import { baseConfig, TEST_RP } from '../support/gatehouse.js';
+import { USERS } from '../support/directory.js';
+import { Browser } from '../support/http.js';
+import { SessionCodec } from '../../src/authn/session.js';
 import { ensureBuilt, freePort, ServeProcess, writeConfig } from '../support/cli.js';
 import { METADATA_ID, SAML11_ID, xmlsecVerify } from '../support/xml.js';
 import { buildApp } from '../../src/app.js';
@@ -159,6 +162,30 @@ describe('certs rollover / promote with a running server', () => {
     await expect.poll(() => s.logLines().some((l) => String(l.msg).startsWith('token-signing certificates: cannot reload')), { timeout: 5000 }).toBe(true);
     expect(metadataCertificates(await getMetadata(url))).toEqual([b64(third)]);
     expect(xmlsecVerify(await wsTrustToken(url), third, SAML11_ID).ok).toBe(true);
+  });
+
+  it('SIGHUP re-reads the session keys: after certs rotate-session-key, new cookies are sealed with the new key and old ones still open', async () => {
+    rmSync(f.nextCert); // the broken files of the test before
+    rmSync(f.nextKey);
+    const s = await start();
+    const sessionFile = join(dir, 'session.key');
+    const signIn = async () => {
+      const b = new Browser();
+      const form = (await b.get(`${url}/adfs/ls/?wa=wsignin1.0&wtrealm=${encodeURIComponent(TEST_RP.id)}`)).form();
+      const page = await b.post(form.action, { ...form.fields, UserName: USERS.alice.upn, Password: USERS.alice.password });
+      expect(page.body).toContain('name="wresult"');
+      return b;
+    };
+    const before = await signIn();
+    expect((await cli('certs', 'rotate-session-key')).code).toBe(0);
+    const [fresh, old] = read(sessionFile).trim().split('\n').map((k) => new SessionCodec([Buffer.from(k, 'base64')]));
+    (s as unknown as { child: ChildProcess }).child.kill('SIGHUP');
+    await expect.poll(() => s.logLines().some((l) => l.event === 'session_keys'), { timeout: 5000 }).toBe(true);
+    const after = await signIn();
+    expect(fresh!.open(after.cookies.get('gatehouse_session'))).toBeDefined();
+    expect(old!.open(after.cookies.get('gatehouse_session'))).toBeUndefined();
+    const sso = await before.get(`${url}/adfs/ls/?wa=wsignin1.0&wtrealm=${encodeURIComponent(TEST_RP.id)}`);
+    expect(sso.body).toContain('name="wresult"');
   });
 });
 
