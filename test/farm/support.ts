@@ -250,3 +250,75 @@ export async function formSignIn(base: string, from: string, username: string, p
 }
 
 export { until, wait };
+
+/**
+ * nginx in front of the nodes with the configuration docs/farm.md shows (the test's ports, plain HTTP
+ * instead of its TLS lines, and the file locations of a process of the test's own).
+ */
+export function nginxConfig(nodes: { port: number }[], port: number, dir: string): string {
+  return `daemon off;
+pid ${dir}/nginx.pid;
+error_log stderr warn;
+events {}
+http {
+  access_log off;
+  client_body_temp_path ${dir}/body;
+  proxy_temp_path ${dir}/proxy;
+  fastcgi_temp_path ${dir}/fastcgi;
+  uwsgi_temp_path ${dir}/uwsgi;
+  scgi_temp_path ${dir}/scgi;
+
+  upstream gatehouse {
+${nodes.map((n) => `    server 127.0.0.1:${n.port} max_fails=2 fail_timeout=5s;`).join('\n')}
+    keepalive 32;
+  }
+  server {
+    listen 127.0.0.1:${port};
+    location = /adfs/probe { if ($arg_verbose) { return 403; } proxy_pass http://gatehouse; }
+    location / {
+      proxy_pass http://gatehouse;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header Host $host;
+      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+      proxy_set_header X-Forwarded-Proto https;
+      proxy_next_upstream error timeout http_503;
+      proxy_next_upstream_tries 2;
+    }
+  }
+}
+`;
+}
+
+/** nginx (Debian's) with nginxConfig, as a process of the test's own. */
+export class Nginx {
+  private child: Child | undefined;
+  private constructor(readonly port: number) {}
+
+  static async start(nodes: { port: number }[]): Promise<Nginx> {
+    const dir = mkdtempSync(join(tmpdir(), 'farm-nginx-'));
+    const n = new Nginx(await freePort());
+    writeFileSync(join(dir, 'nginx.conf'), nginxConfig(nodes, n.port, dir));
+    n.child = new Child(spawn('nginx', ['-c', join(dir, 'nginx.conf'), '-p', dir], { stdio: ['ignore', 'pipe', 'pipe'] }));
+    await until('nginx answers', async () => {
+      try {
+        return (await fetch(`${n.url}/adfs/probe`)).status === 200;
+      } catch {
+        return false;
+      }
+    });
+    return n;
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  get output(): string {
+    return this.child?.out ?? '';
+  }
+
+  async stop(): Promise<void> {
+    await this.child?.stop('SIGQUIT');
+  }
+}
