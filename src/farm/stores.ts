@@ -10,6 +10,7 @@ import { farmRateLimitStore } from '../state/rate-limit-store.js';
 import { RedisState, type RedisHealth } from '../state/redis.js';
 import { RedisReplayCache, SqliteReplayCache, type ReplayCache } from '../state/replay-cache.js';
 import { RedisSessionRevocations } from '../authn/session-revocations-redis.js';
+import { RedisMfaStore, SqliteMfaStore, type MfaStore } from '../mfa/store.js';
 
 type Log = Pick<Logger, 'info' | 'warn' | 'error'>;
 
@@ -33,6 +34,8 @@ export interface StateStores {
   readonly lockout: AccountActivityStore;
   readonly revocations: SessionRevocations;
   readonly replay: ReplayCache;
+  /** Second-factor enrolments and wrong-code counters (no fallback in a farm: there is no local copy). */
+  readonly mfa: MfaStore;
   /** For @fastify/rate-limit's `store` option; undefined = its in-process store. */
   readonly rateLimitStore: FastifyRateLimitStoreCtor | undefined;
   describe(): StateDescription;
@@ -49,6 +52,7 @@ export async function openState(config: Pick<Config, 'stateDir' | 'state'>, log:
       db,
       redis: undefined,
       ...local,
+      mfa: new SqliteMfaStore(db),
       rateLimitStore: undefined,
       describe: () => ({ backend: 'sqlite', status: 'ok' }),
       close: async () => void db.close(),
@@ -65,6 +69,7 @@ export async function openState(config: Pick<Config, 'stateDir' | 'state'>, log:
     lockout: new RedisLockoutStore(redis, local.lockout),
     revocations,
     replay: new RedisReplayCache(redis, local.replay),
+    mfa: new RedisMfaStore(redis),
     rateLimitStore: farmRateLimitStore(redis) as unknown as FastifyRateLimitStoreCtor,
     describe: () => ({ backend: 'redis', status: redis.ok ? 'ok' : 'fallback', redis: redis.describe() }),
     close: async () => {
