@@ -3,8 +3,6 @@
 // a code accepted once, recovery codes that work once, the per-user MFA lockout, the relying party asking
 // for MFA (wauth) inside a password-only session, and the tokens' MFA values (xmlsec1). Every MFA page
 // passes axe-core at 390 px wide under the strict CSP.
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { Secret, TOTP } from 'otpauth';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -15,7 +13,6 @@ import { attributes, value } from '../support/wsfed.js';
 import { parseXml, SAML11_ID, xmlsecVerify } from '../support/xml.js';
 import { launchChromium, watch, type PageLog } from '../support/chromium.js';
 import { axeViolations, fitsWidth } from '../support/axe.js';
-import { newSessionKey } from '../../src/keys/generate.js';
 
 const MFA_REALM = 'urn:test:mfa:always';
 const OPEN_REALM = 'urn:test:mfa:open';
@@ -40,9 +37,8 @@ beforeAll(async () => {
   rp = await startFormCatcher();
   received = rp.received;
   gh = await startGatehouse((c) => {
-    writeFileSync(join(c.stateDir, '..', 'mfa.key'), newSessionKey(), { mode: 0o600 });
     c.relyingParties.push({ id: MFA_REALM, name: 'MFA RP', replyUrls: [rp.acsUrl] }, { id: OPEN_REALM, name: 'Open RP', replyUrls: [rp.acsUrl] });
-    c.mfa = { enabled: true, keyFile: join(c.stateDir, '..', 'mfa.key'), require: { relyingParties: [MFA_REALM] }, lockout: { threshold: 3 } };
+    c.mfa = { enabled: true, require: { relyingParties: [MFA_REALM] }, lockout: { threshold: 3 } };
   });
   browser = await launchChromium();
 });

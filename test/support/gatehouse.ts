@@ -40,6 +40,8 @@ export function baseConfig(dir: string, port = 0): Record<string, unknown> {
   writeFileSync(join(dir, 'signing.crt'), keys.certPem);
   writeFileSync(join(dir, 'signing.key'), keys.keyPem, { mode: 0o600 });
   writeFileSync(join(dir, 'session.key'), newSessionKey(), { mode: 0o600 });
+  // mfa.keyFile's default place (beside the session key), for tests that turn MFA on.
+  writeFileSync(join(dir, 'mfa.key'), newSessionKey(), { mode: 0o600 });
   return {
     publicUrl: `http://127.0.0.1:${port || 1}`,
     listen: { host: '127.0.0.1', port },
