@@ -15,6 +15,7 @@ import { attributes, value } from '../support/wsfed.js';
 import { parseXml, SAML11_ID, xmlsecVerify } from '../support/xml.js';
 import { V13, buildRst, fault, postSoap, value as soapValue } from '../wstrust/soap-client.js';
 import { makeSp, type TestSp } from '../saml2/sp.js';
+import { ensureBuilt, runCli } from '../support/cli.js';
 import { SAML2_ASSERTION_ID, count as count2, val } from '../saml2/support.js';
 
 const REALM = 'urn:test:mfa:policy';
@@ -170,5 +171,30 @@ describe('SAML 2.0 RequestedAuthnContext with @node-saml/node-saml', () => {
     expect(val(doc, '//saml:AuthnStatement/saml:AuthnContext/saml:AuthnContextClassRef')).toBe(MULTIPLE_AUTHN);
     // The instant of the last full sign-in: the second step, after the password.
     expect(Date.parse(val(doc, '//saml:AuthnStatement/@AuthnInstant')!)).toBeGreaterThanOrEqual(passwordAt);
+  });
+});
+
+describe('gatehouse mfa', () => {
+  it('list shows who enrolled what (no secret); reset removes a user\'s factors with an audit line, and the next sign-in enrols again', async () => {
+    ensureBuilt();
+    const cfg = ['--config', join(gh.dir, 'gatehouse.yaml')];
+    const list = runCli(['mfa', 'list', ...cfg, '--json'], { cwd: gh.dir });
+    expect(list.status, list.stderr).toBe(0);
+    const rows = JSON.parse(list.stdout) as { user: string; factors: string[] }[];
+    expect(rows.map((r) => r.user).sort()).toEqual([alice.upn, bob.upn].sort());
+    expect(rows[0]!.factors).toEqual(['totp', 'recovery']);
+    expect(list.stdout).not.toMatch(/secret|sealed/i);
+    const one = runCli(['mfa', 'list', ...cfg, '--user', alice.upn], { cwd: gh.dir });
+    expect(one.stdout).toMatch(new RegExp(`^${alice.upn}\\ttotp,recovery\\t`));
+
+    const reset = runCli(['mfa', 'reset', `CORP\\${alice.sam}`, ...cfg], { cwd: gh.dir });
+    expect(reset.status, reset.stderr).toBe(0);
+    expect(reset.stdout).toBe(`removed every second factor of ${alice.upn}\n`);
+    const audit = JSON.parse(reset.stderr.trim().split('\n').pop()!);
+    expect(audit).toMatchObject({ event: 'mfa_reset', user: alice.upn, removed: true });
+    expect(runCli(['mfa', 'list', ...cfg, '--user', alice.upn], { cwd: gh.dir }).stdout).toBe(`${alice.upn} has no second factor enrolled\n`);
+
+    const browser = new Browser();
+    expect(isEnrolPage(await password(browser, await browser.get(wsfedUrl()), alice))).toBe(true);
   });
 });

@@ -69,6 +69,12 @@ export const MfaConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    federatedIdpMfaBehavior: Type.Optional(
+      Type.Union([Type.Literal('enforceMfaByFederatedIdp'), Type.Literal('acceptIfMfaDoneByFederatedIdp'), Type.Literal('rejectMfaByFederatedIdp')], {
+        description:
+          "What `gatehouse tenant-setup` sets in Microsoft Entra (and --check expects): enforceMfaByFederatedIdp sends users back here for MFA when Entra needs it (Microsoft's recommendation with an IdP that does MFA); acceptIfMfaDoneByFederatedIdp lets Entra do its own MFA when the token has none; rejectMfaByFederatedIdp ignores this server's MFA (Entra always does its own). Default: enforceMfaByFederatedIdp when mfa.enabled, else rejectMfaByFederatedIdp.",
+      }),
+    ),
     wsTrustPasswordOnly: Type.Array(Type.String({ minLength: 1 }), {
       default: [],
       description:
