@@ -31,6 +31,8 @@ import type { SmartLockout } from './lockout/lockout.js';
 import { PasswordVerifier } from './authn/password-check.js';
 import { portalRoutes } from './authn/portal-routes.js';
 import { MfaService } from './mfa/service.js';
+import { webAuthnRp } from './mfa/webauthn.js';
+import { mfaStaticRoutes } from './mfa/static-routes.js';
 import { loadSessionKeys } from './keys/keystore.js';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -58,7 +60,7 @@ export interface AppDeps {
 }
 
 /** Passwords, cookies and tokens never reach the log. */
-export const LOG_REDACT = ['req.headers.cookie', 'req.headers.authorization', 'res.headers["set-cookie"]', 'Password', 'password', '*.Password', '*.password', 'Code', '*.Code', 'Enrolment', '*.Enrolment'];
+export const LOG_REDACT = ['req.headers.cookie', 'req.headers.authorization', 'res.headers["set-cookie"]', 'Password', 'password', '*.Password', '*.password', 'Code', '*.Code', 'Enrolment', '*.Enrolment', 'WebauthnResponse', '*.WebauthnResponse'];
 
 /** Builds the whole app without listening (tests use it directly). */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
@@ -93,7 +95,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     passwords: new PasswordVerifier(deps.directory, lockout),
     state,
     mfa: config.mfa.enabled
-      ? new MfaService(config.mfa, state.mfa, deps.mfaKeys ?? loadSessionKeys(config.mfa.keyFile, 'mfa.keyFile', 'run "gatehouse mfa init-key"'), state.replay)
+      ? new MfaService(config.mfa, state.mfa, deps.mfaKeys ?? loadSessionKeys(config.mfa.keyFile, 'mfa.keyFile', 'run "gatehouse mfa init-key"'), state.replay, webAuthnRp(config.publicUrl, config.mfa.totp.issuer))
       : undefined,
     lifecycle: { draining: false },
     serverProcesses: Math.max(1, deps.serverProcesses ?? 1),
@@ -160,6 +162,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(css),
   );
 
+  if (services.mfa) await app.register(mfaStaticRoutes);
   await app.register(portalRoutes);
   await app.register(frontDoorRoutes, { sessionKeys: deps.sessionKeys });
   await app.register(saml2Routes, { sessionKeys: deps.sessionKeys });

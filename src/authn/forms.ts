@@ -18,10 +18,14 @@ export interface CredentialForm {
   Code?: string;
   /** The enrolment page's sealed secret, waiting for its first code. */
   Enrolment?: string;
+  /** A passkey ceremony: the sealed challenge, the browser's answer (JSON), the new key's name. */
+  WebauthnState?: string;
+  WebauthnResponse?: string;
+  KeyName?: string;
 }
 
 /** What the second-factor pages post (src/mfa/pages.ts): answered by the secondFactor step, not by the password. */
-export const SECOND_FACTOR_ACTIONS = ['mfaCode', 'mfaRecovery', 'mfaEnrol', 'mfaSkip', 'mfaContinue'] as const;
+export const SECOND_FACTOR_ACTIONS = ['mfaCode', 'mfaRecovery', 'mfaEnrol', 'mfaSkip', 'mfaContinue', 'mfaWebauthn', 'mfaEnrolWebauthn'] as const;
 export type SecondFactorAction = (typeof SECOND_FACTOR_ACTIONS)[number];
 
 export function isSecondFactorForm(form: CredentialForm | undefined): form is CredentialForm & { Action: SecondFactorAction } {
@@ -45,6 +49,9 @@ export const credentialFormSchema = {
     Reason: { type: 'string', enum: ['expired', 'mustChange'] },
     Code: field(40),
     Enrolment: field(1024),
+    WebauthnState: field(2048),
+    WebauthnResponse: field(16_384),
+    KeyName: field(64),
   },
   additionalProperties: false,
 } as const;

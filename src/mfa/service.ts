@@ -7,19 +7,33 @@ import { ReplayStoreUnavailable } from '../state/replay-cache.js';
 import { hashRecoveryCode, newRecoveryCodes } from './recovery-codes.js';
 import { MfaStoreUnavailable, type MfaStore, type StoredEnrolment } from './store.js';
 import { matchingStep, newTotpSecret, stepMemoryMs } from './totp.js';
+import { authenticationOptions, registrationOptions, verifyAuthentication, verifyRegistration, type StoredKey, type WebAuthnRp } from './webauthn.js';
 
 /** A user's factors, as sealed in the store. */
 export interface Factors {
   totp?: { secret: string; added: number };
   /** SHA-256 of the recovery codes not used yet. */
   recovery?: { hashes: string[]; added: number };
+  /** Passkeys and security keys (WebAuthn), each named by the user. */
+  webauthn?: { keys: StoredKey[] };
 }
+
+/** A WebAuthn ceremony waiting for the browser's answer, sealed into the page. */
+interface PendingCeremony {
+  account: string;
+  challenge: string;
+  kind: 'register' | 'authenticate';
+}
+
+const CEREMONY_TTL_SECONDS = 5 * 60;
 
 /** A TOTP secret shown on the enrolment page and waiting for its first code, sealed into the page. */
 interface PendingTotp {
   account: string;
   secret: string;
 }
+
+const WEBAUTHN_REFUSED = 'Your passkey or security key was not accepted. Try again, or use another way to sign in.';
 
 /** How long the enrolment page's secret stays valid. */
 const ENROLMENT_TTL_SECONDS = 15 * 60;
@@ -51,6 +65,8 @@ export class MfaService {
     private readonly store: MfaStore,
     keys: Buffer[],
     private readonly replay: ReplayCache,
+    /** The WebAuthn relying party: publicUrl's host and origin. */
+    readonly rp: WebAuthnRp,
   ) {
     this.box = new SealedBox(keys, { info: 'gatehouse mfa factors v1', version: 1, maxLength: 1 << 20 });
     this.pending = new Sealer(keys, 'mfa enrolment');
@@ -65,7 +81,7 @@ export class MfaService {
   }
 
   private async save(user: DirectoryUser, factors: Factors): Promise<void> {
-    const kinds = (['totp', 'recovery'] as const).filter((k) => factors[k] !== undefined);
+    const kinds = (['totp', 'webauthn', 'recovery'] as const).filter((k) => (k === 'webauthn' ? Boolean(factors.webauthn?.keys.length) : factors[k] !== undefined));
     const e: StoredEnrolment = {
       account: accountKey(user),
       upn: user.userPrincipalName ?? user.sAMAccountName,
@@ -151,6 +167,83 @@ export class MfaService {
       ...(codes.length ? { recovery: { hashes: codes.map(hashRecoveryCode), added: Date.now() } } : {}),
     });
     return codes;
+  }
+
+  /** Whether the user has a factor to sign in with (recovery codes alone are not one). */
+  static hasFactor(factors: Factors | undefined): boolean {
+    return Boolean(factors?.totp || factors?.webauthn?.keys.length);
+  }
+
+  private sealCeremony(user: DirectoryUser, challenge: string, kind: PendingCeremony['kind']): string {
+    return this.pending.seal({ account: accountKey(user), challenge, kind } satisfies PendingCeremony, CEREMONY_TTL_SECONDS);
+  }
+
+  /** The challenge of a ceremony this user started, once (a second use of the same page is refused). */
+  private async openCeremony(user: DirectoryUser, token: string | undefined, kind: PendingCeremony['kind']): Promise<string | undefined> {
+    const p = this.pending.open<PendingCeremony>(token);
+    if (!p || p.account !== accountKey(user) || p.kind !== kind) return undefined;
+    const first = await available(() => this.replay.firstUse(`mfa-webauthn:${p.challenge}`, CEREMONY_TTL_SECONDS * 1000, 'refuse'));
+    return first ? p.challenge : undefined;
+  }
+
+  /** Options for the browser to make a new passkey, and the sealed challenge the page posts back. */
+  async startWebauthnRegistration(user: DirectoryUser, factors: Factors | undefined): Promise<{ options: unknown; token: string }> {
+    const options = await registrationOptions(
+      this.rp,
+      { account: accountKey(user), upn: user.userPrincipalName ?? user.sAMAccountName, displayName: user.displayName },
+      factors?.webauthn?.keys ?? [],
+    );
+    return { options, token: this.sealCeremony(user, options.challenge, 'register') };
+  }
+
+  /**
+   * Saves a new passkey when the browser's answer verifies (user verification required); new recovery
+   * codes when the user has none. @returns the recovery codes to show once, or []
+   * @throws GH_MFA_CODE_WRONG (the key was not accepted; not counted, nothing is saved)
+   */
+  async confirmWebauthn(user: DirectoryUser, token: string | undefined, responseJson: string, name: string): Promise<string[]> {
+    const challenge = await this.openCeremony(user, token, 'register');
+    let key: StoredKey | undefined;
+    try {
+      key = challenge ? await verifyRegistration(this.rp, challenge, JSON.parse(responseJson), name.trim() || 'Passkey') : undefined;
+    } catch (err) {
+      throw new GatehouseError('GH_MFA_CODE_WRONG', { detail: `${user.userPrincipalName}: passkey registration refused (${(err as Error).message})`, message: WEBAUTHN_REFUSED });
+    }
+    if (!key) throw new GatehouseError('GH_MFA_CODE_WRONG', { detail: `${user.userPrincipalName}: passkey registration expired or refused`, message: WEBAUTHN_REFUSED });
+    const factors = (await this.factorsOf(user)) ?? {};
+    const codes = factors.recovery?.hashes.length ? [] : newRecoveryCodes();
+    await this.save(user, {
+      ...factors,
+      webauthn: { keys: [...(factors.webauthn?.keys ?? []), key] },
+      ...(codes.length ? { recovery: { hashes: codes.map(hashRecoveryCode), added: Date.now() } } : {}),
+    });
+    return codes;
+  }
+
+  /** Options for signing in with one of the user's keys, or undefined when they have none. */
+  async startWebauthnAuthentication(user: DirectoryUser, factors: Factors | undefined): Promise<{ options: unknown; token: string } | undefined> {
+    const keys = factors?.webauthn?.keys ?? [];
+    if (!keys.length) return undefined;
+    const options = await authenticationOptions(this.rp, keys);
+    return { options, token: this.sealCeremony(user, options.challenge, 'authenticate') };
+  }
+
+  /** @throws GH_MFA_CODE_WRONG (counted toward the lockout), GH_MFA_LOCKED */
+  async verifyWebauthn(user: DirectoryUser, token: string | undefined, responseJson: string): Promise<string> {
+    await this.checkNotLocked(user);
+    const factors = await this.factorsOf(user);
+    const keys = factors?.webauthn?.keys ?? [];
+    const challenge = await this.openCeremony(user, token, 'authenticate');
+    let used: StoredKey | undefined;
+    try {
+      used = challenge ? await verifyAuthentication(this.rp, challenge, JSON.parse(responseJson), keys) : undefined;
+    } catch {
+      used = undefined;
+    }
+    if (!used) return this.wrongCode(user, 'passkey not accepted');
+    await this.save(user, { ...factors, webauthn: { keys: keys.map((k) => (k.id === used.id ? used : k)) } });
+    await available(() => this.store.clearFailures(accountKey(user)));
+    return 'webauthn';
   }
 
   /** Ten new recovery codes in place of the old ones. @returns the codes, to show once */

@@ -1,5 +1,4 @@
 import { Secret, TOTP } from 'otpauth';
-import QRCode from 'qrcode';
 
 /** RFC 6238 as every authenticator app does it: SHA-1, 6 digits, 30-second steps. */
 const PERIOD_SECONDS = 30;
@@ -39,6 +38,8 @@ export function stepMemoryMs(skew: number): number {
  * as it is, so the strict CSP's img-src needs nothing more. Presentation attributes only, no style.
  */
 export async function qrSvg(text: string): Promise<string> {
+  // Loaded when the first enrolment page is drawn, not at start-up.
+  const { default: QRCode } = await import('qrcode');
   const svg = await QRCode.toString(text, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 });
   // Give it a name for screen readers; the text of the secret is on the page beside it.
   return svg.replace('<svg ', '<svg role="img" aria-label="QR code for your authenticator app" width="200" height="200" ');

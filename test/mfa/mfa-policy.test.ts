@@ -194,6 +194,8 @@ describe('gatehouse mfa', () => {
     expect(audit).toMatchObject({ event: 'mfa_reset', user: alice.upn, removed: true });
     expect(runCli(['mfa', 'list', ...cfg, '--user', alice.upn], { cwd: gh.dir }).stdout).toBe(`${alice.upn} has no second factor enrolled\n`);
 
+    // runCli blocked this thread for seconds: let fetch notice the keep-alive sockets the server closed meanwhile.
+    await new Promise((r) => setTimeout(r, 100));
     const browser = new Browser();
     expect(isEnrolPage(await password(browser, await browser.get(wsfedUrl()), alice))).toBe(true);
   });

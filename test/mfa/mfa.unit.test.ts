@@ -10,6 +10,7 @@ import { inGracePeriod, mfaReason } from '../../src/mfa/policy.js';
 import { hashRecoveryCode, newRecoveryCodes } from '../../src/mfa/recovery-codes.js';
 import { MfaService } from '../../src/mfa/service.js';
 import { SqliteMfaStore } from '../../src/mfa/store.js';
+import { webAuthnRp } from '../../src/mfa/webauthn.js';
 import { matchingStep, newTotpSecret, qrSvg, totpUri } from '../../src/mfa/totp.js';
 import { SqliteReplayCache } from '../../src/state/replay-cache.js';
 import type { DirectoryUser } from '../../src/directory/user.js';
@@ -84,7 +85,7 @@ describe('MfaService on SQLite', () => {
   function service(over: Record<string, unknown> = {}) {
     const db = new Database(':memory:');
     const store = new SqliteMfaStore(db);
-    return { db, store, mfa: new MfaService(config({ lockout: { threshold: 3 }, ...over }), store, [randomBytes(32)], new SqliteReplayCache(db)) };
+    return { db, store, mfa: new MfaService(config({ lockout: { threshold: 3 }, ...over }), store, [randomBytes(32)], new SqliteReplayCache(db), webAuthnRp('https://sts.corp.example.com', 'Gatehouse')) };
   }
 
   it('enrols with a first code, stores the factors sealed, accepts a code once and a recovery code once', async () => {
@@ -126,7 +127,7 @@ describe('MfaService on SQLite', () => {
     const { store, mfa, db } = service();
     const { secret } = mfa.startTotpEnrolment(user);
     await mfa.confirmTotp(user, secret, code(secret, Date.now()));
-    const other = new MfaService(config(), store, [randomBytes(32)], new SqliteReplayCache(db));
+    const other = new MfaService(config(), store, [randomBytes(32)], new SqliteReplayCache(db), webAuthnRp('https://sts.corp.example.com', 'Gatehouse'));
     await expect(other.factorsOf(user)).rejects.toMatchObject({ code: 'GH_INTERNAL' });
   });
 });

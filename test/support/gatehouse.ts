@@ -91,7 +91,7 @@ export function testDirectorySettings(overrides: Partial<Config['directory']> = 
 /** Starts a real Gatehouse on 127.0.0.1 (a free port) against the Samba DC. */
 export async function startGatehouse(
   mutate?: (cfg: Record<string, any>) => void,
-  opts: { serverProcesses?: number } = {},
+  opts: { serverProcesses?: number; publicHost?: string } = {},
 ): Promise<RunningGatehouse> {
   const dir = mkdtempSync(join(tmpdir(), 'gatehouse-test-'));
   const raw = baseConfig(dir);
@@ -120,10 +120,12 @@ export async function startGatehouse(
       s.close(() => resolve(p));
     });
   });
-  const url = `http://127.0.0.1:${port}`;
+  // publicHost: 'localhost' where the browser needs a domain (WebAuthn refuses an IP address as relying party).
+  const { publicHost = '127.0.0.1', ...appOpts } = opts;
+  const url = `http://${publicHost}:${port}`;
   config = { ...config, publicUrl: url, listen: { host: '127.0.0.1', port } };
   // serverProcesses: as one of that many cluster workers (rate limits are that share of the configured ones).
-  const app = await buildApp({ config, directory, signingKey, sessionKeys, logger: logOptions, ...opts });
+  const app = await buildApp({ config, directory, signingKey, sessionKeys, logger: logOptions, ...appOpts });
   await app.listen({ host: '127.0.0.1', port });
   return {
     app,

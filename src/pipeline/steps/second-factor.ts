@@ -2,7 +2,7 @@ import { GatehouseError } from '../../errors.js';
 import type { Session } from '../../authn/session.js';
 import { isSecondFactorForm } from '../../authn/forms.js';
 import { mfaReason, inGracePeriod } from '../../mfa/policy.js';
-import { accountKey, type MfaService } from '../../mfa/service.js';
+import { accountKey, MfaService } from '../../mfa/service.js';
 import { renderCodePage, renderEnrolPage, renderRecoveryCodesPage } from '../../mfa/pages.js';
 import { groupedSecret, qrSvg, totpUri } from '../../mfa/totp.js';
 import { Refusal } from '../error-policy.js';
@@ -83,23 +83,26 @@ export async function secondFactor(ctx: SignInContext): Promise<StepResult> {
   };
 
   const factors = await mfa.factorsOf(user);
-  const enrolled = Boolean(factors?.totp);
+  const enrolled = MfaService.hasFactor(factors);
   const action = isSecondFactorForm(form) ? form.Action : undefined;
   const code = form?.Code ?? '';
+  const codePage = async (opts: { error?: GatehouseError; recoveryOpen?: boolean } = {}) =>
+    renderCodePage(request, reply, publicUrl, { ...opts, totp: Boolean(factors?.totp), webauthn: await mfa.startWebauthnAuthentication(user, factors) });
 
-  if ((action === 'mfaCode' || action === 'mfaRecovery') && (enrolled || factors?.recovery)) {
+  if ((action === 'mfaCode' || action === 'mfaRecovery' || action === 'mfaWebauthn') && (enrolled || factors?.recovery)) {
+    const kind = action === 'mfaCode' ? 'totp' : action === 'mfaRecovery' ? 'recovery' : 'webauthn';
     try {
-      const method = await mfa.verify(user, code, action === 'mfaCode' ? 'totp' : 'recovery');
+      const method = kind === 'webauthn' ? await mfa.verifyWebauthn(user, form?.WebauthnState, form?.WebauthnResponse ?? '') : await mfa.verify(user, code, kind);
       passed(ctx, session, [method]);
       audit(ctx, 'mfa_verified', { method, reason });
       return undefined;
     } catch (err) {
       if (!onPage(err)) throw err;
-      audit(ctx, err.code === 'GH_MFA_LOCKED' ? 'mfa_locked' : 'mfa_failed', { method: action === 'mfaCode' ? 'totp' : 'recovery', detail: err.detail });
-      return answer(renderCodePage(request, reply, publicUrl, { error: err, recoveryOpen: action === 'mfaRecovery' }));
+      audit(ctx, err.code === 'GH_MFA_LOCKED' ? 'mfa_locked' : 'mfa_failed', { method: kind, detail: err.detail });
+      return answer(codePage({ error: err, recoveryOpen: kind === 'recovery' }));
     }
   }
-  if (enrolled) return answer(renderCodePage(request, reply, publicUrl, {}));
+  if (enrolled) return answer(codePage());
 
   // No factor yet: enrolment (or, in the grace period and when the relying party did not ask, a way past it).
   const canSkip = inGracePeriod(mfa.config) && reason !== 'requested';
@@ -113,17 +116,36 @@ export async function secondFactor(ctx: SignInContext): Promise<StepResult> {
   }
   const label = user.userPrincipalName ?? user.sAMAccountName;
   const showEnrolment = async (secret: string, token: string, error?: GatehouseError) =>
-    renderEnrolPage(request, reply, publicUrl, { qrSvg: await qrSvg(totpUri(secret, mfa.config.totp.issuer, label)), secret: groupedSecret(secret), token, canSkip, error });
+    renderEnrolPage(request, reply, publicUrl, {
+      qrSvg: await qrSvg(totpUri(secret, mfa.config.totp.issuer, label)),
+      secret: groupedSecret(secret),
+      token,
+      canSkip,
+      webauthn: await mfa.startWebauthnRegistration(user, factors),
+      error,
+    });
+  const enrolledNow = (method: string, codes: string[]): StepResult | Promise<StepResult> => {
+    passed(ctx, session, [method]);
+    audit(ctx, 'mfa_enrolled', { method, account: accountKey(user) });
+    return codes.length ? answer(renderRecoveryCodesPage(request, reply, publicUrl, codes)) : undefined;
+  };
+
+  if (action === 'mfaEnrolWebauthn') {
+    try {
+      return await enrolledNow('webauthn', await mfa.confirmWebauthn(user, form?.WebauthnState, form?.WebauthnResponse ?? '', form?.KeyName ?? ''));
+    } catch (err) {
+      if (!onPage(err)) throw err;
+      audit(ctx, 'mfa_failed', { method: 'webauthn', detail: err.detail });
+      const fresh = mfa.startTotpEnrolment(user);
+      return answer(showEnrolment(fresh.secret, fresh.token, err));
+    }
+  }
 
   if (action === 'mfaEnrol') {
     const secret = mfa.pendingSecret(user, form?.Enrolment);
     if (secret) {
       try {
-        const codes = await mfa.confirmTotp(user, secret, code);
-        passed(ctx, session, ['totp']);
-        audit(ctx, 'mfa_enrolled', { method: 'totp', account: accountKey(user) });
-        if (!codes.length) return undefined;
-        return answer(renderRecoveryCodesPage(request, reply, publicUrl, codes));
+        return await enrolledNow('totp', await mfa.confirmTotp(user, secret, code));
       } catch (err) {
         if (!onPage(err)) throw err;
         return answer(showEnrolment(secret, form!.Enrolment!, err));
