@@ -21,8 +21,8 @@ const LAYERS = [
   },
   {
     name: 'services',
-    what: 'sign-in (password check, sessions, forms), smart lockout, the sync worker, tenant set-up, farm mode (shared state, leader lease, shared keys)',
-    paths: ['src/authn/', 'src/lockout/', 'src/sync/', 'src/tenant/', 'src/farm/'],
+    what: 'sign-in (password check, sessions, forms), the second factor, smart lockout, the sync worker, tenant set-up, farm mode (shared state, leader lease, shared keys)',
+    paths: ['src/authn/', 'src/mfa/', 'src/lockout/', 'src/sync/', 'src/tenant/', 'src/farm/'],
   },
   {
     name: 'pipeline',

@@ -30,6 +30,10 @@ import { createSmartLockout } from './lockout/create.js';
 import type { SmartLockout } from './lockout/lockout.js';
 import { PasswordVerifier } from './authn/password-check.js';
 import { portalRoutes } from './authn/portal-routes.js';
+import { MfaService } from './mfa/service.js';
+import { webAuthnRp } from './mfa/webauthn.js';
+import { mfaStaticRoutes } from './mfa/static-routes.js';
+import { loadSessionKeys } from './keys/keystore.js';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const VIEWS = join(ROOT, 'views');
@@ -50,12 +54,14 @@ export interface AppDeps {
   /** Logger options (tests), or a ready pino logger (the server); default: pino at config.logLevel. */
   logger?: FastifyServerOptions['logger'];
   loggerInstance?: FastifyServerOptions['loggerInstance'];
+  /** Secrets that encrypt the enrolled second factors; default read from mfa.keyFile when mfa.enabled. */
+  mfaKeys?: Buffer[];
   /** How many server processes share the port (the cluster's workers); default 1. Rate limits are split between them. */
   serverProcesses?: number;
 }
 
 /** Passwords, cookies and tokens never reach the log. */
-export const LOG_REDACT = ['req.headers.cookie', 'req.headers.authorization', 'res.headers["set-cookie"]', 'Password', 'password', '*.Password', '*.password'];
+export const LOG_REDACT = ['req.headers.cookie', 'req.headers.authorization', 'res.headers["set-cookie"]', 'Password', 'password', '*.Password', '*.password', 'Code', '*.Code', 'Enrolment', '*.Enrolment', 'WebauthnResponse', '*.WebauthnResponse'];
 
 /** Builds the whole app without listening (tests use it directly). */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
@@ -89,6 +95,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     lockout,
     passwords: new PasswordVerifier(deps.directory, lockout),
     state,
+    mfa: config.mfa.enabled
+      ? new MfaService(config.mfa, state.mfa, deps.mfaKeys ?? loadSessionKeys(config.mfa.keyFile, 'mfa.keyFile', 'run "gatehouse mfa init-key"'), state.replay, webAuthnRp(config.publicUrl, config.mfa.totp.issuer))
+      : undefined,
     lifecycle: { draining: false },
     serverProcesses: Math.max(1, deps.serverProcesses ?? 1),
   };
@@ -151,6 +160,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(css),
   );
 
+  if (services.mfa) await app.register(mfaStaticRoutes);
   await app.register(portalRoutes);
   await app.register(frontDoorRoutes, { sessionKeys: deps.sessionKeys });
   await app.register(saml2Routes, { sessionKeys: deps.sessionKeys });

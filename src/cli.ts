@@ -12,6 +12,7 @@ import { registerSyncCommand } from './commands/sync.js';
 import { registerTenantSetupCommand } from './commands/tenant-setup.js';
 import { registerSessionsCommand } from './commands/sessions.js';
 import { registerFarmCommand } from './commands/farm.js';
+import { registerMfaCommand } from './commands/mfa.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -38,6 +39,7 @@ registerServeCommand(program);
 registerCheckConfigCommand(program);
 registerCertsCommand(program);
 registerLockoutCommand(program);
+registerMfaCommand(program);
 registerSessionsCommand(program);
 registerFarmCommand(program);
 registerSyncCommand(program);

@@ -23,6 +23,14 @@ export const ALG = {
   enveloped: 'http://www.w3.org/2000/09/xmldsig#enveloped-signature',
 } as const;
 
+/** Microsoft's names for multi-factor authentication (what Entra asks for and reads in the token). */
+export const MFA = {
+  /** The authentication method / AuthnContextClassRef after MFA, and what wauth or RequestedAuthnContext asks for. */
+  multipleAuthn: 'http://schemas.microsoft.com/claims/multipleauthn',
+  /** The claim ADFS passes on the Office 365 trust, with multipleAuthn as its value. */
+  authnMethodsReferences: 'http://schemas.microsoft.com/claims/authnmethodsreferences',
+} as const;
+
 export const SAML11 = {
   tokenType: 'urn:oasis:names:tc:SAML:1.0:assertion',
   bearer: 'urn:oasis:names:tc:SAML:1.0:cm:bearer',

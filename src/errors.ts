@@ -27,6 +27,11 @@ export const ERRORS = {
   GH_SAML_ENDPOINT_UNREGISTERED: [400, 'The sign-in request asks for an answer address that is not registered for this application.'],
   GH_SAML_SIGNATURE: [400, 'The sign-in request is not correctly signed.'],
   GH_SAML_LOGOUT: [400, 'The sign-out request is not valid.'],
+  GH_MFA_CODE_WRONG: [401, 'That code is not right. Enter the code your authenticator app shows now (each code works once).'],
+  GH_MFA_LOCKED: [403, 'Too many wrong codes: your second factor is locked for a while. Try again later, or contact your help desk.'],
+  GH_MFA_ENROL_INSIDE_ONLY: [403, 'You need to set up a second factor, and that can only be done from the office network. Sign in there once, or contact your help desk.'],
+  GH_MFA_NOT_POSSIBLE: [403, 'This application needs a second factor, which this program cannot ask for. Sign in through a browser instead, or contact your help desk.'],
+  GH_MFA_UNAVAILABLE: [503, 'The second sign-in step is unavailable right now. Try again in a few minutes.'],
   GH_INTERNAL: [500, 'Something went wrong on our side. Try again; if it keeps happening, contact your help desk.'],
 } as const satisfies Record<string, readonly [number, string]>;
 

@@ -13,6 +13,22 @@ export interface CredentialForm {
   ConfirmPassword?: string;
   /** Why the change-password page was shown (expired, mustChange). */
   Reason?: string;
+  /** Second-factor pages: the code typed (authenticator app or recovery code). */
+  Code?: string;
+  /** The enrolment page's sealed secret, waiting for its first code. */
+  Enrolment?: string;
+  /** A passkey ceremony: the sealed challenge, the browser's answer (JSON), the new key's name. */
+  WebauthnState?: string;
+  WebauthnResponse?: string;
+  KeyName?: string;
+}
+
+/** What the second-factor pages post (src/mfa/pages.ts): answered by the secondFactor step, not by the password. */
+export const SECOND_FACTOR_ACTIONS = ['mfaCode', 'mfaRecovery', 'mfaEnrol', 'mfaSkip', 'mfaContinue', 'mfaWebauthn', 'mfaEnrolWebauthn'] as const;
+export type SecondFactorAction = (typeof SECOND_FACTOR_ACTIONS)[number];
+
+export function isSecondFactorForm(form: CredentialForm | undefined): form is CredentialForm & { Action: SecondFactorAction } {
+  return form !== undefined && (SECOND_FACTOR_ACTIONS as readonly string[]).includes(form.Action ?? '');
 }
 
 const field = (max: number) => ({ type: 'string', maxLength: max }) as const;
@@ -21,7 +37,7 @@ export const credentialFormSchema = {
   type: 'object',
   properties: {
     _csrf: field(200),
-    Action: { type: 'string', enum: ['signIn', 'changePassword'] },
+    Action: { type: 'string', enum: ['signIn', 'changePassword', ...SECOND_FACTOR_ACTIONS] },
     UserName: field(256),
     Password: field(512),
     Kmsi: field(10),
@@ -30,6 +46,11 @@ export const credentialFormSchema = {
     NewPassword: field(512),
     ConfirmPassword: field(512),
     Reason: { type: 'string', enum: ['expired', 'mustChange'] },
+    Code: field(40),
+    Enrolment: field(1024),
+    WebauthnState: field(2048),
+    WebauthnResponse: field(16_384),
+    KeyName: field(64),
   },
   additionalProperties: false,
 } as const;

@@ -20,6 +20,8 @@ export interface Session {
   realms: string[];
   /** "Keep me signed in": a persistent cookie with the longer lifetime. */
   persistent?: boolean;
+  /** The second factor of this session: when, and which (totp, recovery); absent after the password alone. */
+  mfa?: { at: number; methods: string[] };
 }
 
 /**

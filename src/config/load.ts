@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { extname, resolve } from 'node:path';
+import { dirname, extname, join, resolve } from 'node:path';
 import { Ajv, type ErrorObject } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { parse as parseYaml } from 'yaml';
@@ -25,9 +25,11 @@ export interface SigningConfig extends Omit<RawConfig['signing'], 'nextCertFile'
   nextKeyFile: string;
 }
 
-export interface Config extends Omit<RawConfig, 'issuer' | 'relyingParties' | 'signing'> {
+export interface Config extends Omit<RawConfig, 'issuer' | 'relyingParties' | 'signing' | 'mfa'> {
   issuer: string;
   signing: SigningConfig;
+  /** The mfa section with its key file resolved (default beside session.keyFile). */
+  mfa: RawConfig['mfa'] & { keyFile: string };
   /** Relying parties by realm, built-in ones merged with configured ones. */
   relyingParties: Map<string, RelyingPartyConfig>;
   /** Where the configuration came from, for messages. */
@@ -244,6 +246,7 @@ function resolveConfig(raw: RawConfig, cwd: string, source: string): Config {
     session: { ...raw.session, keyFile: resolve(cwd, raw.session.keyFile) },
     stateDir: resolve(cwd, raw.stateDir),
     state: resolveStateConfig(raw.state, cwd, resolve(cwd, raw.session.keyFile)),
+    mfa: { ...raw.mfa, keyFile: raw.mfa.keyFile ? resolve(cwd, raw.mfa.keyFile) : join(dirname(resolve(cwd, raw.session.keyFile)), 'mfa.key') },
     ...(raw.sync
       ? {
           sync: {

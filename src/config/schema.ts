@@ -3,6 +3,7 @@ import { SyncConfigSchema } from './schema/sync.js';
 import { RelyingPartySchema } from './schema/relying-party.js';
 import { TenantConfigSchema } from './schema/tenant.js';
 import { StateConfigSchema } from './schema/state.js';
+import { MfaConfigSchema } from './schema/mfa.js';
 
 /**
  * The one configuration schema. Every option has its description and default here; the README's
@@ -228,6 +229,7 @@ export const ConfigSchema = Type.Object(
     ),
     stateDir: Type.String({ default: './var', description: 'Where embedded state lives (sessions, counters, sync state).' }),
     state: StateConfigSchema,
+    mfa: MfaConfigSchema,
     sync: Type.Optional(SyncConfigSchema),
     tenant: Type.Optional(TenantConfigSchema),
     relyingParties: Type.Array(RelyingPartySchema, {

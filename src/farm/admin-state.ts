@@ -3,11 +3,11 @@ import type { Config } from '../config/load.js';
 import { openState, type StateStores } from './stores.js';
 
 /**
- * The state for an admin command (`lockout list/reset`, `sessions revoke`): the farm's in Redis when
+ * The state for an admin command (`lockout list/reset`, `sessions revoke`, `mfa list/reset`): the farm's in Redis when
  * configured, else this host's SQLite database. A command must act on the shared state or say it cannot:
  * with Redis configured and unreachable it fails instead of changing one server's fallback copy.
  */
-export async function openAdminState(config: Pick<Config, 'stateDir' | 'state'>): Promise<Pick<StateStores, 'lockout' | 'revocations' | 'close'>> {
+export async function openAdminState(config: Pick<Config, 'stateDir' | 'state'>): Promise<Pick<StateStores, 'lockout' | 'revocations' | 'mfa' | 'close'>> {
   const state = await openState(config, pino({ level: 'silent' }), { subscribe: false });
   if (state.redis && !state.redis.ok) {
     const detail = state.redis.describe().lastError;

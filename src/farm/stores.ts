@@ -9,6 +9,7 @@ import { LocalCredentialLimiter, RedisCredentialLimiter, type CredentialAllowanc
 import { RedisState, type RedisHealth } from '../state/redis.js';
 import { RedisReplayCache, SqliteReplayCache, type ReplayCache } from '../state/replay-cache.js';
 import { RedisSessionRevocations } from '../authn/session-revocations-redis.js';
+import { RedisMfaStore, SqliteMfaStore, type MfaStore } from '../mfa/store.js';
 
 type Log = Pick<Logger, 'info' | 'warn' | 'error'>;
 
@@ -32,6 +33,8 @@ export interface StateStores {
   readonly lockout: AccountActivityStore;
   readonly revocations: SessionRevocations;
   readonly replay: ReplayCache;
+  /** Second-factor enrolments and wrong-code counters (no fallback in a farm: there is no local copy). */
+  readonly mfa: MfaStore;
   /** Rate-limit counters of the credential endpoints: in this process, or the farm's in Redis. */
   credentialLimiter(allowance: CredentialAllowance): CredentialLimiter;
   describe(): StateDescription;
@@ -48,6 +51,7 @@ export async function openState(config: Pick<Config, 'stateDir' | 'state'>, log:
       db,
       redis: undefined,
       ...local,
+      mfa: new SqliteMfaStore(db),
       credentialLimiter: (allowance) => new LocalCredentialLimiter(allowance),
       describe: () => ({ backend: 'sqlite', status: 'ok' }),
       close: async () => void db.close(),
@@ -64,6 +68,7 @@ export async function openState(config: Pick<Config, 'stateDir' | 'state'>, log:
     lockout: new RedisLockoutStore(redis, local.lockout),
     revocations,
     replay: new RedisReplayCache(redis, local.replay),
+    mfa: new RedisMfaStore(redis),
     credentialLimiter: (allowance) => new RedisCredentialLimiter(redis, allowance),
     describe: () => ({ backend: 'redis', status: redis.ok ? 'ok' : 'fallback', redis: redis.describe() }),
     close: async () => {

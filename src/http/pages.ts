@@ -6,13 +6,16 @@ import type { FastifyReply } from 'fastify';
 export const AUTO_POST_SCRIPT = "document.getElementById('autopost').submit();";
 const AUTO_POST_HASH = `'sha256-${createHash('sha256').update(AUTO_POST_SCRIPT).digest('base64')}'`;
 
-/** Strict CSP for every page; `formAction` adds the relying party's origin for the auto-post page. */
-export function contentSecurityPolicy(formAction?: string): string {
+/**
+ * Strict CSP for every page; `formAction` adds the relying party's origin for the auto-post page, and
+ * `scripts` allows this server's own script files (the passkey pages), never inline script.
+ */
+export function contentSecurityPolicy(formAction?: string, scripts = false): string {
   return [
     "default-src 'none'",
     "style-src 'self'",
     "img-src 'self'",
-    `script-src ${formAction ? AUTO_POST_HASH : "'none'"}`,
+    `script-src ${formAction ? AUTO_POST_HASH : scripts ? "'self'" : "'none'"}`,
     `form-action 'self'${formAction ? ' ' + formAction : ''}`,
     "frame-ancestors 'none'",
     "base-uri 'none'",
@@ -23,8 +26,8 @@ function noStore(reply: FastifyReply): FastifyReply {
   return reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
 }
 
-export function renderPage(reply: FastifyReply, view: string, data: Record<string, unknown>, status = 200) {
-  return noStore(reply).code(status).header('content-security-policy', contentSecurityPolicy()).view(view, data);
+export function renderPage(reply: FastifyReply, view: string, data: Record<string, unknown>, status = 200, opts: { scripts?: boolean } = {}) {
+  return noStore(reply).code(status).header('content-security-policy', contentSecurityPolicy(undefined, opts.scripts)).view(view, data);
 }
 
 /** The HTML form that POSTs a token to the relying party (works without JavaScript: a visible button). */

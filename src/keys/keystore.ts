@@ -91,16 +91,16 @@ export function loadSigningKey(
 }
 
 /** Session secrets, one base64 line each: the first seals new cookies, the others still open old ones. */
-export function loadSessionKeys(keyFile: string): Buffer[] {
+export function loadSessionKeys(keyFile: string, setting = 'session.keyFile', hint = 'run "gatehouse certs init"'): Buffer[] {
   let text: string;
   try {
     text = readFileSync(keyFile, 'utf8');
   } catch (err) {
-    throw new ConfigError(`session.keyFile: cannot read ${keyFile} (${(err as NodeJS.ErrnoException).code}); run "gatehouse certs init"`);
+    throw new ConfigError(`${setting}: cannot read ${keyFile} (${(err as NodeJS.ErrnoException).code}); ${hint}`);
   }
   const keys = text.split(/\r?\n/).map((l) => l.trim()).filter(Boolean).map((l) => Buffer.from(l, 'base64'));
   if (!keys.length || keys.some((k) => k.length !== 32)) {
-    throw new ConfigError(`session.keyFile: ${keyFile} must hold one or more lines of 32 bytes in base64`);
+    throw new ConfigError(`${setting}: ${keyFile} must hold one or more lines of 32 bytes in base64`);
   }
   return keys;
 }

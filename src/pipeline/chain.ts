@@ -2,12 +2,14 @@ import type { AuthnMethod } from './authn/method.js';
 import { formPassword } from './authn/form-password.js';
 import { messagePassword } from './authn/message-password.js';
 import { singleSignOnSession } from './authn/session.js';
+import { secondFactorForm } from './authn/second-factor-form.js';
 import type { Step } from './sign-in.js';
 import { decode } from './steps/decode.js';
 import { findRelyingParty } from './steps/find-relying-party.js';
 import { chooseReplyEndpoint } from './steps/choose-reply-endpoint.js';
 import { verifyRequest } from './steps/verify-request.js';
 import { authenticateWith } from './steps/authenticate.js';
+import { secondFactor } from './steps/second-factor.js';
 import { resolveClaims } from './steps/resolve-claims.js';
 import { releaseClaims } from './steps/release-claims.js';
 import { buildToken } from './steps/build-token.js';
@@ -24,6 +26,7 @@ import { encode } from './steps/encode.js';
 export const AUTHN_METHODS: readonly AuthnMethod[] = [
   formPassword,
   messagePassword,
+  secondFactorForm,
   singleSignOnSession,
 ];
 
@@ -38,6 +41,7 @@ export const SIGN_IN: readonly Step[] = [
   chooseReplyEndpoint,
   verifyRequest,
   authenticateWith(AUTHN_METHODS),
+  secondFactor,
   resolveClaims,
   releaseClaims,
   buildToken,

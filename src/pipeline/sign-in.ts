@@ -15,6 +15,7 @@ import type { AccountCache } from '../authn/account-cache.js';
 import type { PasswordVerifier } from '../authn/password-check.js';
 import type { SessionStore } from '../authn/session-cookie.js';
 import type { ReplayCache } from '../state/replay-cache.js';
+import type { MfaService } from '../mfa/service.js';
 
 /** The protocols that issue tokens; each relying party is registered for its own (relyingParties.protocol). */
 export type Protocol = 'wsfed' | 'ws-trust' | 'saml2';
@@ -23,7 +24,7 @@ export type Protocol = 'wsfed' | 'ws-trust' | 'saml2';
 export type TokenFormatName = 'saml11' | 'saml20';
 
 /** How the user proved who they are, as the token states it (each token format has its own URI for it). */
-export type AuthnContext = 'passwordProtectedTransport' | 'password';
+export type AuthnContext = 'passwordProtectedTransport' | 'password' | 'multipleAuthn';
 
 /** What the request asks of the authentication, and the credentials it brings. */
 export interface RequestedAuthn {
@@ -35,6 +36,8 @@ export interface RequestedAuthn {
   form?: CredentialForm | undefined;
   /** The message carries the user's name and password itself (WS-Trust usernamemixed). */
   password?: { username: string; password: string } | undefined;
+  /** The relying party asks for multi-factor authentication (wauth, RequestedAuthnContext: multipleauthn). */
+  mfa?: boolean | undefined;
 }
 
 /**
@@ -69,8 +72,10 @@ export interface Authentication {
   instant: number;
   /** The browser's single sign-on session, started now or presented; none for WS-Trust. */
   session?: Session | undefined;
-  /** The session started with this request (its cookie must be written). */
+  /** The session started or changed with this request (its cookie must be written). */
   newSession?: boolean;
+  /** The second factor, when the secondFactor step asked for it (now or earlier in the session). */
+  mfa?: { at: number; methods: string[] } | undefined;
 }
 
 /**
@@ -88,6 +93,8 @@ export interface PipelineServices {
   passwords: PasswordVerifier;
   /** Messages accepted once (a SAML AuthnRequest ID, a WS-Trust MessageID), farm-wide with Redis. */
   state: { replay: ReplayCache };
+  /** The second factor (mfa.enabled); absent when MFA is off. */
+  mfa?: MfaService | undefined;
 }
 
 /**
@@ -150,6 +157,11 @@ export interface SignInAdapter<I = unknown, M = unknown> {
   replyEndpoint?(ctx: SignInContext<I, M>): string;
   /** The protocol's own checks once the relying party is known (signatures, Destination, NameID policy). */
   verify?(ctx: SignInContext<I, M>): void | Promise<void>;
+  /**
+   * The sign-in's pages (password, second factor) are shown at another address, where the request travels
+   * sealed (SAML 2.0's sign-in page): send the browser there. Absent: the pages post back to this URL.
+   */
+  moveToSignInPage?(ctx: SignInContext<I, M>): FastifyReply | Promise<FastifyReply>;
   /** No method authenticated the user: show the login page or send the browser to it. */
   challenge(ctx: SignInContext<I, M>): FastifyReply | Promise<FastifyReply>;
   encode(ctx: SignInContext<I, M>): FastifyReply | Promise<FastifyReply>;

@@ -158,7 +158,11 @@ export function compareFederation(
     const effect = {
       preferredAuthenticationProtocol: 'Microsoft 365 would send SAML 2.0 requests instead of WS-Federation ones to /adfs/ls/.',
       federatedIdpMfaBehavior:
-        'Gatehouse does no multi-factor authentication; with anything but rejectMfaByFederatedIdp a forged MFA claim could satisfy a Conditional Access policy that requires MFA.',
+        expected.federatedIdpMfaBehavior === 'rejectMfaByFederatedIdp'
+          ? 'Gatehouse does no multi-factor authentication (mfa.enabled is off); with anything but rejectMfaByFederatedIdp a forged MFA claim could satisfy a Conditional Access policy that requires MFA.'
+          : expected.federatedIdpMfaBehavior === 'enforceMfaByFederatedIdp'
+            ? "Gatehouse does MFA, but Microsoft 365 does not send users back for it: they are asked by Entra's own MFA instead, or not at all."
+            : 'Microsoft 365 does not treat MFA done at Gatehouse as mfa.federatedIdpMfaBehavior says.',
       promptLoginBehavior: "Applications' prompt=login requests are not turned into a fresh password prompt (wfresh=0).",
     }[k];
     out.push({ property: k, tenant: have, gatehouse: expected[k], effect, fix: `Run ${APPLY(domain)}.` });

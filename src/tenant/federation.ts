@@ -23,10 +23,20 @@ export interface InternalDomainFederation {
   signingCertificate: string;
   nextSigningCertificate?: string;
   preferredAuthenticationProtocol: 'wsFed';
-  /** Gatehouse does no MFA: Entra ID does it, and a forged MFA claim is never believed. */
-  federatedIdpMfaBehavior: 'rejectMfaByFederatedIdp';
+  /** Whether Entra believes, demands or ignores this server's MFA (mfa.federatedIdpMfaBehavior). */
+  federatedIdpMfaBehavior: FederatedIdpMfaBehavior;
   /** prompt=login from an app becomes a fresh password prompt (wfresh=0), which Gatehouse honours. */
   promptLoginBehavior: 'translateToFreshPasswordAuthentication';
+}
+
+export type FederatedIdpMfaBehavior = 'enforceMfaByFederatedIdp' | 'acceptIfMfaDoneByFederatedIdp' | 'rejectMfaByFederatedIdp';
+
+/**
+ * Without MFA here, Entra must never believe an MFA claim (a forged one would pass Conditional Access);
+ * with it, Entra sends the user back for MFA instead of asking itself.
+ */
+export function mfaBehavior(mfa: Pick<Config['mfa'], 'enabled' | 'federatedIdpMfaBehavior'>): FederatedIdpMfaBehavior {
+  return mfa.federatedIdpMfaBehavior ?? (mfa.enabled ? 'enforceMfaByFederatedIdp' : 'rejectMfaByFederatedIdp');
 }
 
 export interface FederationCertificates {
@@ -35,7 +45,7 @@ export interface FederationCertificates {
 }
 
 /** The federation configuration of `domain` as Gatehouse runs now: its issuer, its endpoints, its certificates. */
-export function federationConfiguration(config: Pick<Config, 'issuer' | 'publicUrl'>, certs: FederationCertificates, displayName: string): InternalDomainFederation {
+export function federationConfiguration(config: Pick<Config, 'issuer' | 'publicUrl' | 'mfa'>, certs: FederationCertificates, displayName: string): InternalDomainFederation {
   const url = (p: EndpointProperty) => `${config.publicUrl}${ENDPOINT_PATHS[p]}`;
   return {
     '@odata.type': '#microsoft.graph.internalDomainFederation',
@@ -48,7 +58,7 @@ export function federationConfiguration(config: Pick<Config, 'issuer' | 'publicU
     signingCertificate: certs.current.certBase64,
     ...(certs.next ? { nextSigningCertificate: certs.next.certBase64 } : {}),
     preferredAuthenticationProtocol: 'wsFed',
-    federatedIdpMfaBehavior: 'rejectMfaByFederatedIdp',
+    federatedIdpMfaBehavior: mfaBehavior(config.mfa),
     promptLoginBehavior: 'translateToFreshPasswordAuthentication',
   };
 }

@@ -40,6 +40,8 @@ export function baseConfig(dir: string, port = 0): Record<string, unknown> {
   writeFileSync(join(dir, 'signing.crt'), keys.certPem);
   writeFileSync(join(dir, 'signing.key'), keys.keyPem, { mode: 0o600 });
   writeFileSync(join(dir, 'session.key'), newSessionKey(), { mode: 0o600 });
+  // mfa.keyFile's default place (beside the session key), for tests that turn MFA on.
+  writeFileSync(join(dir, 'mfa.key'), newSessionKey(), { mode: 0o600 });
   return {
     publicUrl: `http://127.0.0.1:${port || 1}`,
     listen: { host: '127.0.0.1', port },
@@ -89,7 +91,7 @@ export function testDirectorySettings(overrides: Partial<Config['directory']> = 
 /** Starts a real Gatehouse on 127.0.0.1 (a free port) against the Samba DC. */
 export async function startGatehouse(
   mutate?: (cfg: Record<string, any>) => void,
-  opts: { serverProcesses?: number } = {},
+  opts: { serverProcesses?: number; publicHost?: string } = {},
 ): Promise<RunningGatehouse> {
   const dir = mkdtempSync(join(tmpdir(), 'gatehouse-test-'));
   const raw = baseConfig(dir);
@@ -118,10 +120,12 @@ export async function startGatehouse(
       s.close(() => resolve(p));
     });
   });
-  const url = `http://127.0.0.1:${port}`;
+  // publicHost: 'localhost' where the browser needs a domain (WebAuthn refuses an IP address as relying party).
+  const { publicHost = '127.0.0.1', ...appOpts } = opts;
+  const url = `http://${publicHost}:${port}`;
   config = { ...config, publicUrl: url, listen: { host: '127.0.0.1', port } };
   // serverProcesses: as one of that many cluster workers (rate limits are that share of the configured ones).
-  const app = await buildApp({ config, directory, signingKey, sessionKeys, logger: logOptions, ...opts });
+  const app = await buildApp({ config, directory, signingKey, sessionKeys, logger: logOptions, ...appOpts });
   await app.listen({ host: '127.0.0.1', port });
   return {
     app,

@@ -251,3 +251,30 @@ describe('gatehouse tenant-setup --apply and --check (Graph emulator)', () => {
     expect((await run(['--check'])).code).toBe(0);
   });
 });
+
+describe('gatehouse tenant-setup with MFA on', () => {
+  it('sets federatedIdpMfaBehavior to enforceMfaByFederatedIdp (or what mfa.federatedIdpMfaBehavior says), and --check reports it', async () => {
+    const tenant = { tenantId: TENANT, clientId: APP, clientSecret: SECRET, graphUrl: graph.url, authorityHost: graph.url };
+    const mfaConfig = writeConfig(gh.dir, 'tenant-mfa.yaml', { ...gh.configRaw, publicUrl: gh.url, tenant, mfa: { enabled: true } });
+    const printedBody = JSON.parse((await run(['--json'], mfaConfig)).stdout) as Record<string, string>;
+    expect(printedBody.federatedIdpMfaBehavior).toBe('enforceMfaByFederatedIdp');
+
+    // The tenant as the password-only set-up left it: --check names the difference and what it means.
+    expect((await run(['--apply'])).code).toBe(0);
+    const r = await run(['--check'], mfaConfig);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('federatedIdpMfaBehavior');
+    expect(r.stdout).toContain('does not send users back for it');
+    expect((await run(['--apply'], mfaConfig)).code).toBe(0);
+    expect(store.byDomain.get(DOMAIN)!.federatedIdpMfaBehavior).toBe('enforceMfaByFederatedIdp');
+    expect((await run(['--check'], mfaConfig)).code).toBe(0);
+
+    // accept is an option too.
+    const acceptConfig = writeConfig(gh.dir, 'tenant-accept.yaml', {
+      ...gh.configRaw, publicUrl: gh.url, tenant, mfa: { enabled: true, federatedIdpMfaBehavior: 'acceptIfMfaDoneByFederatedIdp' },
+    });
+    expect(JSON.parse((await run(['--json'], acceptConfig)).stdout).federatedIdpMfaBehavior).toBe('acceptIfMfaDoneByFederatedIdp');
+    // Back to the password-only set-up for the other tests.
+    expect((await run(['--apply'])).code).toBe(0);
+  });
+});

@@ -1,5 +1,6 @@
 import { GatehouseError } from '../../errors.js';
 import { changePasswordFromForm } from '../../authn/change-password.js';
+import { isSecondFactorForm } from '../../authn/forms.js';
 import { renderChangePassword, renderLogin, type ChangeReason } from '../../authn/login-page.js';
 import { ANSWERED } from '../sign-in.js';
 import type { AuthnMethod } from './method.js';
@@ -17,7 +18,7 @@ function isFormError(err: unknown): err is GatehouseError {
  */
 export const formPassword: AuthnMethod = {
   name: 'form-password',
-  appliesTo: (ctx) => ctx.request.authn.form !== undefined,
+  appliesTo: (ctx) => ctx.request.authn.form !== undefined && !isSecondFactorForm(ctx.request.authn.form),
 
   async authenticate(ctx) {
     const { passwords, sessions, accounts, config } = ctx.services;

@@ -1,3 +1,4 @@
+import { MFA } from '../../constants.js';
 import { newAssertionId } from '../../tokens/assertion.js';
 import { SAML11_TOKEN, SAML20_TOKEN } from '../../tokens/formats.js';
 import type { SignInContext } from '../sign-in.js';
@@ -5,7 +6,8 @@ import type { SignInContext } from '../sign-in.js';
 /**
  * The protocol-neutral assertion for this relying party: issuer, audience, validity (its own token
  * lifetime or the default, less the clock skew allowance), the released subject and attributes, and the
- * authentication as the adapter's token format names it.
+ * authentication as the adapter's token format names it. After a second factor the method is
+ * multipleauthn and the authnmethodsreferences claim says so too, as ADFS sends it to Microsoft 365.
  */
 export function buildToken(ctx: SignInContext, now = new Date()): void {
   const { config } = ctx.services;
@@ -21,6 +23,6 @@ export function buildToken(ctx: SignInContext, now = new Date()): void {
     audience: rp.id,
     subject: released.subject,
     authn: { method: format.authnMethods[authentication.context], instant: new Date(authentication.instant) },
-    attributes: released.attributes,
+    attributes: authentication.mfa ? [...released.attributes, { type: MFA.authnMethodsReferences, values: [MFA.multipleAuthn] }] : released.attributes,
   };
 }

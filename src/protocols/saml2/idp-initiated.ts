@@ -38,6 +38,7 @@ export function idpInitiatedRoutes(app: FastifyInstance, services: PipelineServi
     },
     replyEndpoint: (ctx) => chooseAcs(ctx.sp!, {}).location,
     challenge: redirectToSignInPage(pending),
+    moveToSignInPage: redirectToSignInPage(pending),
   };
 
   const query = { type: 'object', properties: { loginToRp: { type: 'string', maxLength: 1024 }, RelayState: { type: 'string', maxLength: 1024 } } } as const;

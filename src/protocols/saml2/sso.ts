@@ -1,4 +1,4 @@
-import { SAML2, SAML2_STATUS } from '../../constants.js';
+import { MFA, SAML2, SAML2_STATUS } from '../../constants.js';
 import type { RelyingPartyConfig } from '../../config/schema/relying-party.js';
 import { Refusal } from '../../pipeline/error-policy.js';
 import { signInRequest } from '../../pipeline/request.js';
@@ -26,6 +26,8 @@ export interface Pending {
   forceAuthn: boolean;
   /** When the request arrived: ForceAuthn needs a password typed after it. */
   at: number;
+  /** RequestedAuthnContext asked for multi-factor authentication. */
+  mfa?: boolean;
 }
 
 /** What a SAML answer echoes (RelayState), and what the sign-in page must still know (ForceAuthn, arrival). */
@@ -79,7 +81,15 @@ export function redirectToSignInPage(pending: Sealer) {
   return (ctx: SignInContext<unknown, SamlSsoMessage>) => {
     const { relayState, forceAuthn, at } = ctx.message;
     const id = ctx.request.messageId;
-    const p: Pending = { rp: ctx.rp.id, ...(id !== undefined ? { id } : {}), acs: ctx.replyTo!, forceAuthn, at, ...(relayState !== undefined ? { relayState } : {}) };
+    const p: Pending = {
+      rp: ctx.rp.id,
+      ...(id !== undefined ? { id } : {}),
+      acs: ctx.replyTo!,
+      forceAuthn,
+      at,
+      ...(relayState !== undefined ? { relayState } : {}),
+      ...(ctx.request.authn.mfa ? { mfa: true } : {}),
+    };
     const url = `${ctx.services.config.publicUrl}${SIGNIN_PATH}?ctx=${pending.seal(p, PENDING_TTL_SECONDS)}`;
     return ctx.http.reply.header('cache-control', 'no-store').redirect(url, 303);
   };
@@ -148,8 +158,9 @@ export function authnRequestSignIn(pending: Sealer): SignInAdapter<AuthnRequestI
         }
       }
       ctx.message.forceAuthn = req.forceAuthn;
-      ctx.request.authn = { notBefore: req.forceAuthn ? ctx.message.at : undefined, passive: req.isPassive };
+      ctx.request.authn = { notBefore: req.forceAuthn ? ctx.message.at : undefined, passive: req.isPassive, mfa: req.authnContextClassRefs.includes(MFA.multipleAuthn) };
     },
     challenge: redirectToSignInPage(pending),
+    moveToSignInPage: redirectToSignInPage(pending),
   };
 }

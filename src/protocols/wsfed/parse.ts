@@ -23,6 +23,8 @@ export interface SignInRequest {
   /** Maximum age of the authentication in minutes; 0 forces a fresh password prompt. */
   freshness: number | undefined;
   loginHint: string | undefined;
+  /** The authentication the relying party asks for (wauth): Entra names multipleauthn to ask for MFA. */
+  wauth: string | undefined;
 }
 
 export interface SignOutRequest {
@@ -52,6 +54,7 @@ export function parseWsFed(q: WsFedQuery): WsFedRequest {
         wctx: q.wctx,
         freshness,
         loginHint: q.username || undefined,
+        wauth: q.wauth || undefined,
       };
     }
     case WSFED.signOut:

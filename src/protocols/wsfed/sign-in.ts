@@ -1,4 +1,4 @@
-import { WSFED } from '../../constants.js';
+import { MFA, WSFED } from '../../constants.js';
 import { renderLogin } from '../../authn/login-page.js';
 import { renderFormPost } from '../../http/pages.js';
 import { postedLoginForm, signInRequest } from '../../pipeline/request.js';
@@ -31,6 +31,7 @@ export const wsFedSignIn: SignInAdapter<WsFedSignIn, WsFedMessage> = {
         // wfresh: the authentication may be at most this many minutes old (0: the password again).
         notBefore: req.freshness === undefined ? undefined : Date.now() - req.freshness * 60_000,
         form: postedLoginForm(ctx.http.request),
+        mfa: req.wauth === MFA.multipleAuthn,
       },
       hints: { username: req.loginHint },
     });
