@@ -4,7 +4,10 @@ export type AttributeValues = readonly (string | Buffer)[];
 /** What is true about the user, independent of who asks (attribute resolution). */
 export interface ResolvedClaims {
   immutableId: string;
+  /** The user's Microsoft 365 sign-in name: the UPN, or the alternate login ID when one is configured. */
   upn: string | undefined;
+  /** directory.loginAttribute when it is not userPrincipalName, and the user's value of it. */
+  alternateLogin?: { attribute: string; value: string | undefined } | undefined;
   sAMAccountName: string;
   displayName: string | undefined;
   givenName: string | undefined;
