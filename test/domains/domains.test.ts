@@ -17,6 +17,8 @@ import { gatehouse } from '../rollover/support.js';
 import { startGraphEmulator, type GraphEmulator } from '../graph-emulator/emulator.js';
 import { createTestPki, type TestPki } from '../graph-emulator/test-ca.js';
 import { FederationStore, federationRoutes } from '../graph-emulator/domains-routes.js';
+import { runSync, startHarness, summaryOf, writeSyncConfig, type SyncHarness } from '../sync/support.js';
+import { DC } from '../support/directory.js';
 
 const M365 = 'urn:federation:MicrosoftOnline';
 const LOGIN_SRF = 'https://login.microsoftonline.com/login.srf';
@@ -269,5 +271,37 @@ describe('gatehouse tenant-setup --domain, one IssuerUri per domain (Graph emula
     const other = await run('fabrikam.example', ['--json']);
     expect(other.code).toBe(2);
     expect(other.stderr).toMatch(/fabrikam\.example is not in federatedDomains \(corp\.example\.com, corp\.example\.co\.uk\)/);
+  });
+});
+
+describe('the sync worker with directory.loginAttribute: mail', () => {
+  let h: SyncHarness;
+  beforeAll(async () => {
+    h = await startHarness({ domains: ['corp.example.com', 'corp.example.co.uk'] });
+  });
+  afterAll(async () => h?.graph.close());
+
+  it("makes the mail the cloud UPN, the name Gatehouse's tokens carry for the user", async () => {
+    const config = writeSyncConfig(
+      h,
+      {
+        domains: ['corp.example.com', 'corp.example.co.uk'],
+        scope: {
+          ous: [`CN=Users,${DC.baseDn}`],
+          filter: `(&(objectCategory=person)(objectClass=user)(|(sAMAccountName=${u.alt.sam})(sAMAccountName=${u.uk.sam})))`,
+        },
+      },
+      'sync.yaml',
+      { loginAttribute: 'mail' },
+    );
+    const run = await runSync(h, config);
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect(summaryOf(run.stdout)).toMatchObject({ created: 2, errors: 0 });
+    const cloudAlt = h.graph.users.byUpn(u.alt.mail!);
+    expect(cloudAlt?.onPremisesImmutableId).toBe(objectGuidBase64(u.alt.sam));
+    expect(h.graph.users.byUpn(u.uk.mail!)).toBeTruthy();
+    const token = await wsfedToken(u.alt.mail!);
+    expect(token.claims[UPN]).toEqual([cloudAlt?.userPrincipalName]);
+    expect(token.claims[IMMUTABLE_ID]).toEqual([cloudAlt?.onPremisesImmutableId]);
   });
 });
