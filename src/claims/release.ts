@@ -113,7 +113,7 @@ export function releaseClaims(rp: RelyingPartyConfig, claims: ResolvedClaims, op
   const attributes = preset === 'microsoft365' ? microsoft365Claims(claims, opts) : [];
   // Microsoft 365 itself (not every party with its preset): the Issuer follows the user's domain.
   let issuer: string | undefined;
-  if (rp.id === MICROSOFT_365.id && opts?.domains) {
+  if (rp.id === MICROSOFT_365.id && opts?.domains?.federatedDomains.length) {
     if (!claims.upn) throw new GatehouseError('GH_USER_INCOMPLETE', { detail: `${claims.sAMAccountName} has no sign-in name for Microsoft 365` });
     const chosen = microsoft365Issuer(claims.upn, opts.domains);
     issuer = chosen.issuer;
