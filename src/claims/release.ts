@@ -55,10 +55,12 @@ function passwordExpiryClaims(claims: ResolvedClaims, opts: ReleaseOptions | und
  * The `microsoft365` preset, Azure AD Connect's rule set for the Microsoft 365 trust as far as users need
  * it: UPN and ImmutableID (SAML 1.1 attributes; over SAML 2.0 the UPN goes out as IDPEmail) and the
  * password-expiry claims within the notification window.
- * @throws GH_USER_INCOMPLETE when the user has no UPN (Microsoft 365 cannot match the account).
+ * The UPN claim is the user's sign-in name (the alternate login ID when directory.loginAttribute names one,
+ * then also sent as alternateloginid, as Azure AD Connect's rules do).
+ * @throws GH_USER_INCOMPLETE when the user has no sign-in name (Microsoft 365 cannot match the account).
  */
 function microsoft365Claims(claims: ResolvedClaims, opts: ReleaseOptions | undefined): AssertionAttribute[] {
-  if (!claims.upn) {
+  if (!claims.signInName) {
     const attribute = claims.alternateLogin?.attribute ?? 'userPrincipalName';
     throw new GatehouseError('GH_USER_INCOMPLETE', {
       detail: `${claims.sAMAccountName} has no ${attribute}`,
@@ -66,9 +68,9 @@ function microsoft365Claims(claims: ResolvedClaims, opts: ReleaseOptions | undef
     });
   }
   return [
-    { type: `${CLAIM_NS.xmlsoap}/UPN`, values: [claims.upn], name: IDP_EMAIL },
+    { type: `${CLAIM_NS.xmlsoap}/UPN`, values: [claims.signInName], name: IDP_EMAIL },
     { type: `${CLAIM_NS.liveId}/ImmutableID`, values: [claims.immutableId] },
-    ...(claims.alternateLogin ? [{ type: ALTERNATE_LOGIN_ID_CLAIM, values: [claims.upn] }] : []),
+    ...(claims.alternateLogin ? [{ type: ALTERNATE_LOGIN_ID_CLAIM, values: [claims.signInName] }] : []),
     ...passwordExpiryClaims(claims, opts),
   ];
 }
@@ -114,8 +116,8 @@ export function releaseClaims(rp: RelyingPartyConfig, claims: ResolvedClaims, op
   // Microsoft 365 itself (not every party with its preset): the Issuer follows the user's domain.
   let issuer: string | undefined;
   if (rp.id === MICROSOFT_365.id && opts?.domains?.federatedDomains.length) {
-    if (!claims.upn) throw new GatehouseError('GH_USER_INCOMPLETE', { detail: `${claims.sAMAccountName} has no sign-in name for Microsoft 365` });
-    const chosen = microsoft365Issuer(claims.upn, opts.domains);
+    if (!claims.signInName) throw new GatehouseError('GH_USER_INCOMPLETE', { detail: `${claims.sAMAccountName} has no sign-in name for Microsoft 365` });
+    const chosen = microsoft365Issuer(claims.signInName, opts.domains);
     issuer = chosen.issuer;
     if (chosen.issuerId) mergeClaims(attributes, [chosen.issuerId]);
   }

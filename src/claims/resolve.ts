@@ -33,7 +33,8 @@ const BASE_NAMES = new Set(['samaccountname', 'userprincipalname', 'objectguid',
 export function resolveClaims(user: DirectoryUser): ResolvedClaims {
   return {
     immutableId: immutableIdOf(user),
-    upn: signInNameOf(user),
+    upn: user.userPrincipalName,
+    signInName: signInNameOf(user),
     ...(user.alternateLogin ? { alternateLogin: user.alternateLogin } : {}),
     sAMAccountName: user.sAMAccountName,
     displayName: user.displayName,

@@ -99,6 +99,11 @@ describe('alternate login ID (directory.loginAttribute)', () => {
     expect(out.issuer).toBe('http://corp.example.com/adfs/services/trust/');
   });
 
+  it('only the Microsoft 365 claims change: the NameID source upn is still the AD userPrincipalName', () => {
+    const upnNameId = checkRelyingParty({ id: 'urn:app', replyUrls: ['https://app.test.invalid/'], nameId: { source: 'upn' } }, 'rp');
+    expect(releaseClaims(upnNameId, resolveClaims(alt('x@corp.example.com'))).subject.nameId).toBe('x@corp.local');
+  });
+
   it('a user without the attribute cannot sign in to Microsoft 365 (not with the .local UPN instead)', () => {
     expect(() => releaseClaims(m365, resolveClaims(alt(undefined)), opts(NONE))).toThrow(
       expect.objectContaining({ code: 'GH_USER_INCOMPLETE', message: expect.stringContaining('it has no mail') }),
