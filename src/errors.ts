@@ -21,6 +21,8 @@ export const ERRORS = {
   GH_EXTRANET_LOCKOUT: [401, 'The user name or password is incorrect.'],
   GH_RATE_LIMITED: [429, 'Too many sign-in attempts. Wait a minute and try again.'],
   GH_CSRF: [403, 'This form has expired. Go back, reload the page and try again.'],
+  GH_LOGIN_AMBIGUOUS: [403, 'More than one account answers to this user name, so it cannot be used to sign in. Sign in with your Windows user name (DOMAIN\\name) and ask your help desk to correct the directory.'],
+  GH_DOMAIN_NOT_FEDERATED: [403, 'Your account is in a domain that does not sign in to Microsoft 365 here. Contact your help desk.'],
   GH_USER_INCOMPLETE: [403, 'Your account cannot be used with this application (it has no user principal name). Contact your help desk.'],
   GH_DIRECTORY_UNAVAILABLE: [503, 'Sign-in is unavailable right now. Try again in a few minutes.'],
   GH_RP_METADATA_UNAVAILABLE: [503, 'The application that sent you here cannot be reached by this sign-in service right now (its metadata is unavailable).'],

@@ -5,10 +5,14 @@ import type { AssertionSubject, AssertionAttribute } from '../tokens/assertion.j
 import type { ResolvedClaims } from './resolved.js';
 import { applyRules, mergeClaims } from './rules.js';
 import type { ClaimRules } from '../config/schema/claim-rules.js';
+import { MICROSOFT_365 } from '../config/relying-parties.js';
+import { microsoft365Issuer, type FederatedDomains } from './federated-issuer.js';
 
 export interface ReleasedClaims {
   subject: AssertionSubject;
   attributes: AssertionAttribute[];
+  /** The token Issuer when it depends on the user (Microsoft 365 with several federated domains). */
+  issuer?: string | undefined;
 }
 
 export interface ReleaseOptions {
@@ -16,6 +20,8 @@ export interface ReleaseOptions {
   expiryNotifyDays: number;
   /** Where the user changes the password (passwordchangeurl). */
   passwordChangeUrl: string;
+  /** The federated domains and `issuer`: Microsoft 365's token Issuer per user (claims/federated-issuer.ts). */
+  domains?: FederatedDomains;
   now?: Date;
 }
 
@@ -23,6 +29,9 @@ const DAY_MS = 86_400_000;
 
 /** Microsoft's SAML 2.0 attribute for the UPN (how-to-connect-fed-saml-idp: "IDPEmail" = UPN). */
 const IDP_EMAIL = 'IDPEmail';
+
+/** ADFS's claim with the alternate login ID ("Pass through claim - AlternateLoginID" of the Microsoft 365 trust). */
+export const ALTERNATE_LOGIN_ID_CLAIM = 'http://schemas.microsoft.com/ws/2013/11/alternateloginid';
 
 /**
  * ADFS's password-expiry claims, which Outlook and Exchange use for their expiry notices; sent only when
@@ -46,13 +55,22 @@ function passwordExpiryClaims(claims: ResolvedClaims, opts: ReleaseOptions | und
  * The `microsoft365` preset, Azure AD Connect's rule set for the Microsoft 365 trust as far as users need
  * it: UPN and ImmutableID (SAML 1.1 attributes; over SAML 2.0 the UPN goes out as IDPEmail) and the
  * password-expiry claims within the notification window.
- * @throws GH_USER_INCOMPLETE when the user has no UPN (Microsoft 365 cannot match the account).
+ * The UPN claim is the user's sign-in name (the alternate login ID when directory.loginAttribute names one,
+ * then also sent as alternateloginid, as Azure AD Connect's rules do).
+ * @throws GH_USER_INCOMPLETE when the user has no sign-in name (Microsoft 365 cannot match the account).
  */
 function microsoft365Claims(claims: ResolvedClaims, opts: ReleaseOptions | undefined): AssertionAttribute[] {
-  if (!claims.upn) throw new GatehouseError('GH_USER_INCOMPLETE', { detail: `${claims.sAMAccountName} has no userPrincipalName` });
+  if (!claims.signInName) {
+    const attribute = claims.alternateLogin?.attribute ?? 'userPrincipalName';
+    throw new GatehouseError('GH_USER_INCOMPLETE', {
+      detail: `${claims.sAMAccountName} has no ${attribute}`,
+      ...(claims.alternateLogin ? { message: `Your account cannot be used with this application (it has no ${attribute}, its Microsoft 365 sign-in name). Contact your help desk.` } : {}),
+    });
+  }
   return [
-    { type: `${CLAIM_NS.xmlsoap}/UPN`, values: [claims.upn], name: IDP_EMAIL },
+    { type: `${CLAIM_NS.xmlsoap}/UPN`, values: [claims.signInName], name: IDP_EMAIL },
     { type: `${CLAIM_NS.liveId}/ImmutableID`, values: [claims.immutableId] },
+    ...(claims.alternateLogin ? [{ type: ALTERNATE_LOGIN_ID_CLAIM, values: [claims.signInName] }] : []),
     ...passwordExpiryClaims(claims, opts),
   ];
 }
@@ -95,6 +113,14 @@ export function releaseClaims(rp: RelyingPartyConfig, claims: ResolvedClaims, op
   const rules: ClaimRules | undefined = rp.claims;
   const preset = rules?.preset ?? 'microsoft365';
   const attributes = preset === 'microsoft365' ? microsoft365Claims(claims, opts) : [];
+  // Microsoft 365 itself (not every party with its preset): the Issuer follows the user's domain.
+  let issuer: string | undefined;
+  if (rp.id === MICROSOFT_365.id && opts?.domains?.federatedDomains.length) {
+    if (!claims.signInName) throw new GatehouseError('GH_USER_INCOMPLETE', { detail: `${claims.sAMAccountName} has no sign-in name for Microsoft 365` });
+    const chosen = microsoft365Issuer(claims.signInName, opts.domains);
+    issuer = chosen.issuer;
+    if (chosen.issuerId) mergeClaims(attributes, [chosen.issuerId]);
+  }
   mergeClaims(attributes, applyRules(rules?.rules ?? [], claims));
-  return { subject: subjectOf(rp, claims), attributes };
+  return { subject: subjectOf(rp, claims), attributes, ...(issuer !== undefined ? { issuer } : {}) };
 }

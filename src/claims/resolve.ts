@@ -1,5 +1,6 @@
 import type { RelyingPartyConfig } from '../config/schema/relying-party.js';
 import type { Directory, DirectoryUser } from '../directory/directory.js';
+import { signInNameOf } from '../directory/user.js';
 import { immutableIdOf } from './immutable-id.js';
 import { claimNeeds, IMMUTABLE_ID } from './rules.js';
 import type { AttributeValues, ResolvedClaims } from './resolved.js';
@@ -33,6 +34,8 @@ export function resolveClaims(user: DirectoryUser): ResolvedClaims {
   return {
     immutableId: immutableIdOf(user),
     upn: user.userPrincipalName,
+    signInName: signInNameOf(user),
+    ...(user.alternateLogin ? { alternateLogin: user.alternateLogin } : {}),
     sAMAccountName: user.sAMAccountName,
     displayName: user.displayName,
     givenName: user.givenName,

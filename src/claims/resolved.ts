@@ -4,7 +4,12 @@ export type AttributeValues = readonly (string | Buffer)[];
 /** What is true about the user, independent of who asks (attribute resolution). */
 export interface ResolvedClaims {
   immutableId: string;
+  /** The AD userPrincipalName (the NameID source `upn`). */
   upn: string | undefined;
+  /** The user's Microsoft 365 sign-in name: the UPN, or the alternate login ID when one is configured. */
+  signInName: string | undefined;
+  /** directory.loginAttribute when it is not userPrincipalName, and the user's value of it. */
+  alternateLogin?: { attribute: string; value: string | undefined } | undefined;
   sAMAccountName: string;
   displayName: string | undefined;
   givenName: string | undefined;

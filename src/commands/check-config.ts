@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { X509Certificate } from 'node:crypto';
+import { issuerUriOf } from '../config/federated-domains.js';
 import type { Command } from 'commander';
 import pino from 'pino';
 import { readSecrets, type Config } from '../config/load.js';
@@ -124,6 +125,9 @@ async function checkConfig(opts: { config?: string; directory: boolean }): Promi
   const f = new Findings();
   f.line('configuration', config.source);
   f.line('issuer', config.issuer);
+  if (config.federatedDomains.length) {
+    f.line('federated domains', config.federatedDomains.map((d) => `${d} (IssuerUri ${issuerUriOf(config, d)})`).join(', '));
+  }
   f.line('sign-in URL', `${config.publicUrl}/adfs/ls/`);
   f.line('metadata', `${config.publicUrl}/FederationMetadata/2007-06/FederationMetadata.xml`);
   f.line('relying parties', [...config.relyingParties.keys()].join(', '));

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import { loadConfig, type Config } from '../config/load.js';
 import { runCommand } from './run.js';
+import { issuersPerDomain } from '../config/federated-domains.js';
 import { loadCertificate, type SigningCertificate } from '../keys/keystore.js';
 import { rolloverFiles } from '../keys/rollover.js';
 import { compareFederation, type Difference } from '../tenant/compare.js';
@@ -64,7 +65,7 @@ async function tenantSetup(opts: TenantSetupOptions): Promise<number> {
   const domain = checkDomain(opts.domain);
   const config = loadConfig({ file: opts.config, secrets: false }) // Graph only: the directory's secret is not needed;
   const certs = federationCertificates(config);
-  const body = federationConfiguration(config, certs, opts.displayName ?? config.tenant?.displayName ?? domain);
+  const body = federationConfiguration(config, certs, opts.displayName ?? config.tenant?.displayName ?? domain, domain);
 
   if (!opts.apply && !opts.check) {
     if (opts.json) {
@@ -72,7 +73,7 @@ async function tenantSetup(opts: TenantSetupOptions): Promise<number> {
       return 0;
     }
     out(`Federation of ${domain} with Gatehouse (${config.source})`);
-    out(`  issuer:              ${body.issuerUri}`);
+    out(`  issuer:              ${body.issuerUri}${issuersPerDomain(config) ? `  (${domain}'s own: federatedDomains lists ${config.federatedDomains.length} domains)` : ''}`);
     out(`  sign-in (passive):   ${body.passiveSignInUri}`);
     out(`  rich clients:        ${body.activeSignInUri}`);
     out(`  metadata exchange:   ${body.metadataExchangeUri}`);

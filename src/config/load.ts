@@ -6,6 +6,7 @@ import { parse as parseYaml } from 'yaml';
 import type { TSchema } from '@sinclair/typebox';
 import { ConfigSchema, type RawConfig } from './schema.js';
 import type { RelyingPartyConfig } from './schema/relying-party.js';
+import { checkFederatedDomains } from './federated-domains.js';
 import { resolveRelyingParties } from './relying-parties.js';
 import { resolveStateConfig } from './schema/state.js';
 import { ConfigError } from '../errors.js';
@@ -240,6 +241,7 @@ function resolveConfig(raw: RawConfig, cwd: string, source: string): Config {
     ...raw,
     publicUrl: raw.publicUrl.replace(/\/+$/, ''),
     issuer: raw.issuer ?? `http://${pub.hostname}/adfs/services/trust`,
+    federatedDomains: checkFederatedDomains(raw.federatedDomains),
     // The password file is read by readSecrets, only for the commands that need it.
     directory: { ...dir, bindPasswordFile: dir.bindPasswordFile ? resolve(cwd, dir.bindPasswordFile) : undefined },
     signing: resolveSigning(raw.signing, cwd),

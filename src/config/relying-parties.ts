@@ -1,10 +1,16 @@
 import { ConfigError } from '../errors.js';
 import { SAML2_ONLY_KEYS, type RelyingPartyConfig, type RelyingPartyInput } from './schema/relying-party.js';
 
-/** Microsoft 365 / Entra ID, worldwide cloud. Override by listing the same id in `relyingParties`. */
+/**
+ * Microsoft 365 / Entra ID, worldwide cloud. Like ADFS's Office 365 trust it answers WS-Federation (and
+ * WS-Trust) and SAML 2.0 at once, with the same claims: a tenant may federate one domain with each
+ * protocol, or move a domain from one to the other. Override by listing the same id in `relyingParties`
+ * (`protocol: wsfed` or `saml2` narrows it to one).
+ */
 export const MICROSOFT_365: RelyingPartyInput = {
   id: 'urn:federation:MicrosoftOnline',
   name: 'Microsoft 365',
+  protocol: 'wsfed+saml2',
   replyUrls: ['https://login.microsoftonline.com/login.srf'],
 };
 
@@ -41,6 +47,15 @@ export function resolveRelyingParties(configured: readonly RelyingPartyInput[]):
  * @throws ConfigError naming `where` and the key
  */
 export function checkRelyingParty(rp: RelyingPartyInput, where: string): RelyingPartyConfig {
+  if (rp.protocol === 'wsfed+saml2') {
+    const { replyUrls } = rp;
+    if (!replyUrls?.length) throw new ConfigError(`${where}.replyUrls: required for a relying party with protocol wsfed+saml2 (WS-Federation needs them)`);
+    if (rp.metadataSigningCertFile && !rp.metadataUrl && !rp.metadataFile) {
+      throw new ConfigError(`${where}.metadataSigningCertFile: only with metadataFile or metadataUrl`);
+    }
+    if (rp.metadataFile && rp.metadataUrl) throw new ConfigError(`${where}.metadataUrl: set either metadataFile or metadataUrl, not both`);
+    return { ...rp, protocol: 'wsfed+saml2', replyUrls };
+  }
   if (rp.protocol !== 'saml2') {
     const samlOnly = SAML2_ONLY_KEYS.find((k) => rp[k] !== undefined);
     if (samlOnly) throw new ConfigError(`${where}.${samlOnly}: only for SAML 2.0 relying parties (set protocol: saml2)`);

@@ -31,6 +31,11 @@ export const ConfigSchema = Type.Object(
         description: 'Entity ID and token Issuer. Default http://<host of publicUrl>/adfs/services/trust, as ADFS, so tenants moving from ADFS keep their IssuerUri.',
       }),
     ),
+    federatedDomains: Type.Array(Type.String({ minLength: 1 }), {
+      default: [],
+      description:
+        'The Microsoft 365 domains federated with Gatehouse (corp.example.com; their subdomains follow them). More than one: each domain has its own IssuerUri http://<domain>/adfs/services/trust/ (ADFS\'s -SupportMultipleDomain), chosen per user from the UPN suffix. One or none: every token has `issuer`. A user whose UPN is in no listed domain is refused for Microsoft 365. Empty: no check.',
+    }),
     trustedProxies: Type.Array(Type.String({ format: 'address-range' }), {
       default: [],
       description: 'Addresses or CIDR ranges of reverse proxies whose X-Forwarded-For (and, on WS-Trust, X-MS-Forwarded-Client-IP) is believed. Empty: the client address is the TCP peer.',
@@ -100,6 +105,12 @@ export const ConfigSchema = Type.Object(
         userFilter: Type.String({
           default: '(&(objectCategory=person)(objectClass=user))',
           description: 'LDAP filter that every signed-in user must match (ANDed with the name look-up).',
+        }),
+        loginAttribute: Type.String({
+          default: 'userPrincipalName',
+          pattern: '^[A-Za-z][A-Za-z0-9-]*$',
+          description:
+            "The attribute holding the user's Microsoft 365 sign-in name (ADFS's alternate login ID), e.g. mail when the UPNs are not routable (.local). Users sign in with it (DOMAIN\\name and sAMAccountName still work); it goes out as the UPN / IDPEmail claims and, when not userPrincipalName, as alternateloginid; the sync uses it for the cloud UPN.",
         }),
       },
       { additionalProperties: false },

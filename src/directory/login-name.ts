@@ -31,8 +31,18 @@ export function parseLoginName(input: string, netbiosName?: string): LoginName {
   return { kind: 'sam', sam: name };
 }
 
-/** The look-up filter; every value is escaped (RFC 4515) by ldapts' escapeFilter. */
-export function userFilter(login: LoginName, baseFilter: string): string {
-  const match = login.kind === 'upn' ? escapeFilter`(userPrincipalName=${login.upn})` : escapeFilter`(sAMAccountName=${login.sam})`;
+/** The attribute users sign in with when nothing else is configured (directory.loginAttribute). */
+export const DEFAULT_LOGIN_ATTRIBUTE = 'userPrincipalName';
+
+/**
+ * The look-up filter; every value is escaped (RFC 4515) by ldapts' escapeFilter. A name with @ matches the
+ * login attribute (directory.loginAttribute) or, as with ADFS's alternate login ID, the UPN: one filter,
+ * so that a name two accounts answer to is seen as ambiguous and refused, never resolved to either.
+ */
+export function userFilter(login: LoginName, baseFilter: string, loginAttribute = DEFAULT_LOGIN_ATTRIBUTE): string {
+  let match: string;
+  if (login.kind === 'sam') match = escapeFilter`(sAMAccountName=${login.sam})`;
+  else if (loginAttribute.toLowerCase() === DEFAULT_LOGIN_ATTRIBUTE.toLowerCase()) match = escapeFilter`(userPrincipalName=${login.upn})`;
+  else match = `(|(${loginAttribute}=${escapeFilter`${login.upn}`})${escapeFilter`(userPrincipalName=${login.upn})`})`;
   return `(&${baseFilter}${match})`;
 }

@@ -3,7 +3,11 @@ import type { Logger } from 'pino';
 import type { DirectoryOptions } from './connection.js';
 import { parseLoginName, userFilter } from './login-name.js';
 import type { ServiceConnection } from './service-connection.js';
-import { BINARY_ATTRIBUTES, USER_ATTRIBUTES, isDisabled, toUser, type DirectoryUser } from './user.js';
+import { GatehouseError } from '../errors.js';
+import { BINARY_ATTRIBUTES, isDisabled, toUser, userAttributes, type DirectoryUser } from './user.js';
+
+/** More than one entry matched a look-up that must find one. */
+const AMBIGUOUS: unique symbol = Symbol('ambiguous');
 
 /** Look-ups on the service-account connection. */
 export class Lookup {
@@ -14,36 +18,41 @@ export class Lookup {
   ) {}
 
   /**
-   * Finds the user by what they typed. Returns undefined when no (or more than one) account matches.
-   * @throws GH_AUTHN_FAILED for unusable names, GH_DIRECTORY_UNAVAILABLE when no DC answers.
+   * Finds the user by what they typed: undefined when no account matches.
+   * @throws GH_AUTHN_FAILED for unusable names, GH_LOGIN_AMBIGUOUS when more than one account answers to
+   *   the name (two users with the same mail), GH_DIRECTORY_UNAVAILABLE when no DC answers.
    */
-  findUser(input: string): Promise<DirectoryUser | undefined> {
+  async findUser(input: string): Promise<DirectoryUser | undefined> {
     const login = parseLoginName(input, this.dir.netbiosName);
-    return this.searchOne(this.dir.baseDn, 'sub', userFilter(login, this.dir.userFilter));
+    const found = await this.searchOne(this.dir.baseDn, 'sub', userFilter(login, this.dir.userFilter, this.dir.loginAttribute));
+    if (found === AMBIGUOUS) {
+      throw new GatehouseError('GH_LOGIN_AMBIGUOUS', { detail: `more than one account answers to ${JSON.stringify(input.trim())} (${this.dir.loginAttribute ?? 'userPrincipalName'} or sAMAccountName)` });
+    }
+    return found;
   }
 
   /** A known user read again: undefined when the account is gone, moved or disabled. @throws GH_DIRECTORY_UNAVAILABLE */
   async findByDn(dn: string): Promise<DirectoryUser | undefined> {
     const user = await this.searchOne(dn, 'base', this.dir.userFilter);
-    return user && !isDisabled(user) ? user : undefined;
+    return user && user !== AMBIGUOUS && !isDisabled(user) ? user : undefined;
   }
 
-  private searchOne(base: string, scope: 'sub' | 'base', filter: string): Promise<DirectoryUser | undefined> {
-    const ambiguous = () => {
+  private searchOne(base: string, scope: 'sub' | 'base', filter: string): Promise<DirectoryUser | typeof AMBIGUOUS | undefined> {
+    const ambiguous = (): typeof AMBIGUOUS => {
       this.log.warn({ filter }, 'directory: user name matches more than one account');
-      return undefined;
+      return AMBIGUOUS;
     };
     return this.service.use('look-up', async (client: Client) => {
       try {
         const { searchEntries } = await client.search(base, {
           scope,
           filter,
-          attributes: USER_ATTRIBUTES,
+          attributes: userAttributes(this.dir.loginAttribute),
           explicitBufferAttributes: BINARY_ATTRIBUTES,
           sizeLimit: 2,
         });
         if (searchEntries.length > 1) return ambiguous();
-        return searchEntries.length === 1 ? toUser(searchEntries[0]!) : undefined;
+        return searchEntries.length === 1 ? toUser(searchEntries[0]!, this.dir.loginAttribute) : undefined;
       } catch (err) {
         if (err instanceof NoSuchObjectError) return undefined;
         if (err instanceof SizeLimitExceededError) return ambiguous();

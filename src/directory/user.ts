@@ -13,6 +13,12 @@ export interface DirectoryUser {
   givenName: string | undefined;
   surname: string | undefined;
   mail: string | undefined;
+  /**
+   * directory.loginAttribute when it is not userPrincipalName (ADFS's alternate login ID), and the user's
+   * value of it: then that value, not the UPN, is the user's Microsoft 365 sign-in name (undefined when
+   * the user lacks the attribute).
+   */
+  alternateLogin?: { attribute: string; value: string | undefined } | undefined;
   userAccountControl: number;
   /** When the password expires (msDS-UserPasswordExpiryTimeComputed), undefined when it never does. */
   passwordExpires: Date | undefined;
@@ -45,8 +51,28 @@ function buf(v: Entry[string] | undefined): Buffer | undefined {
   return Buffer.isBuffer(x) && x.length > 0 ? x : undefined;
 }
 
+/** What the look-up reads: USER_ATTRIBUTES and the login attribute. */
+export function userAttributes(loginAttribute: string | undefined): string[] {
+  return isAlternate(loginAttribute) && !USER_ATTRIBUTES.some((a) => a.toLowerCase() === loginAttribute!.toLowerCase())
+    ? [...USER_ATTRIBUTES, loginAttribute!]
+    : USER_ATTRIBUTES;
+}
+
+const isAlternate = (loginAttribute: string | undefined) => !!loginAttribute && loginAttribute.toLowerCase() !== 'userprincipalname';
+
+/** The entry's value of an attribute named in any case (ldapts keys entries as the server spells them). */
+function attr(e: Entry, name: string): Entry[string] | undefined {
+  const key = Object.keys(e).find((k) => k.toLowerCase() === name.toLowerCase());
+  return key === undefined ? undefined : e[key];
+}
+
+/** The user's Microsoft 365 sign-in name: the alternate login ID when one is configured, else the UPN. */
+export function signInNameOf(user: Pick<DirectoryUser, 'userPrincipalName' | 'alternateLogin'>): string | undefined {
+  return user.alternateLogin ? user.alternateLogin.value : user.userPrincipalName;
+}
+
 /** @throws GH_INTERNAL when the entry has no objectGUID (not a user Gatehouse can sign in). */
-export function toUser(e: Entry): DirectoryUser {
+export function toUser(e: Entry, loginAttribute?: string): DirectoryUser {
   const objectGUID = buf(e.objectGUID);
   if (!objectGUID || objectGUID.length !== 16) throw new GatehouseError('GH_INTERNAL', { detail: `${e.dn} has no objectGUID` });
   return {
@@ -59,6 +85,7 @@ export function toUser(e: Entry): DirectoryUser {
     givenName: str(e.givenName),
     surname: str(e.sn),
     mail: str(e.mail),
+    ...(isAlternate(loginAttribute) ? { alternateLogin: { attribute: loginAttribute!, value: str(attr(e, loginAttribute!)) || undefined } } : {}),
     userAccountControl: Number(str(e.userAccountControl) ?? 0),
     passwordExpires: fileTimeToDate(str(e['msDS-UserPasswordExpiryTimeComputed'])),
     adCounter: {

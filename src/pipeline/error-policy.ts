@@ -29,6 +29,8 @@ export class Refusal extends GatehouseError {
  * - A refusal goes to the relying party once its reply endpoint is chosen from what it registered, so an
  *   error answer never goes to an address the request made up.
  * - Everything else is the browser's: the app's error handler renders the error page (it is rethrown).
+ *   So is a user Microsoft 365 would not accept (GH_DOMAIN_NOT_FEDERATED, GH_LOGIN_AMBIGUOUS): the user
+ *   must read what to do, which a relying party's error screen would not say.
  */
 export function errorGoesTo(ctx: Pick<SignInContext, 'adapter'> & Partial<SignInContext>, err: unknown): 'relying-party' | 'browser' {
   if (!ctx.adapter.browser) return 'relying-party';

@@ -21,6 +21,16 @@ export function protocolOf(rp: RelyingPartyConfig): RelyingPartyConfig['protocol
   return rp.protocol;
 }
 
+/** Takes SAML 2.0 (protocol saml2, or wsfed+saml2 as Microsoft 365 does). */
+export function speaksSaml2(rp: RelyingPartyConfig): boolean {
+  return rp.protocol === 'saml2' || rp.protocol === 'wsfed+saml2';
+}
+
+/** Takes SAML 1.1 tokens over WS-Federation and WS-Trust (protocol wsfed, or wsfed+saml2). */
+export function speaksWsFederation(rp: RelyingPartyConfig): boolean {
+  return rp.protocol === 'wsfed' || rp.protocol === 'wsfed+saml2';
+}
+
 /**
  * The relying parties from configuration (Microsoft 365 built in), and for SAML 2.0 ones what their
  * metadata says: ACS and SLO endpoints, the certificates that may sign their requests, their encryption
@@ -39,7 +49,7 @@ export class RelyingPartyRegistry {
     // The entries were checked when the configuration loaded (config/relying-parties.ts): here only what
     // needs a file or the network.
     for (const rp of parties.values()) {
-      if (rp.protocol !== 'saml2') continue;
+      if (!speaksSaml2(rp)) continue;
       const where = `relyingParties (${rp.id})`;
       if (!rp.metadataFile && !rp.metadataUrl) this.sps.set(rp.id, spFromConfig(rp));
       if (rp.metadataFile) {
@@ -78,7 +88,7 @@ export class RelyingPartyRegistry {
 
   /** Fetches metadata URLs (start-up) and schedules their refresh. Call once; `stop` clears the timers. */
   async start(): Promise<void> {
-    const remote = [...this.parties.values()].filter((rp) => protocolOf(rp) === 'saml2' && rp.metadataUrl);
+    const remote = [...this.parties.values()].filter((rp) => speaksSaml2(rp) && rp.metadataUrl);
     await Promise.all(remote.map((rp) => this.refresh(rp, true)));
     for (const rp of remote) {
       const t = setInterval(() => void this.refresh(rp, false), (rp.metadataRefreshMinutes ?? DEFAULT_REFRESH_MINUTES) * 60_000);
@@ -143,7 +153,7 @@ export class RelyingPartyRegistry {
    */
   wsFederation(realm: string, via: 'wsfed' | 'ws-trust'): RelyingPartyConfig {
     const rp = this.get(realm);
-    if (protocolOf(rp) !== 'wsfed') {
+    if (!speaksWsFederation(rp)) {
       throw new GatehouseError('GH_RP_UNKNOWN', { detail: `${rp.id} is registered for SAML 2.0, not for ${via === 'wsfed' ? 'WS-Federation' : 'WS-Trust'}` });
     }
     return rp;
@@ -152,7 +162,7 @@ export class RelyingPartyRegistry {
   /** A SAML 2.0 relying party by entity ID, with its metadata. @throws GH_RP_UNKNOWN, GH_RP_METADATA_UNAVAILABLE */
   saml(entityId: string): { rp: RelyingPartyConfig; sp: SamlServiceProvider } {
     const rp = this.get(entityId);
-    if (protocolOf(rp) !== 'saml2') throw new GatehouseError('GH_RP_UNKNOWN', { detail: `${entityId} is not a SAML 2.0 relying party` });
+    if (!speaksSaml2(rp)) throw new GatehouseError('GH_RP_UNKNOWN', { detail: `${entityId} is not a SAML 2.0 relying party` });
     const sp = this.sps.get(rp.id);
     if (!sp) throw new GatehouseError('GH_RP_METADATA_UNAVAILABLE', { detail: `${rp.id}: ${this.unavailable.get(rp.id) ?? 'no metadata'}` });
     return { rp, sp };

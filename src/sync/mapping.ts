@@ -63,10 +63,10 @@ export class UserMapper {
   }
 
   /** The UPN on a federated domain, or why there is none. */
-  federatedUpn(upn: string | undefined): { upn: string } | { reason: string } {
-    if (!upn) return { reason: 'no userPrincipalName' };
+  federatedUpn(upn: string | undefined, attribute = 'userPrincipalName'): { upn: string } | { reason: string } {
+    if (!upn) return { reason: `no ${attribute}` };
     const at = upn.lastIndexOf('@');
-    if (at <= 0) return { reason: `userPrincipalName "${upn}" has no @suffix` };
+    if (at <= 0) return { reason: `${attribute} "${upn}" has no @suffix` };
     const suffix = upn.slice(at + 1).toLowerCase();
     if (this.domains.has(suffix)) return { upn };
     const mapped = this.suffixMap.get(suffix);
@@ -78,7 +78,7 @@ export class UserMapper {
     const immutableId = immutableIdOf({ objectGUID: entry.objectGUID, consistencyGuid: entry.consistencyGuid });
     const base = { guid: entry.guid, dn: entry.dn, immutableId };
     const first = (attr: string) => entry.attrs.get(attr.toLowerCase())?.[0];
-    const upn = this.federatedUpn(first(this.attributeMap.userPrincipalName!));
+    const upn = this.federatedUpn(first(this.attributeMap.userPrincipalName!), this.attributeMap.userPrincipalName);
     if ('reason' in upn) return { kind: 'skip', ...base, reason: upn.reason };
 
     const props: GraphUserProps = {};

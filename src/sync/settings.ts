@@ -18,8 +18,12 @@ export function syncSettings(config: Config): SyncSettings {
   for (const [from, to] of Object.entries(sync.upnSuffixMap)) {
     if (!lower.includes(to.toLowerCase())) throw new ConfigError(`sync.upnSuffixMap.${from}: "${to}" is not one of sync.domains`);
   }
+  // The cloud UPN is the sign-in name Gatehouse issues (directory.loginAttribute), unless mapped otherwise.
+  const login = config.directory.loginAttribute;
+  const attributeMap = sync.attributeMap.userPrincipalName || !login ? sync.attributeMap : { ...sync.attributeMap, userPrincipalName: login };
   return {
     ...sync,
+    attributeMap,
     ...app,
     clientSecret: undefined,
     ous: sync.scope.ous.length ? sync.scope.ous : [config.directory.baseDn],

@@ -1,4 +1,5 @@
 import { X509Certificate } from 'node:crypto';
+import { domainIssuerUri } from '../config/federated-domains.js';
 import type { SigningCertificate } from '../keys/keystore.js';
 import { ENDPOINT_PATHS, type EndpointProperty, type FederationCertificates, type InternalDomainFederation } from './federation.js';
 
@@ -90,9 +91,11 @@ export function compareFederation(
       tenant: issuer,
       gatehouse: expected.issuerUri,
       effect: `Microsoft 365 only accepts tokens whose Issuer is "${issuer ?? ''}", but Gatehouse issues them as "${expected.issuerUri}": every sign-in to ${domain} fails after the password is accepted.`,
-      fix: issuer
-        ? `Either set "issuer: ${issuer}" in Gatehouse's configuration and restart (keeps the tenant as it is, e.g. the value ADFS used), or change the tenant: ${APPLY(domain)}.`
-        : `Run ${APPLY(domain)}.`,
+      fix: !issuer
+        ? `Run ${APPLY(domain)}.`
+        : expected.issuerUri === domainIssuerUri(domain)
+          ? `Change the tenant: ${APPLY(domain)}. With several federatedDomains each domain has its own IssuerUri, ${expected.issuerUri}, as ADFS's -SupportMultipleDomain sets (Microsoft 365 refuses one IssuerUri for two domains).`
+          : `Either set "issuer: ${issuer}" in Gatehouse's configuration and restart (keeps the tenant as it is, e.g. the value ADFS used), or change the tenant: ${APPLY(domain)}.`,
     });
   }
 

@@ -1,5 +1,6 @@
 import type { Config } from '../config/load.js';
 import type { SigningCertificate } from '../keys/keystore.js';
+import { federatedDomainOf, issuerUriOf } from '../config/federated-domains.js';
 
 /** ADFS's paths, which Gatehouse serves; Microsoft's own examples use the same. */
 export const ENDPOINT_PATHS = {
@@ -44,13 +45,36 @@ export interface FederationCertificates {
   next?: SigningCertificate | undefined;
 }
 
+/**
+ * The IssuerUri Gatehouse's tokens carry for users of `domain`: its own with several federatedDomains,
+ * else `issuer`. A domain that federatedDomains does not list would get tokens Gatehouse refuses to issue.
+ * @throws Error naming --domain (the command prints it)
+ */
+export function issuerUriForDomain(config: Pick<Config, 'issuer' | 'federatedDomains'>, domain: string): string {
+  const listed = config.federatedDomains;
+  if (listed.length && !listed.includes(domain)) {
+    const parent = federatedDomainOf(listed, `user@${domain}`);
+    throw new Error(
+      parent
+        ? `--domain: ${domain} is a subdomain of ${parent}: Microsoft 365 federates a subdomain as its root domain is, so run tenant-setup --domain ${parent} (Gatehouse already signs in ${domain}'s users with ${parent}'s IssuerUri)`
+        : `--domain: ${domain} is not in federatedDomains (${listed.join(', ')}): add it there and restart Gatehouse first, or its users would be refused`,
+    );
+  }
+  return issuerUriOf(config, domain);
+}
+
 /** The federation configuration of `domain` as Gatehouse runs now: its issuer, its endpoints, its certificates. */
-export function federationConfiguration(config: Pick<Config, 'issuer' | 'publicUrl' | 'mfa'>, certs: FederationCertificates, displayName: string): InternalDomainFederation {
+export function federationConfiguration(
+  config: Pick<Config, 'issuer' | 'publicUrl' | 'mfa' | 'federatedDomains'>,
+  certs: FederationCertificates,
+  displayName: string,
+  domain: string,
+): InternalDomainFederation {
   const url = (p: EndpointProperty) => `${config.publicUrl}${ENDPOINT_PATHS[p]}`;
   return {
     '@odata.type': '#microsoft.graph.internalDomainFederation',
     displayName,
-    issuerUri: config.issuer,
+    issuerUri: issuerUriForDomain(config, domain),
     passiveSignInUri: url('passiveSignInUri'),
     activeSignInUri: url('activeSignInUri'),
     metadataExchangeUri: url('metadataExchangeUri'),

@@ -129,7 +129,8 @@ describe('loading a configuration file', () => {
   it('has Microsoft 365 built in, next to the configured relying parties (each with its protocol set)', () => {
     const rp = { id: 'urn:app:one', replyUrls: ['https://app.corp.example.com/acs'] };
     const c = load({ ...minimal(), relyingParties: [rp] });
-    expect(c.relyingParties.get(M365)).toEqual({ id: M365, name: 'Microsoft 365', replyUrls: [M365_REPLY], protocol: 'wsfed' });
+    // Both protocols at once, as ADFS's Office 365 trust (one domain may use WS-Federation, another SAML 2.0).
+    expect(c.relyingParties.get(M365)).toEqual({ id: M365, name: 'Microsoft 365', replyUrls: [M365_REPLY], protocol: 'wsfed+saml2' });
     expect(c.relyingParties.get('urn:app:one')).toEqual({ ...rp, protocol: 'wsfed' });
     expect([...c.relyingParties.keys()]).toEqual([M365, 'urn:app:one']);
   });
@@ -143,8 +144,27 @@ describe('loading a configuration file', () => {
       name: 'Microsoft 365',
       replyUrls: ['https://login.microsoftonline.us/login.srf'],
       tokenLifetimeSeconds: 600,
-      protocol: 'wsfed',
+      protocol: 'wsfed+saml2',
     });
+  });
+
+  it('narrows the built-in Microsoft 365 entry to one protocol when the configured entry names it', () => {
+    for (const protocol of ['wsfed', 'saml2'] as const) {
+      expect(load({ ...minimal(), relyingParties: [{ id: M365, protocol }] }).relyingParties.get(M365)?.protocol).toBe(protocol);
+    }
+  });
+
+  it('federatedDomains: lower-cased; a name that is not a domain, or one listed twice, is named', () => {
+    expect(load({ ...minimal(), federatedDomains: ['Corp.Example.COM', 'corp.example.co.uk.'] }).federatedDomains).toEqual(['corp.example.com', 'corp.example.co.uk']);
+    expect(load(minimal()).federatedDomains).toEqual([]);
+    expect(() => load({ ...minimal(), federatedDomains: ['corp.example.com', 'not a domain'] })).toThrow(/federatedDomains\[1\]: "not a domain" is not a domain name/);
+    expect(() => load({ ...minimal(), federatedDomains: ['a.example.com', 'A.example.com'] })).toThrow(/federatedDomains\[1\]: a.example.com is listed twice/);
+  });
+
+  it('directory.loginAttribute: userPrincipalName by default; not an attribute name is refused with the key', () => {
+    expect(load(minimal()).directory.loginAttribute).toBe('userPrincipalName');
+    expect(load({ ...minimal(), directory: { ...minimal().directory, loginAttribute: 'mail' } }).directory.loginAttribute).toBe('mail');
+    expect(() => load({ ...minimal(), directory: { ...minimal().directory, loginAttribute: 'mail)(x=*' } })).toThrow(/directory.loginAttribute/);
   });
 
   it('reads the bind password from bindPasswordFile, without the trailing newline', () => {

@@ -84,6 +84,7 @@ export function testDirectorySettings(overrides: Partial<Config['directory']> = 
     retryDownAfterSeconds: 30,
     tlsVerify: true,
     userFilter: '(&(objectCategory=person)(objectClass=user))',
+    loginAttribute: 'userPrincipalName',
     ...overrides,
   };
 }

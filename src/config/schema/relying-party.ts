@@ -11,8 +11,9 @@ export const RelyingPartySchema = Type.Object(
     id: Type.String({ minLength: 1, description: 'Realm / entity ID (wtrealm, Audience). For SAML 2.0, the entityID of the SP metadata.' }),
     name: Type.Optional(Type.String({ description: 'Display name shown on pages.' })),
     protocol: Type.Optional(
-      Type.Union([Type.Literal('wsfed'), Type.Literal('saml2')], {
-        description: 'wsfed (default): WS-Federation with SAML 1.1 tokens. saml2: SAML 2.0 Web Browser SSO and single logout.',
+      Type.Union([Type.Literal('wsfed'), Type.Literal('saml2'), Type.Literal('wsfed+saml2')], {
+        description:
+          'wsfed (default): WS-Federation with SAML 1.1 tokens. saml2: SAML 2.0 Web Browser SSO and single logout. wsfed+saml2: both, with the same claims (the built-in Microsoft 365 entry\'s default, so that a tenant may federate one domain with each).',
       }),
     ),
     replyUrls: Type.Optional(
@@ -81,5 +82,8 @@ export type WsFedRelyingParty = Omit<RelyingPartyInput, 'protocol' | 'replyUrls'
 /** SAML 2.0: its endpoints come from metadataFile, metadataUrl or (without metadata) replyUrls. */
 export type Saml2RelyingParty = Omit<RelyingPartyInput, 'protocol'> & { protocol: 'saml2' };
 
+/** Both at once (Microsoft 365): WS-Federation's required reply URLs, and every SAML 2.0 key. */
+export type DualProtocolRelyingParty = Omit<RelyingPartyInput, 'protocol' | 'replyUrls'> & { protocol: 'wsfed+saml2'; replyUrls: string[] };
+
 /** A relying party after the checks of config/relying-parties.ts, by protocol. */
-export type RelyingPartyConfig = WsFedRelyingParty | Saml2RelyingParty;
+export type RelyingPartyConfig = WsFedRelyingParty | Saml2RelyingParty | DualProtocolRelyingParty;

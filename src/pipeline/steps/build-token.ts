@@ -16,7 +16,8 @@ export function buildToken(ctx: SignInContext, now = new Date()): void {
   const lifetime = rp.tokenLifetimeSeconds ?? config.tokens.lifetimeSeconds;
   ctx.assertion = {
     id: newAssertionId(),
-    issuer: config.issuer,
+    // Microsoft 365 with several federated domains: the IssuerUri of the user's domain (claims/federated-issuer.ts).
+    issuer: released.issuer ?? config.issuer,
     issueInstant: now,
     notBefore: new Date(now.getTime() - config.tokens.clockSkewSeconds * 1000),
     notOnOrAfter: new Date(now.getTime() + lifetime * 1000),

@@ -4,7 +4,7 @@ import { renderPage } from '../../http/pages.js';
 import { signInRequest } from '../../pipeline/request.js';
 import { runSignIn } from '../../pipeline/run.js';
 import type { PipelineServices, SignInAdapter } from '../../pipeline/sign-in.js';
-import { protocolOf } from '../../relying-parties/registry.js';
+import { speaksSaml2 } from '../../relying-parties/registry.js';
 import { chooseAcs } from './endpoints.js';
 import { redirectToSignInPage, samlAnswer, type SamlSsoMessage } from './sso.js';
 import type { Sealer } from '../../crypto/sealed.js';
@@ -22,7 +22,7 @@ interface IdpInitiatedInput {
  */
 export function idpInitiatedRoutes(app: FastifyInstance, services: PipelineServices, pending: Sealer): void {
   const { relyingParties } = services;
-  const offered = () => relyingParties.all().filter((rp) => protocolOf(rp) === 'saml2' && rp.idpInitiated === true);
+  const offered = () => relyingParties.all().filter((rp) => speaksSaml2(rp) && rp.idpInitiated === true);
 
   const adapter: SignInAdapter<IdpInitiatedInput, SamlSsoMessage> = {
     ...samlAnswer,
