@@ -27,6 +27,7 @@ export const ERRORS = {
   GH_SAML_ENDPOINT_UNREGISTERED: [400, 'The sign-in request asks for an answer address that is not registered for this application.'],
   GH_SAML_SIGNATURE: [400, 'The sign-in request is not correctly signed.'],
   GH_SAML_LOGOUT: [400, 'The sign-out request is not valid.'],
+  GH_SAML_LOGOUT_SIGNATURE: [400, 'The sign-out request is not correctly signed.'],
   GH_INTERNAL: [500, 'Something went wrong on our side. Try again; if it keeps happening, contact your help desk.'],
 } as const satisfies Record<string, readonly [number, string]>;
 
