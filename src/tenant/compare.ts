@@ -159,7 +159,10 @@ export function compareFederation(
       preferredAuthenticationProtocol: 'Microsoft 365 would send SAML 2.0 requests instead of WS-Federation ones to /adfs/ls/.',
       federatedIdpMfaBehavior:
         'Gatehouse does no multi-factor authentication; with anything but rejectMfaByFederatedIdp a forged MFA claim could satisfy a Conditional Access policy that requires MFA.',
-      promptLoginBehavior: "Applications' prompt=login requests are not turned into a fresh password prompt (wfresh=0).",
+      promptLoginBehavior:
+        have === 'disabled'
+          ? "Applications' prompt=login requests never reach Gatehouse: a user with a session is signed in again without typing the password."
+          : "Microsoft 365 rewrites applications' prompt=login (wfresh=0 with wauth) instead of passing it on as it is; users may be asked for their password twice.",
     }[k];
     out.push({ property: k, tenant: have, gatehouse: expected[k], effect, fix: `Run ${APPLY(domain)}.` });
   }

@@ -25,8 +25,11 @@ export interface InternalDomainFederation {
   preferredAuthenticationProtocol: 'wsFed';
   /** Gatehouse does no MFA: Entra ID does it, and a forged MFA claim is never believed. */
   federatedIdpMfaBehavior: 'rejectMfaByFederatedIdp';
-  /** prompt=login from an app becomes a fresh password prompt (wfresh=0), which Gatehouse honours. */
-  promptLoginBehavior: 'translateToFreshPasswordAuthentication';
+  /**
+   * An app's prompt=login reaches Gatehouse as it is (WS-Federation prompt=login, SAML ForceAuthn) and
+   * Gatehouse asks for the password again, once (see docs/microsoft365.md).
+   */
+  promptLoginBehavior: 'nativeSupport';
 }
 
 export interface FederationCertificates {
@@ -49,7 +52,7 @@ export function federationConfiguration(config: Pick<Config, 'issuer' | 'publicU
     ...(certs.next ? { nextSigningCertificate: certs.next.certBase64 } : {}),
     preferredAuthenticationProtocol: 'wsFed',
     federatedIdpMfaBehavior: 'rejectMfaByFederatedIdp',
-    promptLoginBehavior: 'translateToFreshPasswordAuthentication',
+    promptLoginBehavior: 'nativeSupport',
   };
 }
 
