@@ -28,6 +28,7 @@ export const ERRORS = {
   GH_SAML_SIGNATURE: [400, 'The sign-in request is not correctly signed.'],
   GH_SAML_LOGOUT: [400, 'The sign-out request is not valid.'],
   GH_SAML_LOGOUT_SIGNATURE: [400, 'The sign-out request is not correctly signed.'],
+  GH_ACCESS_DENIED: [403, 'You are not allowed to use this application from here. If you need it, contact your help desk.'],
   GH_INTERNAL: [500, 'Something went wrong on our side. Try again; if it keeps happening, contact your help desk.'],
 } as const satisfies Record<string, readonly [number, string]>;
 
@@ -46,6 +47,11 @@ export class GatehouseError extends Error {
     this.code = code;
     this.status = status;
     this.detail = opts.detail;
+  }
+
+  /** A sign-out (single logout) message was refused: its page must not speak of signing in. */
+  get isSignOutProblem(): boolean {
+    return this.code === 'GH_SAML_LOGOUT' || this.code === 'GH_SAML_LOGOUT_SIGNATURE';
   }
 
   /** Errors about the user's own account, shown on the login form rather than an error page. */

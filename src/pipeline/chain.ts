@@ -8,6 +8,7 @@ import { findRelyingParty } from './steps/find-relying-party.js';
 import { chooseReplyEndpoint } from './steps/choose-reply-endpoint.js';
 import { verifyRequest } from './steps/verify-request.js';
 import { authenticateWith } from './steps/authenticate.js';
+import { checkAccess } from './steps/check-access.js';
 import { resolveClaims } from './steps/resolve-claims.js';
 import { releaseClaims } from './steps/release-claims.js';
 import { buildToken } from './steps/build-token.js';
@@ -38,6 +39,7 @@ export const SIGN_IN: readonly Step[] = [
   chooseReplyEndpoint,
   verifyRequest,
   authenticateWith(AUTHN_METHODS),
+  checkAccess,
   resolveClaims,
   releaseClaims,
   buildToken,
