@@ -15,6 +15,7 @@ import { buildToken } from './steps/build-token.js';
 import { signToken } from './steps/sign-token.js';
 import { joinSession } from './steps/join-session.js';
 import { audit } from './steps/audit.js';
+import { passwordExpiryNotice } from './steps/password-expiry-notice.js';
 import { encode } from './steps/encode.js';
 
 /**
@@ -46,5 +47,6 @@ export const SIGN_IN: readonly Step[] = [
   signToken,
   joinSession,
   audit,
+  passwordExpiryNotice,
   encode,
 ];
