@@ -9,18 +9,32 @@ import { USERS } from '../support/directory.js';
 import { attributes, AUTHN_INSTANT, INSIDE_CORPORATE_NETWORK, PSSO, value } from '../support/wsfed.js';
 import { parseXml } from '../support/xml.js';
 import { wsTrustToken } from '../rollover/support.js';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { makeSp, type TestSp } from '../saml2/sp.js';
+import { posted, redirectUrlOf, val } from '../saml2/support.js';
+import { testKeys } from '../support/gatehouse.js';
 
 const M365 = 'urn:federation:MicrosoftOnline';
 const A = '/t:RequestSecurityTokenResponse/t:RequestedSecurityToken/saml:Assertion';
 let gh: RunningGatehouse;
+let sp: TestSp;
 
 beforeAll(async () => {
+  // A SAML 2.0 relying party without claim rules: the microsoft365 preset, as Entra over SAML-P gets it.
+  sp = makeSp(mkdtempSync(join(tmpdir(), 'entra-claims-')), 'sp-entra-claims', testKeys().certPem, 'http://placeholder/adfs/ls/');
   gh = await startGatehouse((cfg) => {
+    cfg.relyingParties.push({ id: sp.entityId, protocol: 'saml2', metadataFile: sp.metadataFile });
     cfg.session = { ...cfg.session, keepMeSignedIn: true, keepMeSignedInMinutes: 7 * 24 * 60 };
     cfg.network = { corporate: ['127.0.0.0/8'], extranetHeader: 'x-ms-proxy' };
   });
 });
 afterAll(async () => gh?.close());
+
+beforeAll(() => {
+  sp.saml.options.entryPoint = `${gh.url}/adfs/ls/`;
+});
 
 const signInUrl = () => `${gh.url}/adfs/ls/?${new URLSearchParams({ wa: 'wsignin1.0', wtrealm: M365 })}`;
 
@@ -92,5 +106,19 @@ describe('claims about the sign-in for Microsoft 365', () => {
     expect(claims[INSIDE_CORPORATE_NETWORK]).toEqual(['true']);
     expect(claims[PSSO]).toBeUndefined();
     expect(new Date(claims[AUTHN_INSTANT]![0]!).getTime()).toBeGreaterThanOrEqual(before - 1000);
+  });
+
+  it('SAML 2.0: the same claims, named by their URIs, with the AuthnStatement instant', async () => {
+    const b = new Browser({ 'x-ms-proxy': 'wap01' });
+    // The login page (one redirect away); the password posted without ticking Keep me signed in.
+    const first = await b.get(await redirectUrlOf(sp));
+    const page = await b.get(new URL(first.headers.get('location')!, gh.url).toString());
+    const form = page.form();
+    const { Kmsi: _unticked, ...fields } = form.fields;
+    const r = posted(await b.post(new URL(form.action, gh.url).toString(), { ...fields, UserName: USERS.alice.upn, Password: USERS.alice.password }));
+    const attr = (name: string) => val(r.doc, `//saml:AttributeStatement/saml:Attribute[@Name="${name}"]/saml:AttributeValue`);
+    expect(attr(INSIDE_CORPORATE_NETWORK)).toBe('false');
+    expect(attr(PSSO)).toBeUndefined();
+    expect(new Date(attr(AUTHN_INSTANT)!).getTime()).toBe(new Date(val(r.doc, '//saml:AuthnStatement/@AuthnInstant')!).getTime());
   });
 });
