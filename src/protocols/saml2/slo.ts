@@ -128,11 +128,13 @@ export function singleLogout(services: SloServices, sealer: Sealer) {
 
   function refused(request: FastifyRequest, realm: string, err: unknown) {
     const e = asLogoutError(err);
-    if (!(e instanceof GatehouseError)) throw err;
-    request.log.warn(
-      { event: 'slo_response_refused', realm, code: e.code, reason: e.detail ?? e.message },
-      'single logout: the answer of a relying party was refused; the logout goes on and ends as partial',
-    );
+    const message = 'single logout: the answer of a relying party was refused; the logout goes on and ends as partial';
+    if (e instanceof GatehouseError) {
+      request.log.warn({ event: 'slo_response_refused', realm, code: e.code, reason: e.detail ?? e.message }, message);
+    } else {
+      // Our own failure reading it: still only this relying party's answer, but worth an error line.
+      request.log.error({ event: 'slo_response_refused', realm, code: 'GH_INTERNAL', err }, message);
+    }
   }
 
   /**
