@@ -143,8 +143,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       reply,
       'error',
       {
-        title: 'Sign-in problem',
-        heading: ghErr.status >= 500 ? 'Sign-in is unavailable' : 'We could not sign you in',
+        title: ghErr.isSignOutProblem ? 'Sign-out problem' : 'Sign-in problem',
+        heading: ghErr.status >= 500 ? 'Sign-in is unavailable' : ghErr.isSignOutProblem ? 'We could not sign you out' : 'We could not sign you in',
         message: ghErr.message,
         correlationId: request.id,
       },

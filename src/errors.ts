@@ -34,6 +34,8 @@ export const ERRORS = {
   GH_MFA_ENROL_INSIDE_ONLY: [403, 'You need to set up a second factor, and that can only be done from the office network. Sign in there once, or contact your help desk.'],
   GH_MFA_NOT_POSSIBLE: [403, 'This application needs a second factor, which this program cannot ask for. Sign in through a browser instead, or contact your help desk.'],
   GH_MFA_UNAVAILABLE: [503, 'The second sign-in step is unavailable right now. Try again in a few minutes.'],
+  GH_SAML_LOGOUT_SIGNATURE: [400, 'The sign-out request is not correctly signed.'],
+  GH_ACCESS_DENIED: [403, 'You are not allowed to use this application from here. If you need it, contact your help desk.'],
   GH_INTERNAL: [500, 'Something went wrong on our side. Try again; if it keeps happening, contact your help desk.'],
 } as const satisfies Record<string, readonly [number, string]>;
 
@@ -52,6 +54,11 @@ export class GatehouseError extends Error {
     this.code = code;
     this.status = status;
     this.detail = opts.detail;
+  }
+
+  /** A sign-out (single logout) message was refused: its page must not speak of signing in. */
+  get isSignOutProblem(): boolean {
+    return this.code === 'GH_SAML_LOGOUT' || this.code === 'GH_SAML_LOGOUT_SIGNATURE';
   }
 
   /** Errors about the user's own account, shown on the login form rather than an error page. */

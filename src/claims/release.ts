@@ -23,6 +23,39 @@ export interface ReleaseOptions {
   /** The federated domains and `issuer`: Microsoft 365's token Issuer per user (claims/federated-issuer.ts). */
   domains?: FederatedDomains;
   now?: Date;
+  /** What is known about this sign-in, for the claims Entra ID reads; absent outside a sign-in (logout). */
+  signIn?: SignInFacts;
+}
+
+/** The sign-in itself, not the user: where from, how long it lasts, when the password was typed. */
+export interface SignInFacts {
+  /** network.corporate / the extranet proxy marker; undefined when not decided. */
+  insideCorporateNetwork?: boolean | undefined;
+  /** The user ticked "Keep me signed in" (a persistent session cookie). */
+  keepMeSignedIn?: boolean | undefined;
+  /** When the user authenticated (from the session, for single sign-on). */
+  authenticationInstant: Date;
+}
+
+/** Claim types of ADFS's Microsoft 365 rule set that describe the sign-in rather than the user. */
+export const SIGN_IN_CLAIMS = {
+  insideCorporateNetwork: `${CLAIM_NS.ws2012}/insidecorporatenetwork`,
+  psso: 'http://schemas.microsoft.com/2014/03/psso',
+  authenticationInstant: 'http://schemas.microsoft.com/ws/2008/06/identity/claims/authenticationinstant',
+} as const;
+
+/**
+ * insidecorporatenetwork (Entra's trusted IPs, "skip MFA on my network", named locations), psso (a
+ * persistent session, so Entra keeps its own session too instead of prompting again) and
+ * authenticationinstant (sign-in frequency policies), as ADFS's rules issue them.
+ */
+function signInClaims(facts: SignInFacts | undefined): AssertionAttribute[] {
+  if (!facts) return [];
+  const out: AssertionAttribute[] = [];
+  if (facts.insideCorporateNetwork !== undefined) out.push({ type: SIGN_IN_CLAIMS.insideCorporateNetwork, values: [String(facts.insideCorporateNetwork)] });
+  if (facts.keepMeSignedIn) out.push({ type: SIGN_IN_CLAIMS.psso, values: ['true'] });
+  out.push({ type: SIGN_IN_CLAIMS.authenticationInstant, values: [facts.authenticationInstant.toISOString()] });
+  return out;
 }
 
 const DAY_MS = 86_400_000;
@@ -53,8 +86,8 @@ function passwordExpiryClaims(claims: ResolvedClaims, opts: ReleaseOptions | und
 
 /**
  * The `microsoft365` preset, Azure AD Connect's rule set for the Microsoft 365 trust as far as users need
- * it: UPN and ImmutableID (SAML 1.1 attributes; over SAML 2.0 the UPN goes out as IDPEmail) and the
- * password-expiry claims within the notification window.
+ * it: UPN and ImmutableID (SAML 1.1 attributes; over SAML 2.0 the UPN goes out as IDPEmail), the
+ * password-expiry claims within the notification window, and the claims about the sign-in.
  * The UPN claim is the user's sign-in name (the alternate login ID when directory.loginAttribute names one,
  * then also sent as alternateloginid, as Azure AD Connect's rules do).
  * @throws GH_USER_INCOMPLETE when the user has no sign-in name (Microsoft 365 cannot match the account).
@@ -72,6 +105,7 @@ function microsoft365Claims(claims: ResolvedClaims, opts: ReleaseOptions | undef
     { type: `${CLAIM_NS.liveId}/ImmutableID`, values: [claims.immutableId] },
     ...(claims.alternateLogin ? [{ type: ALTERNATE_LOGIN_ID_CLAIM, values: [claims.signInName] }] : []),
     ...passwordExpiryClaims(claims, opts),
+    ...signInClaims(opts?.signIn),
   ];
 }
 

@@ -235,6 +235,13 @@ export const ConfigSchema = Type.Object(
       {
         notifyDays: Type.Integer({ minimum: 0, maximum: 90, default: 14, description: "Send Microsoft's password-expiry claims when the password expires within this many days (0: never)." }),
         changeUrl: Type.Optional(Type.String({ format: 'uri', description: 'Where users change their password; default <publicUrl>/adfs/portal/updatepassword.' })),
+        noticeDays: Type.Integer({
+          minimum: 0,
+          maximum: 90,
+          default: 0,
+          description:
+            'After a browser sign-in with the password, show "your password expires in N days" (with a link to changeUrl and a Continue button) when it expires within this many days (0: never).',
+        }),
       },
       { additionalProperties: false, default: {} },
     ),

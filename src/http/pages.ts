@@ -30,9 +30,20 @@ export function renderPage(reply: FastifyReply, view: string, data: Record<strin
   return noStore(reply).code(status).header('content-security-policy', contentSecurityPolicy(undefined, opts.scripts)).view(view, data);
 }
 
-/** The HTML form that POSTs a token to the relying party (works without JavaScript: a visible button). */
-export function renderFormPost(reply: FastifyReply, action: string, fields: { name: string; value: string }[]) {
-  return noStore(reply)
-    .header('content-security-policy', contentSecurityPolicy(new URL(action).origin))
-    .view('form-post', { title: 'Signing you in', action, fields, autoPostScript: AUTO_POST_SCRIPT });
+/** Shown instead of the automatic post when the user's password expires soon (passwordExpiry.noticeDays). */
+export interface PasswordExpiryNotice {
+  /** Whole days left (0: expires today). */
+  daysLeft: number;
+  /** The change-password page (passwordExpiry.changeUrl, default /adfs/portal/updatepassword). */
+  changeUrl: string;
+}
+
+/**
+ * The HTML form that POSTs a token to the relying party (works without JavaScript: a visible button). With a
+ * password-expiry notice it is not posted automatically: the page tells the user and waits for Continue.
+ */
+export function renderFormPost(reply: FastifyReply, action: string, fields: { name: string; value: string }[], notice?: PasswordExpiryNotice) {
+  noStore(reply).header('content-security-policy', contentSecurityPolicy(new URL(action).origin));
+  if (notice) return reply.view('password-expiry-notice', { title: 'Your password expires soon', action, fields, ...notice });
+  return reply.view('form-post', { title: 'Signing you in', action, fields, autoPostScript: AUTO_POST_SCRIPT });
 }

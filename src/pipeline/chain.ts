@@ -10,12 +10,14 @@ import { chooseReplyEndpoint } from './steps/choose-reply-endpoint.js';
 import { verifyRequest } from './steps/verify-request.js';
 import { authenticateWith } from './steps/authenticate.js';
 import { secondFactor } from './steps/second-factor.js';
+import { checkAccess } from './steps/check-access.js';
 import { resolveClaims } from './steps/resolve-claims.js';
 import { releaseClaims } from './steps/release-claims.js';
 import { buildToken } from './steps/build-token.js';
 import { signToken } from './steps/sign-token.js';
 import { joinSession } from './steps/join-session.js';
 import { audit } from './steps/audit.js';
+import { passwordExpiryNotice } from './steps/password-expiry-notice.js';
 import { encode } from './steps/encode.js';
 
 /**
@@ -41,6 +43,7 @@ export const SIGN_IN: readonly Step[] = [
   chooseReplyEndpoint,
   verifyRequest,
   authenticateWith(AUTHN_METHODS),
+  checkAccess,
   secondFactor,
   resolveClaims,
   releaseClaims,
@@ -48,5 +51,6 @@ export const SIGN_IN: readonly Step[] = [
   signToken,
   joinSession,
   audit,
+  passwordExpiryNotice,
   encode,
 ];

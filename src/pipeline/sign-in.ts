@@ -8,6 +8,7 @@ import type { ReleasedClaims } from '../claims/release.js';
 import type { SamlServiceProvider } from '../relying-parties/sp-metadata.js';
 import type { Assertion } from '../tokens/assertion.js';
 import type { Config } from '../config/load.js';
+import type { PasswordExpiryNotice } from '../http/pages.js';
 import type { Directory, DirectoryUser } from '../directory/directory.js';
 import type { SigningKey } from '../keys/keystore.js';
 import type { RelyingPartyRegistry } from '../relying-parties/registry.js';
@@ -128,6 +129,8 @@ export interface SignInContext<I = unknown, M = unknown> {
   /** signToken: the signed assertion, encrypted when `encryptedTo` is set. */
   token: string;
   encryptedTo?: X509Certificate | undefined;
+  /** passwordExpiryNotice: the page the browser sees before the token is posted, when the password expires soon. */
+  passwordNotice?: PasswordExpiryNotice | undefined;
 }
 
 /**

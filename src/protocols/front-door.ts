@@ -8,7 +8,7 @@ import { runSignIn } from '../pipeline/run.js';
 import { parseWsFed, type WsFedQuery } from './wsfed/parse.js';
 import { wsFedSignIn } from './wsfed/sign-in.js';
 import { wsFedSignOut } from './wsfed/sign-out.js';
-import { decodeMessage, type Binding, type SamlParams } from './saml2/parse.js';
+import { decodeMessage, type Binding, type InboundMessage, type SamlParams } from './saml2/parse.js';
 import { authnRequestSignIn } from './saml2/sso.js';
 import { singleLogout } from './saml2/slo.js';
 import { samlSealers } from './saml2/sealers.js';
@@ -16,7 +16,7 @@ import { samlSealers } from './saml2/sealers.js';
 const str = { type: 'string', maxLength: 4096 } as const;
 const wsFedQuerySchema = {
   type: 'object',
-  properties: { wa: str, wtrealm: str, wreply: str, wctx: str, wct: str, wfresh: str, whr: str, wauth: str, username: str },
+  properties: { wa: str, wtrealm: str, wreply: str, wctx: str, wct: str, wfresh: str, whr: str, wauth: str, prompt: str, username: str },
 } as const;
 
 function isSamlParams(p: unknown): p is SamlParams {
@@ -52,7 +52,16 @@ async function frontDoor(app: FastifyInstance, opts: { sessionKeys: Secrets }): 
     const src = (binding === 'post' ? request.body : request.query) as Record<string, unknown> | undefined;
     if (!isSamlParams(src)) return undefined;
     const rawQuery = request.url.includes('?') ? request.url.slice(request.url.indexOf('?') + 1) : '';
-    const msg = await decodeMessage(samlParamsOf(src), binding);
+    const params = samlParamsOf(src);
+    let msg: InboundMessage;
+    try {
+      msg = await decodeMessage(params, binding);
+    } catch (err) {
+      // A SAMLResponse here can only be a LogoutResponse: one that cannot be read is a relying party's
+      // failed answer in a single logout, which goes on (partial) instead of stopping on an error page.
+      if (params.SAMLResponse !== undefined) return slo.undecodableResponse(request, reply, err);
+      throw err;
+    }
     if (msg.kind === 'AuthnRequest') return runSignIn(authnRequest, services, { request, reply }, { msg, rawQuery });
     if (msg.kind === 'LogoutRequest') return slo.logoutRequest(request, reply, msg, rawQuery);
     return slo.logoutResponse(request, reply, msg, rawQuery);

@@ -166,7 +166,10 @@ export function compareFederation(
           : expected.federatedIdpMfaBehavior === 'enforceMfaByFederatedIdp'
             ? "Gatehouse does MFA, but Microsoft 365 does not send users back for it: they are asked by Entra's own MFA instead, or not at all."
             : 'Microsoft 365 does not treat MFA done at Gatehouse as mfa.federatedIdpMfaBehavior says.',
-      promptLoginBehavior: "Applications' prompt=login requests are not turned into a fresh password prompt (wfresh=0).",
+      promptLoginBehavior:
+        have === 'disabled'
+          ? "Applications' prompt=login requests never reach Gatehouse: a user with a session is signed in again without typing the password."
+          : "Microsoft 365 rewrites applications' prompt=login (wfresh=0 with wauth) instead of passing it on as it is; users may be asked for their password twice.",
     }[k];
     out.push({ property: k, tenant: have, gatehouse: expected[k], effect, fix: `Run ${APPLY(domain)}.` });
   }

@@ -26,8 +26,11 @@ export interface InternalDomainFederation {
   preferredAuthenticationProtocol: 'wsFed';
   /** Whether Entra believes, demands or ignores this server's MFA (mfa.federatedIdpMfaBehavior). */
   federatedIdpMfaBehavior: FederatedIdpMfaBehavior;
-  /** prompt=login from an app becomes a fresh password prompt (wfresh=0), which Gatehouse honours. */
-  promptLoginBehavior: 'translateToFreshPasswordAuthentication';
+  /**
+   * An app's prompt=login reaches Gatehouse as it is (WS-Federation prompt=login, SAML ForceAuthn) and
+   * Gatehouse asks for the password again, once (see docs/microsoft365.md).
+   */
+  promptLoginBehavior: 'nativeSupport';
 }
 
 export type FederatedIdpMfaBehavior = 'enforceMfaByFederatedIdp' | 'acceptIfMfaDoneByFederatedIdp' | 'rejectMfaByFederatedIdp';
@@ -83,7 +86,7 @@ export function federationConfiguration(
     ...(certs.next ? { nextSigningCertificate: certs.next.certBase64 } : {}),
     preferredAuthenticationProtocol: 'wsFed',
     federatedIdpMfaBehavior: mfaBehavior(config.mfa),
-    promptLoginBehavior: 'translateToFreshPasswordAuthentication',
+    promptLoginBehavior: 'nativeSupport',
   };
 }
 

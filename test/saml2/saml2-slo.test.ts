@@ -1,15 +1,17 @@
 // Single logout across two SAML 2.0 SPs (two @node-saml/node-saml instances registered from their
 // metadata), started by one of them (HTTP-Redirect) or by WS-Federation sign-out, against the Samba DC.
+import { sign as rsaSign } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SignedXml } from 'xml-crypto';
 import { Browser, type Page } from '../support/http.js';
 import { objectGuidBase64 } from '../support/directory.js';
 import { startGatehouse, testKeys, TEST_RP, type RunningGatehouse } from '../support/gatehouse.js';
 import { xmlsecVerify, parseXml } from '../support/xml.js';
 import { makeSp, type TestSp } from './sp.js';
-import { decodeSaml, follow, posted, redirectUrlOf, SAML2_LOGOUT_RESPONSE_ID, STATUS, statusOf, val } from './support.js';
+import { decodeSaml, deflate64, expectErrorPage, follow, posted, redirectUrlOf, SAML2_LOGOUT_RESPONSE_ID, STATUS, statusOf, val } from './support.js';
 
 let gh: RunningGatehouse;
 let sp1: TestSp;
@@ -72,6 +74,61 @@ async function sp2Answers(toSp2: string): Promise<string> {
   return sp2.saml.getLogoutResponseUrlAsync(profile!, q.RelayState ?? '', {}, true);
 }
 
+/**
+ * What pysaml2 7 sends over HTTP-Redirect: the LogoutResponse signed inside (an enveloped XML signature,
+ * signed here by xml-crypto with the SP's key) and the query signed too (saml-bindings 3.4.4.1, RSA-SHA256).
+ * The bindings forbid the XML signature in a Redirect message, so Gatehouse refuses the answer itself.
+ */
+function pysaml2Style(responseUrl: string, keyPem: string): string {
+  const url = new URL(responseUrl);
+  const xml = decodeSaml(url.searchParams.get('SAMLResponse')!);
+  const sig = new SignedXml({
+    privateKey: keyPem,
+    canonicalizationAlgorithm: 'http://www.w3.org/2001/10/xml-exc-c14n#',
+    signatureAlgorithm: 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256',
+  });
+  sig.addReference({
+    xpath: '/*',
+    digestAlgorithm: 'http://www.w3.org/2001/04/xmlenc#sha256',
+    transforms: ['http://www.w3.org/2000/09/xmldsig#enveloped-signature', 'http://www.w3.org/2001/10/xml-exc-c14n#'],
+  });
+  sig.computeSignature(xml, { location: { reference: "/*/*[local-name()='Issuer']", action: 'after' } });
+  const signedXml = sig.getSignedXml();
+  expect(signedXml).toContain('SignatureValue');
+  const sigAlg = 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256';
+  const relay = url.searchParams.get('RelayState');
+  const signed = [
+    `SAMLResponse=${encodeURIComponent(deflate64(signedXml))}`,
+    ...(relay ? [`RelayState=${encodeURIComponent(relay)}`] : []),
+    `SigAlg=${encodeURIComponent(sigAlg)}`,
+  ].join('&');
+  const signature = rsaSign('sha256', Buffer.from(signed), keyPem).toString('base64');
+  return `${url.origin}${url.pathname}?${signed}&Signature=${encodeURIComponent(signature)}`;
+}
+
+/** SP1 starts a logout by HTTP-Redirect; returns where Gatehouse sends the browser next (SP2's LogoutRequest). */
+async function sp1StartsLogout(b: Browser, relayState: string) {
+  const { profile1 } = await signInBoth(b);
+  const logoutUrl = await sp1.saml.getLogoutUrlAsync(profile1, relayState, {});
+  const sp1RequestId = val(parseXml(decodeSaml(queryOf(logoutUrl).SAMLRequest!)), '/samlp:LogoutRequest/@ID');
+  const toSp2 = location(await b.get(logoutUrl));
+  expect(b.cookies.has(gh.config.session.cookieName)).toBe(false);
+  return { toSp2, sp1RequestId };
+}
+
+/** The final LogoutResponse Gatehouse POSTs to SP1: signed, answering SP1's request, with this status. */
+function expectFinalAnswer(page: Page, sp1RequestId: string | undefined, relayState: string, status: ReturnType<typeof statusOf>) {
+  const final = posted(page, 'SAMLResponse');
+  expect(final.action).toBe(sp1.slo);
+  expect(final.fields.RelayState).toBe(relayState);
+  expect(val(final.doc, '/samlp:LogoutResponse/@InResponseTo')).toBe(sp1RequestId);
+  expect(statusOf(final.doc)).toEqual(status);
+  const v = xmlsecVerify(final.xml, idpCert(), SAML2_LOGOUT_RESPONSE_ID);
+  expect(v.ok, v.output).toBe(true);
+}
+
+const PARTIAL = { code: STATUS.success, subCode: 'urn:oasis:names:tc:SAML:2.0:status:PartialLogout' };
+
 describe('single logout', () => {
   it('SP1 logs out by HTTP-Redirect: the session ends, SP2 is told (Redirect) and answers, SP1 gets the final LogoutResponse (POST, signed)', async () => {
     const b = new Browser();
@@ -116,8 +173,9 @@ describe('single logout', () => {
     const tampered = url.replace(/RelayState=r(&|$)/, 'RelayState=evil$1');
     expect(tampered).not.toBe(url);
     const page = await b.get(tampered);
-    expect(page.status).toBe(400);
-    expect(page.headers.get('location')).toBeNull();
+    // A logout error is called one: never "the sign-in request".
+    expectErrorPage(page, 400, /sign-out request is not correctly signed/);
+    expect(page.body).not.toMatch(/sign-in request/);
     expect((await follow(gh, b, await b.get(await redirectUrlOf(sp1)))).prompted).toBe(false);
   });
 
@@ -171,5 +229,51 @@ describe('single logout', () => {
     expect(told.sort()).toEqual(['sp1', 'sp2']);
     expect(next).toBe(wreply);
     expect((await follow(gh, b, await b.get(await redirectUrlOf(sp2)))).prompted).toBe(true);
+  });
+
+  describe('one relying party failing does not stop the logout: the initiator gets PartialLogout', () => {
+    it('SP2 answers like pysaml2 7 (HTTP-Redirect with an XML signature as well as the query signature)', async () => {
+      const b = new Browser();
+      const { toSp2, sp1RequestId } = await sp1StartsLogout(b, 'relay-pysaml2');
+      const answer = pysaml2Style(await sp2Answers(toSp2), sp2.keys.keyPem);
+      // The query signature alone is good: the refusal is for the XML signature the binding forbids.
+      expect(answer).toMatch(/&Signature=/);
+      const logged = gh.logs.length;
+      expectFinalAnswer(await b.get(answer), sp1RequestId, 'relay-pysaml2', PARTIAL);
+      const refused = gh.logs.slice(logged).find((l) => l.event === 'slo_response_refused');
+      expect(refused).toMatchObject({ realm: sp2.entityId, code: 'GH_SAML_LOGOUT_SIGNATURE' });
+      expect(String(refused?.reason)).toMatch(/XML signature inside a Redirect-bound message/);
+      expect(gh.logs.slice(logged).filter((l) => l.event === 'slo_done').at(-1)).toMatchObject({ origin: sp1.entityId, partial: true });
+    });
+
+    it('SP2 answers with a failure status (Responder)', async () => {
+      const b = new Browser();
+      const { toSp2, sp1RequestId } = await sp1StartsLogout(b, 'relay-responder');
+      const q = queryOf(toSp2);
+      const { profile } = await sp2.saml.validateRedirectAsync(q, rawQuery(toSp2));
+      const failed = await sp2.saml.getLogoutResponseUrlAsync(profile!, '', {}, false);
+      expect(statusOf(parseXml(decodeSaml(queryOf(failed).SAMLResponse!))).code).not.toBe(STATUS.success);
+      expectFinalAnswer(await b.get(failed), sp1RequestId, 'relay-responder', PARTIAL);
+    });
+
+    it('SP2 sends back something unreadable, or an answer to another request (its own answer is missing)', async () => {
+      for (const broken of [
+        (_url: string) => `${gh.url}/adfs/ls/?SAMLResponse=${encodeURIComponent(deflate64('<not-saml/>'))}`,
+        (url: string) => url.replace(/SAMLResponse=[^&]+/, `SAMLResponse=${encodeURIComponent(deflate64(decodeSaml(queryOf(url).SAMLResponse!).replace(/InResponseTo="[^"]+"/, 'InResponseTo="_someone_else"')))}`),
+      ]) {
+        const b = new Browser();
+        const { toSp2, sp1RequestId } = await sp1StartsLogout(b, 'relay-broken');
+        const logged = gh.logs.length;
+        expectFinalAnswer(await b.get(broken(await sp2Answers(toSp2))), sp1RequestId, 'relay-broken', PARTIAL);
+        expect(gh.logs.slice(logged).some((l) => l.event === 'slo_response_refused' && l.realm === sp2.entityId)).toBe(true);
+      }
+    });
+
+    it('an unreadable LogoutResponse outside any logout chain is a sign-out error, never called a sign-in error', async () => {
+      const page = await new Browser().get(`${gh.url}/adfs/ls/?SAMLResponse=${encodeURIComponent(deflate64('<not-saml/>'))}`);
+      expect(page.status).toBe(400);
+      expect(page.body).toMatch(/sign-out request is not valid/);
+      expect(page.body).not.toMatch(/sign-in request/);
+    });
   });
 });

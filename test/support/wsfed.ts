@@ -41,8 +41,18 @@ export function expectMicrosoft365Subject(read: (path: string) => string | undef
     expect(read(`${assertion}/${stmt}/saml:Subject/saml:NameIdentifier`)).toBe(immutableId);
     expect(read(`${assertion}/${stmt}/saml:Subject/saml:SubjectConfirmation/saml:ConfirmationMethod`)).toBe('urn:oasis:names:tc:SAML:1.0:cm:bearer');
   }
-  expect(attributes(doc)).toEqual({
+  const { [AUTHN_INSTANT]: instant, ...rest } = attributes(doc);
+  expect(rest).toEqual({
     'http://schemas.xmlsoap.org/claims/UPN': [upn],
     'http://schemas.microsoft.com/LiveID/Federation/2008/05/ImmutableID': [immutableId],
+    // Not decided without network.corporate ranges: outside.
+    [INSIDE_CORPORATE_NETWORK]: ['false'],
   });
+  // The claim and the statement name the same instant (when the password was typed).
+  expect(instant).toHaveLength(1);
+  expect(new Date(instant![0]!).getTime()).toBe(new Date(read(`${assertion}/saml:AuthenticationStatement/@AuthenticationInstant`)!).getTime());
 }
+
+export const INSIDE_CORPORATE_NETWORK = 'http://schemas.microsoft.com/ws/2012/01/insidecorporatenetwork';
+export const PSSO = 'http://schemas.microsoft.com/2014/03/psso';
+export const AUTHN_INSTANT = 'http://schemas.microsoft.com/ws/2008/06/identity/claims/authenticationinstant';

@@ -11,6 +11,9 @@ import { parseXml, SAML11_ID, METADATA_ID, certificatePem, xmlsecVerify } from '
 import { startGraphEmulator, type GraphEmulator } from '../graph-emulator/emulator.js';
 import { createTestPki, type TestPki } from '../graph-emulator/test-ca.js';
 import { FederationStore, federationRoutes } from '../graph-emulator/domains-routes.js';
+import { federatedSignInRoutes } from '../graph-emulator/federated-sign-in.js';
+import { Browser, type Page } from '../support/http.js';
+import { USERS } from '../support/directory.js';
 import { createSelfSignedCertificate } from '../../src/keys/generate.js';
 import { gatehouse, metadataCertificates, wsTrustToken } from '../rollover/support.js';
 
@@ -44,7 +47,7 @@ beforeAll(async () => {
       { clientId: READER, secret: SECRET, roles: ['User.ReadWrite.All'] },
     ],
     tls: { certPem: pki.serverCertPem, keyPem: pki.serverKeyPem },
-    routes: [federationRoutes(store)],
+    routes: [federationRoutes(store), federatedSignInRoutes(store)],
   });
   // The running server's configuration, with its real URL, and the app registration for Graph.
   const tenant = { tenantId: TENANT, clientId: APP, clientSecret: SECRET, graphUrl: graph.url, authorityHost: graph.url };
@@ -86,7 +89,7 @@ describe('gatehouse tenant-setup (printing)', () => {
     expect(body.metadataExchangeUri).toBe(`${gh.url}/adfs/services/trust/mex`);
     expect(body.preferredAuthenticationProtocol).toBe('wsFed');
     expect(body.federatedIdpMfaBehavior).toBe('rejectMfaByFederatedIdp');
-    expect(body.promptLoginBehavior).toBe('translateToFreshPasswordAuthentication');
+    expect(body.promptLoginBehavior).toBe('nativeSupport');
     // The metadata is signed with that certificate.
     expect(xmlsecVerify(metadata, certificatePem(body.signingCertificate!), METADATA_ID).ok).toBe(true);
 
@@ -276,5 +279,63 @@ describe('gatehouse tenant-setup with MFA on', () => {
     expect(JSON.parse((await run(['--json'], acceptConfig)).stdout).federatedIdpMfaBehavior).toBe('acceptIfMfaDoneByFederatedIdp');
     // Back to the password-only set-up for the other tests.
     expect((await run(['--apply'])).code).toBe(0);
+  });
+});
+
+describe("an app's prompt=login through Microsoft 365 (promptLoginBehavior)", () => {
+  const user = { upn: `alice@${DOMAIN}`, password: USERS.alice.password };
+
+  /** Where Entra sends the browser for a user of the federated domain (the emulator reads the stored configuration). */
+  async function entraSendsTo(prompt?: 'login'): Promise<string> {
+    const q = new URLSearchParams({ client_id: 'some-app', login_hint: user.upn, state: 's1', ...(prompt ? { prompt } : {}) });
+    const res = await graph.app.inject({ method: 'GET', url: `/${TENANT}/oauth2/v2.0/authorize?${q}` });
+    expect(res.statusCode, res.body).toBe(302);
+    const to = String(res.headers.location);
+    expect(to.startsWith(`${gh.url}/adfs/ls/?`)).toBe(true);
+    return to;
+  }
+
+  /** Follows Entra's redirect: the token for Microsoft 365 at once, or the login form (then the password is typed). */
+  async function signIn(b: Browser, to: string): Promise<{ prompted: boolean; token: Page }> {
+    const first = await b.get(to);
+    expect(first.status, first.body.slice(0, 300)).toBe(200);
+    const form = first.form();
+    if (form.fields.wresult) return { prompted: false, token: first };
+    expect(form.fields).toHaveProperty('Password');
+    const token = await b.post(new URL(form.action, gh.url).toString(), { ...form.fields, UserName: USERS.alice.upn, Password: user.password });
+    expect(token.form().fields.wresult).toBeTruthy();
+    return { prompted: true, token };
+  }
+
+  it('nativeSupport (what --apply sets): prompt=login reaches Gatehouse as it is and the password is asked once more', async () => {
+    expect((await run(['--apply'])).code).toBe(0);
+    expect(store.byDomain.get(DOMAIN)!.promptLoginBehavior).toBe('nativeSupport');
+    expect((await run(['--check'])).code).toBe(0);
+    const b = new Browser();
+    expect((await signIn(b, await entraSendsTo())).prompted).toBe(true);
+    // The session signs the user in silently...
+    expect((await signIn(b, await entraSendsTo())).prompted).toBe(false);
+    // ...except when the app asks for prompt=login: passed on as it is, and Gatehouse asks for the password.
+    const to = new URL(await entraSendsTo('login'));
+    expect(to.searchParams.get('prompt')).toBe('login');
+    expect(to.searchParams.has('wfresh')).toBe(false);
+    expect((await signIn(b, to.toString())).prompted).toBe(true);
+  });
+
+  it('translateToFreshPasswordAuthentication: --check names it, Gatehouse still asks for the password (wfresh=0), --apply sets nativeSupport', async () => {
+    const body = await printed();
+    store.seed(DOMAIN, { ...body, promptLoginBehavior: 'translateToFreshPasswordAuthentication' });
+    const check = await run(['--check']);
+    expect(check.code).toBe(1);
+    expect(check.stdout).toContain('promptLoginBehavior');
+    expect(check.stdout).toContain('password twice');
+    const b = new Browser();
+    await signIn(b, await entraSendsTo());
+    const to = new URL(await entraSendsTo('login'));
+    expect(to.searchParams.get('wfresh')).toBe('0');
+    expect(to.searchParams.get('wauth')).toBe('urn:oasis:names:tc:SAML:1.0:am:password');
+    expect((await signIn(b, to.toString())).prompted).toBe(true);
+    expect((await run(['--apply'])).code).toBe(0);
+    expect(store.byDomain.get(DOMAIN)!.promptLoginBehavior).toBe('nativeSupport');
   });
 });

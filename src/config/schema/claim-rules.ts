@@ -83,7 +83,7 @@ export const ClaimRulesSchema = Type.Object(
     preset: stringEnum(['microsoft365', 'none'] as const, {
       default: 'microsoft365',
       description:
-        "Built-in claims released before `rules`: microsoft365 = UPN (SAML 2.0 name IDPEmail), ImmutableID and the password-expiry claims; none = only `rules`. The NameID is the relying party's `nameId` (default: ImmutableID, persistent).",
+        "Built-in claims released before `rules`: microsoft365 = UPN (SAML 2.0 name IDPEmail), ImmutableID, the password-expiry claims and the claims about the sign-in (insidecorporatenetwork, psso, authenticationinstant); none = only `rules`. The NameID is the relying party's `nameId` (default: ImmutableID, persistent).",
     }),
     rules: Type.Array(ClaimRuleSchema, { default: [], description: 'Claims released to this relying party besides the preset.' }),
   },

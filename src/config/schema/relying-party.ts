@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { ClaimRulesSchema } from './claim-rules.js';
+import { AccessPolicySchema } from './access-policy.js';
 
 /**
  * One entry of `relyingParties`. The JSON schema is one object for every protocol, so that a mistake gets
@@ -51,6 +52,7 @@ export const RelyingPartySchema = Type.Object(
       Type.Integer({ minimum: 60, maximum: 86400, description: 'Token validity for this relying party; default tokens.lifetimeSeconds.' }),
     ),
     claims: Type.Optional(ClaimRulesSchema),
+    accessPolicy: Type.Optional(AccessPolicySchema),
     idpInitiated: Type.Optional(Type.Boolean({ description: 'SAML 2.0: list it on /adfs/ls/idpinitiatedsignon and allow unsolicited responses.' })),
     signResponse: Type.Optional(
       Type.Boolean({ description: 'SAML 2.0: also sign the samlp:Response. The assertion is always signed (which satisfies WantAssertionsSigned).' }),

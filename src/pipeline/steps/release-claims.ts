@@ -8,5 +8,11 @@ import type { SignInContext } from '../sign-in.js';
  * @throws GH_USER_INCOMPLETE
  */
 export function releaseClaims(ctx: SignInContext): void {
-  ctx.released = release(ctx.rp, ctx.resolved, releaseOptions(ctx.services.config));
+  const { authentication: authn, request } = ctx;
+  const signIn = {
+    insideCorporateNetwork: request.insideCorporateNetwork,
+    keepMeSignedIn: authn.session?.persistent === true,
+    authenticationInstant: new Date(authn.instant),
+  };
+  ctx.released = release(ctx.rp, ctx.resolved, { ...releaseOptions(ctx.services.config), signIn });
 }

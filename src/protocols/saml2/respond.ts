@@ -3,7 +3,7 @@ import { deflateRawSync } from 'node:zlib';
 import type { FastifyReply } from 'fastify';
 import { ALG } from '../../constants.js';
 import type { SigningKey } from '../../keys/keystore.js';
-import { renderFormPost } from '../../http/pages.js';
+import { renderFormPost, type PasswordExpiryNotice } from '../../http/pages.js';
 import { saml20Message, signEnveloped } from '../../tokens/sign.js';
 
 type Param = 'SAMLRequest' | 'SAMLResponse';
@@ -12,10 +12,10 @@ type Param = 'SAMLRequest' | 'SAMLResponse';
  * HTTP-POST binding (saml-bindings 3.5): an auto-submitting form with the base64 message and the
  * RelayState echoed unchanged.
  */
-export function sendPost(reply: FastifyReply, url: string, param: Param, xml: string, relayState: string | undefined) {
+export function sendPost(reply: FastifyReply, url: string, param: Param, xml: string, relayState: string | undefined, notice?: PasswordExpiryNotice) {
   const fields: { name: string; value: string }[] = [{ name: param, value: Buffer.from(xml, 'utf8').toString('base64') }];
   if (relayState !== undefined) fields.push({ name: 'RelayState', value: relayState });
-  return renderFormPost(reply, url, fields);
+  return renderFormPost(reply, url, fields, notice);
 }
 
 /** A LogoutRequest or LogoutResponse by HTTP-POST, its XML signed (the Redirect binding signs the query instead). */

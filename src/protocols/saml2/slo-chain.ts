@@ -65,21 +65,36 @@ export class LogoutChains {
     }
   }
 
+  private isSaml(id: string): boolean {
+    try {
+      return this.services.relyingParties.get(id).protocol === 'saml2';
+    } catch {
+      return false; // no longer configured
+    }
+  }
+
   /** The other SAML relying parties of a session, each with the NameID it was given. */
   async queueFor(session: Session, except: string | undefined, log: FastifyRequest['log']): Promise<{ queue: LogoutChain['queue']; partial: boolean }> {
     const { relyingParties, directory } = this.services;
+    let partial = false;
     const targets = session.realms.filter((id) => id !== except).flatMap((id) => {
       const sp = this.sp(id);
-      return sp && sloEndpoint(sp) ? [relyingParties.get(id)] : [];
+      if (sp && sloEndpoint(sp)) return [relyingParties.get(id)];
+      // A SAML relying party of the session that cannot be told (its metadata is unavailable, or it has no
+      // SingleLogoutService) keeps its own session: the logout is partial (saml-profiles 4.4.3.4).
+      if (this.isSaml(id)) {
+        partial = true;
+        log.warn({ event: 'slo_not_told', realm: id, sid: session.sid }, 'single logout: a relying party of the session cannot be told');
+      }
+      return [];
     });
-    if (!targets.length) return { queue: [], partial: false };
+    if (!targets.length) return { queue: [], partial };
     const user = await directory.findByDn(session.dn).catch(() => undefined);
     if (!user) {
       log.warn({ event: 'slo_user_missing', sid: session.sid }, 'single logout: the user could not be read; other relying parties not told');
       return { queue: [], partial: true };
     }
     const queue: LogoutChain['queue'] = [];
-    let partial = false;
     for (const rp of targets) {
       try {
         const { subject } = await claimsFor(this.services, rp, user);

@@ -14,6 +14,12 @@ import { checkSignature } from './signature-policy.js';
 import { LogoutChains, type LogoutChain } from './slo-chain.js';
 import type { Sealer } from '../../crypto/sealed.js';
 
+/** A malformed logout message is a sign-out error, never called a sign-in error. */
+function asLogoutError(err: unknown): unknown {
+  if (err instanceof GatehouseError && err.code === 'GH_BAD_REQUEST') return new GatehouseError('GH_SAML_LOGOUT', { detail: err.detail, cause: err });
+  return err;
+}
+
 export type SloServices = Pick<Services, 'config' | 'directory' | 'signingKey' | 'relyingParties' | 'sessions' | 'accounts'>;
 
 /**
@@ -26,13 +32,13 @@ export function singleLogout(services: SloServices, sealer: Sealer) {
   const { relyingParties, sessions, accounts } = services;
   const chains = new LogoutChains(services, sealer);
 
-  /** @throws GH_SAML_SIGNATURE */
+  /** @throws GH_SAML_LOGOUT_SIGNATURE */
   function checkLogoutSignature(msg: InboundMessage, rawQuery: string, sp: SamlServiceProvider, required: boolean) {
     try {
       checkSignature(msg, sp, rawQuery, required);
     } catch (err) {
       if (!(err instanceof SignatureError)) throw err;
-      throw new GatehouseError('GH_SAML_SIGNATURE', { detail: `${msg.kind} from ${sp.entityId}: ${err.message}` });
+      throw new GatehouseError('GH_SAML_LOGOUT_SIGNATURE', { detail: `${msg.kind} from ${sp.entityId}: ${err.message}` });
     }
   }
 
@@ -52,6 +58,14 @@ export function singleLogout(services: SloServices, sealer: Sealer) {
   }
 
   async function logoutRequest(request: FastifyRequest, reply: FastifyReply, msg: InboundMessage, rawQuery: string) {
+    try {
+      return await startFromLogoutRequest(request, reply, msg, rawQuery);
+    } catch (err) {
+      throw asLogoutError(err);
+    }
+  }
+
+  async function startFromLogoutRequest(request: FastifyRequest, reply: FastifyReply, msg: InboundMessage, rawQuery: string) {
     const head = readHead(msg.doc);
     const { rp, sp } = relyingParties.saml(head.issuer);
     // saml-profiles 4.4.4.1: the requester must authenticate its LogoutRequest; one with a registered key must sign.
@@ -75,19 +89,65 @@ export function singleLogout(services: SloServices, sealer: Sealer) {
     return chains.next(request, reply, { origin, queue, sessionIndex: session ? sessionIndexOf(session.sid) : '', partial });
   }
 
+  /**
+   * A LogoutResponse. Inside a chain, whatever one relying party answers (a failure status, a message that
+   * is refused, or an answer to something else, meaning its own answer went missing) only makes the logout
+   * partial: the chain goes on to the next relying party and the initiator still gets its LogoutResponse,
+   * with PartialLogout (saml-profiles 4.4.3.4). Only a LogoutResponse outside any chain ends on a page.
+   */
   async function logoutResponse(request: FastifyRequest, reply: FastifyReply, msg: InboundMessage, rawQuery: string) {
-    const head = readHead(msg.doc);
     const chain = chains.open(request);
-    if (!chain?.pending || chain.pending.id !== head.inResponseTo || chain.pending.rp !== head.issuer) {
-      request.log.warn({ event: 'slo_response_unexpected', issuer: head.issuer, inResponseTo: head.inResponseTo }, 'LogoutResponse outside a logout chain');
+    if (!chain?.pending) {
+      let issuer: string | undefined;
+      try {
+        issuer = readHead(msg.doc).issuer;
+      } catch {
+        // an unreadable answer to nothing: the same page
+      }
+      request.log.warn({ event: 'slo_response_unexpected', issuer }, 'LogoutResponse outside a logout chain');
       chains.clear(reply);
       return renderPage(reply, 'signed-out', { title: 'Signed out' });
     }
-    checkLogoutSignature(msg, rawQuery, relyingParties.saml(head.issuer).sp, false);
-    const res = readLogoutResponse(msg, head);
-    if (res.status !== SAML2_STATUS.success) chain.partial = true;
-    request.log.info({ event: 'slo_response', realm: res.issuer, status: res.status }, 'single logout: LogoutResponse received');
+    const pending = chain.pending;
     delete chain.pending;
+    try {
+      const head = readHead(msg.doc);
+      if (pending.id !== head.inResponseTo || pending.rp !== head.issuer) {
+        throw new GatehouseError('GH_SAML_LOGOUT', { detail: `answer from ${head.issuer} to ${head.inResponseTo ?? 'nothing'}, expected from ${pending.rp} to ${pending.id}` });
+      }
+      checkLogoutSignature(msg, rawQuery, relyingParties.saml(head.issuer).sp, false);
+      const res = readLogoutResponse(msg, head);
+      if (res.status !== SAML2_STATUS.success) chain.partial = true;
+      request.log.info({ event: 'slo_response', realm: res.issuer, status: res.status }, 'single logout: LogoutResponse received');
+    } catch (err) {
+      chain.partial = true;
+      refused(request, pending.rp, err);
+    }
+    return chains.next(request, reply, chain);
+  }
+
+  function refused(request: FastifyRequest, realm: string, err: unknown) {
+    const e = asLogoutError(err);
+    const message = 'single logout: the answer of a relying party was refused; the logout goes on and ends as partial';
+    if (e instanceof GatehouseError) {
+      request.log.warn({ event: 'slo_response_refused', realm, code: e.code, reason: e.detail ?? e.message }, message);
+    } else {
+      // Our own failure reading it: still only this relying party's answer, but worth an error line.
+      request.log.error({ event: 'slo_response_refused', realm, code: 'GH_INTERNAL', err }, message);
+    }
+  }
+
+  /**
+   * A SAMLResponse that could not even be decoded. Inside a chain it stands for the pending relying party's
+   * answer (refused: the logout goes on, partial); outside one it is an invalid sign-out message.
+   */
+  async function undecodableResponse(request: FastifyRequest, reply: FastifyReply, err: unknown) {
+    const chain = chains.open(request);
+    if (!chain?.pending) throw asLogoutError(err);
+    const { rp } = chain.pending;
+    delete chain.pending;
+    chain.partial = true;
+    refused(request, rp, err);
     return chains.next(request, reply, chain);
   }
 
@@ -103,5 +163,5 @@ export function singleLogout(services: SloServices, sealer: Sealer) {
     return true;
   }
 
-  return { logoutRequest, logoutResponse, propagate };
+  return { logoutRequest, logoutResponse, undecodableResponse, propagate };
 }

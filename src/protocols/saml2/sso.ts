@@ -60,7 +60,7 @@ export const samlAnswer: Pick<SsoAdapter<unknown>, 'name' | 'tokenFormat' | 'bro
     // The Response names the assertion's Issuer (per domain for Microsoft 365 with several domains).
     let response = serializeSaml20Response({ issuer: ctx.assertion?.issuer ?? config.issuer, destination: ctx.replyTo!, inResponseTo: ctx.request.messageId, assertionXml: ctx.token });
     if (ctx.rp.signResponse) response = signEnveloped(response, signingKey, saml20Message('Response'));
-    return sendPost(ctx.http.reply, ctx.replyTo!, 'SAMLResponse', response, ctx.message.relayState);
+    return sendPost(ctx.http.reply, ctx.replyTo!, 'SAMLResponse', response, ctx.message.relayState, ctx.passwordNotice);
   },
 
   encodeError(ctx, err) {

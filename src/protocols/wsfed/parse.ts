@@ -11,6 +11,8 @@ export interface WsFedQuery {
   wfresh?: string;
   whr?: string;
   wauth?: string;
+  /** OpenID Connect's prompt, which Entra passes through as it is with promptLoginBehavior nativeSupport. */
+  prompt?: string;
   username?: string;
 }
 
@@ -47,6 +49,8 @@ export function parseWsFed(q: WsFedQuery): WsFedRequest {
         if (!/^\d{1,9}$/.test(q.wfresh)) throw new GatehouseError('GH_BAD_REQUEST', { detail: `wfresh=${q.wfresh} is not a number of minutes` });
         freshness = Number(q.wfresh);
       }
+      // prompt=login (Entra's promptLoginBehavior nativeSupport, as ADFS 2016 takes it): the password again.
+      if (q.prompt === 'login') freshness = 0;
       return {
         action: WSFED.signIn,
         realm: q.wtrealm,

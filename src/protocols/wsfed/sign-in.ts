@@ -58,6 +58,6 @@ export const wsFedSignIn: SignInAdapter<WsFedSignIn, WsFedMessage> = {
       { name: 'wresult', value: wrapInRstr(ctx.token, ctx.assertion) },
     ];
     if (ctx.message.wctx !== undefined) fields.push({ name: 'wctx', value: ctx.message.wctx });
-    return renderFormPost(ctx.http.reply, ctx.replyTo!, fields);
+    return renderFormPost(ctx.http.reply, ctx.replyTo!, fields, ctx.passwordNotice);
   },
 };
