@@ -3,6 +3,7 @@ import { SyncConfigSchema } from './schema/sync.js';
 import { RelyingPartySchema } from './schema/relying-party.js';
 import { TenantConfigSchema } from './schema/tenant.js';
 import { StateConfigSchema } from './schema/state.js';
+import { BrandingSchema, LanguagesSchema } from './schema/branding.js';
 
 /**
  * The one configuration schema. Every option has its description and default here; the README's
@@ -210,6 +211,8 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    branding: BrandingSchema,
+    languages: LanguagesSchema,
     stateDir: Type.String({ default: './var', description: 'Where embedded state lives (sessions, counters, sync state).' }),
     state: StateConfigSchema,
     sync: Type.Optional(SyncConfigSchema),

@@ -1,6 +1,17 @@
 import { createHash } from 'node:crypto';
 import type {} from '@fastify/view';
 import type { FastifyReply } from 'fastify';
+import { ERRORS, type GatehouseError } from '../errors.js';
+import { directionOf, fill, SOURCE_LANGUAGE } from '../i18n/catalogue.js';
+import { chooseLanguage } from '../i18n/negotiate.js';
+import type { LayoutBrand, PageKit } from './page-kit.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Languages, branding and stylesheet of every page (app.ts decorates the server with it). */
+    pageKit: PageKit;
+  }
+}
 
 /** The only script Gatehouse ever runs in a page; allowed by its hash, so the CSP needs no 'unsafe-inline'. */
 export const AUTO_POST_SCRIPT = "document.getElementById('autopost').submit();";
@@ -19,17 +30,89 @@ export function contentSecurityPolicy(formAction?: string): string {
   ].join('; ');
 }
 
+/** A page's language and its texts. */
+export interface PageText {
+  lang: string;
+  dir: 'ltr' | 'rtl';
+  /** The text of `key` in the page's language, placeholders filled (the key itself if no catalogue has it). */
+  t(key: string, params?: Record<string, string>): string;
+  /**
+   * The text of `key` split around one placeholder, for a template that wraps that value in markup
+   * ("to continue to <strong>{app}</strong>") in whatever place the language puts it.
+   */
+  around(key: string, name: string, params?: Record<string, string>): [string, string];
+}
+
+const texts = new WeakMap<object, PageText>();
+
+/** The language of the page answering this request: the protocol's hints, then Accept-Language, then the default. */
+export function pageText(reply: FastifyReply): PageText {
+  const request = reply.request;
+  let text = texts.get(request);
+  if (text) return text;
+  const kit = reply.server.pageKit;
+  const query = new URLSearchParams(request.url.split('?')[1] ?? '');
+  const lang = chooseLanguage(
+    {
+      uiLocales: query.get('ui_locales') ?? undefined,
+      mkt: query.get('mkt') ?? undefined,
+      lc: query.get('lc') ?? undefined,
+      acceptLanguage: request.headers['accept-language'],
+    },
+    kit.languages,
+    kit.defaultLanguage,
+  );
+  const catalogue = kit.catalogues.get(lang) ?? kit.catalogues.get(SOURCE_LANGUAGE)!;
+  const t = (key: string, params?: Record<string, string>) => fill(catalogue[key] ?? key, params);
+  text = {
+    lang,
+    dir: directionOf(lang),
+    t,
+    around(key, name, params) {
+      const [before = '', after = ''] = fill(catalogue[key] ?? key, params).split(`{${name}}`);
+      return [before, after];
+    },
+  };
+  texts.set(request, text);
+  return text;
+}
+
+/** What a user reads about an error: its code's text in the page's language (the English one is in ERRORS). */
+export function errorText(reply: FastifyReply, err: GatehouseError): string {
+  const key = `errors.${err.code}`;
+  const text = pageText(reply).t(key);
+  return text === key ? ERRORS[err.code][1] : text;
+}
+
+/** What the layout (views/partials) reads besides the page's own data. */
+export interface LayoutData extends PageText {
+  brand: LayoutBrand;
+  cssUrl: string;
+}
+
+function layoutData(reply: FastifyReply): LayoutData {
+  const kit = reply.server.pageKit;
+  return { ...pageText(reply), brand: kit.brand, cssUrl: kit.cssUrl };
+}
+
 function noStore(reply: FastifyReply): FastifyReply {
   return reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
 }
 
+/** Renders a view inside the one layout, in the request's language; the answer varies with Accept-Language. */
 export function renderPage(reply: FastifyReply, view: string, data: Record<string, unknown>, status = 200) {
-  return noStore(reply).code(status).header('content-security-policy', contentSecurityPolicy()).view(view, data);
+  return noStore(reply)
+    .code(status)
+    .header('content-security-policy', contentSecurityPolicy())
+    .header('vary', 'Accept-Language')
+    .header('content-language', pageText(reply).lang)
+    .view(view, { ...data, ...layoutData(reply) });
 }
 
 /** The HTML form that POSTs a token to the relying party (works without JavaScript: a visible button). */
 export function renderFormPost(reply: FastifyReply, action: string, fields: { name: string; value: string }[]) {
   return noStore(reply)
     .header('content-security-policy', contentSecurityPolicy(new URL(action).origin))
-    .view('form-post', { title: 'Signing you in', action, fields, autoPostScript: AUTO_POST_SCRIPT });
+    .header('content-language', pageText(reply).lang)
+    .view('form-post', { action, fields, autoPostScript: AUTO_POST_SCRIPT, ...layoutData(reply) });
 }

@@ -81,7 +81,7 @@ export function singleLogout(services: SloServices, sealer: Sealer) {
     if (!chain?.pending || chain.pending.id !== head.inResponseTo || chain.pending.rp !== head.issuer) {
       request.log.warn({ event: 'slo_response_unexpected', issuer: head.issuer, inResponseTo: head.inResponseTo }, 'LogoutResponse outside a logout chain');
       chains.clear(reply);
-      return renderPage(reply, 'signed-out', { title: 'Signed out' });
+      return renderPage(reply, 'signed-out', {});
     }
     checkLogoutSignature(msg, rawQuery, relyingParties.saml(head.issuer).sp, false);
     const res = readLogoutResponse(msg, head);
