@@ -73,7 +73,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   // Languages and branding first: a bad logo or override file stops the start with the key to fix.
-  app.decorate('pageKit', createPageKit(config, pageKitDirs(ROOT)));
+  app.decorate('pageKit', createPageKit(config, pageKitDirs()));
   const state = deps.state ?? (await openState(config, app.log));
   app.addHook('onClose', async () => state.close());
   const lockout = deps.lockout ?? (await createSmartLockout(config, deps.directory, state.lockout, app.log));

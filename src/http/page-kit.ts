@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Config } from '../config/load.js';
 import { ConfigError } from '../errors.js';
 import { mergeCatalogues, readCatalogues, readOverrides, type Catalogue } from '../i18n/catalogue.js';
@@ -78,8 +79,11 @@ export function createPageKit(config: Pick<Config, 'branding' | 'languages'>, di
   };
 }
 
-/** Where the pages read their locales and stylesheet from, under the package's root. */
-export const pageKitDirs = (root: string) => ({ locales: join(root, 'locales'), css: join(root, 'views', 'static', 'gatehouse.css') });
+/** Where the pages read their locales and stylesheet from, under the package's root (default: this package's). */
+export const pageKitDirs = (root = fileURLToPath(new URL('../..', import.meta.url))) => ({
+  locales: join(root, 'locales'),
+  css: join(root, 'views', 'static', 'gatehouse.css'),
+});
 
 // Colours: the accent goes into the served stylesheet as custom properties (the CSP allows no inline style).
 // Text on it and links in it must stay readable (WCAG AA, 4.5:1), so each gets the accent only when it is.

@@ -44,6 +44,28 @@ export interface PageText {
 }
 
 const texts = new WeakMap<object, PageText>();
+/** One PageText per language and kit, made on first use (its functions close over the catalogue only). */
+const byLanguage = new WeakMap<PageKit, Map<string, PageText>>();
+
+function textsOf(kit: PageKit, lang: string): PageText {
+  let cache = byLanguage.get(kit);
+  if (!cache) byLanguage.set(kit, (cache = new Map()));
+  let text = cache.get(lang);
+  if (!text) {
+    const catalogue = kit.catalogues.get(lang) ?? kit.catalogues.get(SOURCE_LANGUAGE)!;
+    text = {
+      lang,
+      dir: directionOf(lang),
+      t: (key, params) => fill(catalogue[key] ?? key, params),
+      around(key, name, params) {
+        const [before = '', after = ''] = fill(catalogue[key] ?? key, params).split(`{${name}}`);
+        return [before, after];
+      },
+    };
+    cache.set(lang, text);
+  }
+  return text;
+}
 
 /** The language of the page answering this request: the protocol's hints, then Accept-Language, then the default. */
 export function pageText(reply: FastifyReply): PageText {
@@ -51,28 +73,19 @@ export function pageText(reply: FastifyReply): PageText {
   let text = texts.get(request);
   if (text) return text;
   const kit = reply.server.pageKit;
-  const query = new URLSearchParams(request.url.split('?')[1] ?? '');
+  const q = request.url.indexOf('?');
+  const query = q < 0 ? undefined : new URLSearchParams(request.url.slice(q + 1));
   const lang = chooseLanguage(
     {
-      uiLocales: query.get('ui_locales') ?? undefined,
-      mkt: query.get('mkt') ?? undefined,
-      lc: query.get('lc') ?? undefined,
+      uiLocales: query?.get('ui_locales') ?? undefined,
+      mkt: query?.get('mkt') ?? undefined,
+      lc: query?.get('lc') ?? undefined,
       acceptLanguage: request.headers['accept-language'],
     },
     kit.languages,
     kit.defaultLanguage,
   );
-  const catalogue = kit.catalogues.get(lang) ?? kit.catalogues.get(SOURCE_LANGUAGE)!;
-  const t = (key: string, params?: Record<string, string>) => fill(catalogue[key] ?? key, params);
-  text = {
-    lang,
-    dir: directionOf(lang),
-    t,
-    around(key, name, params) {
-      const [before = '', after = ''] = fill(catalogue[key] ?? key, params).split(`{${name}}`);
-      return [before, after];
-    },
-  };
+  text = textsOf(kit, lang);
   texts.set(request, text);
   return text;
 }
