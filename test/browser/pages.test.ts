@@ -94,6 +94,8 @@ const PAGES: Record<string, (page: Page) => Promise<unknown>> = {
     await page.locator('#Password').fill(USERS.ivan.password);
     await Promise.all([page.waitForRequest(REPLY, WAIT), page.locator('#submitButton').click()]);
     await page.locator('#autopost').waitFor(WAIT);
+    // The script is the layout's last element: the page is whole (footer included) when it submits.
+    await page.locator('#help-desk').waitFor(WAIT);
   },
   'signed-out': (page) => page.goto(`${gh.url}/adfs/ls/?wa=wsignout1.0`),
   'idp-initiated': (page) => page.goto(`${gh.url}/adfs/ls/idpinitiatedsignon`),
