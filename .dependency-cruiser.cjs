@@ -11,8 +11,8 @@ const LAYERS = [
   },
   {
     name: 'toolkits',
-    what: 'XML, crypto, keys and certificates, Active Directory, Microsoft Graph, SQLite state, HTTP helpers, relying-party registry',
-    paths: ['src/xml/', 'src/crypto/', 'src/keys/', 'src/directory/', 'src/graph/', 'src/state/', 'src/http/', 'src/relying-parties/'],
+    what: 'XML, crypto, keys and certificates, Active Directory, Microsoft Graph, SQLite state, HTTP helpers and the pages\' layout, message catalogues, relying-party registry',
+    paths: ['src/xml/', 'src/crypto/', 'src/keys/', 'src/directory/', 'src/graph/', 'src/state/', 'src/http/', 'src/i18n/', 'src/relying-parties/'],
   },
   {
     name: 'claims and tokens',

@@ -15,6 +15,7 @@ COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json ./
 COPY views ./views
+COPY locales ./locales
 COPY schemas ./schemas
 # The demo application of the docker-compose trial (it runs from this image too).
 COPY scripts/demo-rp.mjs ./scripts/demo-rp.mjs

@@ -7,7 +7,7 @@
 //   node scripts/test.mjs [vitest arguments]       e.g. npm test -- test/saml2
 //   GATEHOUSE_TEST_NETNS=0   run on the host's loopback instead (then one run at a time)
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -41,11 +41,23 @@ if (process.env.GATEHOUSE_TEST_NETNS !== '0' && canUnshare()) {
   say(`no private network namespace (needs root and unshare): the tests use the host's 127.0.0.1; run directory ${run}`);
 }
 
+/** The pages' screenshots (test/browser/pages.test.ts) outlive the run in var/screenshots/ (gitignored), for a person or CI to look at. */
+const SCREENSHOTS = join(ROOT, 'var', 'screenshots');
+function keepScreenshots() {
+  const shots = join(run, 'screenshots');
+  if (!existsSync(shots) || !readdirSync(shots).length) return;
+  rmSync(SCREENSHOTS, { recursive: true, force: true });
+  mkdirSync(join(ROOT, 'var'), { recursive: true });
+  cpSync(shots, SCREENSHOTS, { recursive: true });
+  say(`screenshots of the pages: ${SCREENSHOTS} (${readdirSync(SCREENSHOTS).length} files)`);
+}
+
 const child = spawn(argv[0], argv.slice(1), { stdio: 'inherit', env, cwd: ROOT });
 for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => child.kill(sig));
 child.on('exit', (code, signal) => {
   // Whatever the tests left (a DC that did not stop dies with the namespace once its processes end).
   spawnSync('bash', [join(ROOT, 'test/fixtures/samba-dc.sh'), 'down'], { env, stdio: 'ignore' });
+  keepScreenshots();
   rmSync(run, { recursive: true, force: true });
   process.exit(code ?? (signal ? 1 : 0));
 });

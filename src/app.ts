@@ -1,5 +1,4 @@
 import type { Secrets } from './crypto/sealed.js';
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify';
@@ -17,7 +16,9 @@ import { RelyingPartyRegistry } from './relying-parties/registry.js';
 import { SessionStore } from './authn/session-cookie.js';
 import { AccountCache } from './authn/account-cache.js';
 import { GatehouseError, ERRORS } from './errors.js';
-import { renderPage } from './http/pages.js';
+import { errorText, renderPage } from './http/pages.js';
+import { createPageKit, pageKitDirs, PORTAL_PATHS } from './http/page-kit.js';
+import { imageHeaders } from './http/brand-assets.js';
 import { createLimitedServer } from './http/connection-limits.js';
 import { frontDoorRoutes } from './protocols/front-door.js';
 import { saml2Routes } from './protocols/saml2/routes.js';
@@ -78,6 +79,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     serverFactory: (handler) => createLimitedServer(config, handler),
   });
 
+  // Languages and branding first: a bad logo or override file stops the start with the key to fix.
+  app.decorate('pageKit', createPageKit(config, pageKitDirs()));
   const state = deps.state ?? (await openState(config, app.log));
   app.addHook('onClose', async () => state.close());
   const lockout = deps.lockout ?? (await createSmartLockout(config, deps.directory, state.lockout, app.log));
@@ -143,22 +146,25 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       reply,
       'error',
       {
-        title: ghErr.isSignOutProblem ? 'Sign-out problem' : 'Sign-in problem',
-        heading: ghErr.status >= 500 ? 'Sign-in is unavailable' : ghErr.isSignOutProblem ? 'We could not sign you out' : 'We could not sign you in',
-        message: ghErr.message,
+        titleKey: ghErr.isSignOutProblem ? 'error.titleSignOut' : 'error.title',
+        headingKey: ghErr.status >= 500 ? 'error.headingUnavailable' : ghErr.isSignOutProblem ? 'error.headingSignOut' : 'error.heading',
+        message: errorText(reply, ghErr),
         correlationId: request.id,
       },
       ghErr.status,
     );
   });
   app.setNotFoundHandler((request, reply) =>
-    renderPage(reply, 'error', { title: 'Not found', heading: 'Not found', message: 'There is no page at this address.', correlationId: request.id }, 404),
+    renderPage(reply, 'error', { titleKey: 'notFound.title', headingKey: 'notFound.heading', messageKey: 'notFound.message', correlationId: request.id }, 404),
   );
 
-  const css = readFileSync(join(VIEWS, 'static', 'gatehouse.css'));
-  app.get('/adfs/portal/gatehouse.css', (_req, reply) =>
-    reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(css),
+  // The stylesheet (with the branding's colours) and pictures: pages link them with ?v=<content hash>.
+  const { css, logo, illustration } = app.pageKit;
+  app.get(PORTAL_PATHS.css, (_req, reply) =>
+    reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').header('x-content-type-options', 'nosniff').send(css),
   );
+  if (logo) app.get(PORTAL_PATHS.logo, (_req, reply) => reply.headers(imageHeaders(logo)).send(logo.body));
+  if (illustration) app.get(PORTAL_PATHS.illustration, (_req, reply) => reply.headers(imageHeaders(illustration)).send(illustration.body));
 
   if (services.mfa) await app.register(mfaStaticRoutes);
   await app.register(portalRoutes);

@@ -9,6 +9,7 @@ import { Directory } from '../directory/directory.js';
 import { loadSessionKeys } from '../keys/keystore.js';
 import { loadCurrentKey, loadNextKey } from '../keys/rollover.js';
 import { derivePolicy } from '../lockout/smart-lockout.js';
+import { createPageKit, pageKitDirs } from '../http/page-kit.js';
 import { checkDomainController, type CheckLine } from './check-directory.js';
 import { configOption, EXIT_FAILED, EXIT_OK, loadCommandConfig, runCommand } from './run.js';
 
@@ -74,6 +75,12 @@ function checkFiles(config: Config, f: Findings): void {
   if (next) f.line('next certificate', `${next.thumbprint}, expires ${next.notAfter.toISOString()} (published; "gatehouse certs promote" makes it sign)`);
   const sessionKeys = f.attempt('session key', () => loadSessionKeys(config.session.keyFile));
   if (sessionKeys) f.line('session key', `${config.session.keyFile} (${sessionKeys.length} key${sessionKeys.length === 1 ? '' : 's'})`);
+  // The pages' languages, override file and pictures, as the server reads them at start.
+  const kit = f.attempt('pages', () => createPageKit(config, pageKitDirs()));
+  if (kit) {
+    const brand = kit.brand.organisationName ? `branded for ${kit.brand.organisationName}${kit.logo ? ' (logo)' : ''}` : 'no branding';
+    f.line('pages', `languages ${kit.languages.join(', ')} (default ${kit.defaultLanguage}); ${brand}`);
+  }
 }
 
 /** directory.caFile as Directory reads it; a problem when it cannot be read or holds no certificate. */

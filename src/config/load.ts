@@ -246,6 +246,12 @@ function resolveConfig(raw: RawConfig, cwd: string, source: string): Config {
     directory: { ...dir, bindPasswordFile: dir.bindPasswordFile ? resolve(cwd, dir.bindPasswordFile) : undefined },
     signing: resolveSigning(raw.signing, cwd),
     session: { ...raw.session, keyFile: resolve(cwd, raw.session.keyFile) },
+    branding: {
+      ...raw.branding,
+      ...(raw.branding.logoFile ? { logoFile: resolve(cwd, raw.branding.logoFile) } : {}),
+      ...(raw.branding.illustrationFile ? { illustrationFile: resolve(cwd, raw.branding.illustrationFile) } : {}),
+    },
+    languages: { ...raw.languages, ...(raw.languages.overridesFile ? { overridesFile: resolve(cwd, raw.languages.overridesFile) } : {}) },
     stateDir: resolve(cwd, raw.stateDir),
     state: resolveStateConfig(raw.state, cwd, resolve(cwd, raw.session.keyFile)),
     mfa: { ...raw.mfa, keyFile: raw.mfa.keyFile ? resolve(cwd, raw.mfa.keyFile) : join(dirname(resolve(cwd, raw.session.keyFile)), 'mfa.key') },

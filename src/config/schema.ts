@@ -4,6 +4,7 @@ import { RelyingPartySchema } from './schema/relying-party.js';
 import { TenantConfigSchema } from './schema/tenant.js';
 import { StateConfigSchema } from './schema/state.js';
 import { MfaConfigSchema } from './schema/mfa.js';
+import { BrandingSchema, LanguagesSchema } from './schema/branding.js';
 
 /**
  * The one configuration schema. Every option has its description and default here; the README's
@@ -245,6 +246,8 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    branding: BrandingSchema,
+    languages: LanguagesSchema,
     stateDir: Type.String({ default: './var', description: 'Where embedded state lives (sessions, counters, sync state).' }),
     state: StateConfigSchema,
     mfa: MfaConfigSchema,

@@ -10,7 +10,10 @@ import { AccessPolicySchema } from './access-policy.js';
 export const RelyingPartySchema = Type.Object(
   {
     id: Type.String({ minLength: 1, description: 'Realm / entity ID (wtrealm, Audience). For SAML 2.0, the entityID of the SP metadata.' }),
-    name: Type.Optional(Type.String({ description: 'Display name shown on pages.' })),
+    name: Type.Optional(Type.String({ description: 'Display name shown on pages ("to continue to <name>"); default the id.' })),
+    signInText: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 300, description: 'A line shown under the heading of the sign-in page for this relying party only (as ADFS\'s per relying party description), e.g. "Use your staff account."' }),
+    ),
     protocol: Type.Optional(
       Type.Union([Type.Literal('wsfed'), Type.Literal('saml2'), Type.Literal('wsfed+saml2')], {
         description:

@@ -47,7 +47,7 @@ export const formPassword: AuthnMethod = {
           return ANSWERED;
         }
         if (!isFormError(err)) throw err;
-        await renderLogin(request, reply, config, { rpName: ctx.rp.name ?? ctx.rp.id, username: b.UserName, error: err });
+        await renderLogin(request, reply, config, { rp: ctx.rp, username: b.UserName, error: err });
         return ANSWERED;
       }
     }

@@ -47,7 +47,6 @@ export function idpInitiatedRoutes(app: FastifyInstance, services: PipelineServi
       const { loginToRp, RelayState } = request.query;
       if (loginToRp) return runSignIn(adapter, services, { request, reply }, { loginToRp, RelayState });
       return renderPage(reply, 'idp-initiated', {
-        title: 'Sign in to an application',
         parties: offered().map((rp) => ({ name: rp.name ?? rp.id, href: `${IDP_INITIATED_PATH}?${new URLSearchParams({ loginToRp: rp.id })}` })),
       });
     });

@@ -36,7 +36,7 @@ function signInPageSignIn(pending: Sealer): SignInAdapter<{ ctx: string }, SamlS
     replyEndpoint: (ctx) => ctx.request.reply.url!,
     challenge(ctx) {
       const { request, reply } = ctx.http;
-      return renderLogin(request, reply, ctx.services.config, { rpName: ctx.rp.name ?? ctx.rp.id });
+      return renderLogin(request, reply, ctx.services.config, { rp: ctx.rp });
     },
   };
 }

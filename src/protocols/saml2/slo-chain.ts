@@ -152,6 +152,6 @@ export class LogoutChains {
       return reply.header('cache-control', 'no-store').redirect(o.wreply, 302);
     }
     request.log.info({ event: 'slo_done', partial: chain.partial }, 'single logout finished');
-    return renderPage(reply, 'signed-out', { title: 'Signed out' });
+    return renderPage(reply, 'signed-out', {});
   }
 }

@@ -106,7 +106,7 @@ export function singleLogout(services: SloServices, sealer: Sealer) {
       }
       request.log.warn({ event: 'slo_response_unexpected', issuer }, 'LogoutResponse outside a logout chain');
       chains.clear(reply);
-      return renderPage(reply, 'signed-out', { title: 'Signed out' });
+      return renderPage(reply, 'signed-out', {});
     }
     const pending = chain.pending;
     delete chain.pending;

@@ -49,7 +49,7 @@ export const wsFedSignIn: SignInAdapter<WsFedSignIn, WsFedMessage> = {
 
   challenge(ctx) {
     const { request, reply } = ctx.http;
-    return renderLogin(request, reply, ctx.services.config, { rpName: ctx.rp.name ?? ctx.rp.id, username: ctx.request.hints.username });
+    return renderLogin(request, reply, ctx.services.config, { rp: ctx.rp, username: ctx.request.hints.username });
   },
 
   encode(ctx) {

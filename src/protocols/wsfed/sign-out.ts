@@ -31,6 +31,6 @@ export function wsFedSignOut(services: Pick<Services, 'sessions' | 'relyingParti
     const wreply = req.wreply && relyingParties.isRegisteredReply(req.wreply) ? req.wreply : undefined;
     if (await propagate(request, reply, session, wreply)) return reply;
     if (wreply) return reply.header('cache-control', 'no-store').redirect(wreply, 302);
-    return renderPage(reply, 'signed-out', { title: 'Signed out' });
+    return renderPage(reply, 'signed-out', {});
   };
 }
