@@ -10,6 +10,7 @@ import { resolveRelyingParties } from './relying-parties.js';
 import { resolveStateConfig } from './schema/state.js';
 import { ConfigError } from '../errors.js';
 import { isAddressRange } from './address-range.js';
+import { resolveKerberos, type KerberosConfig } from './kerberos.js';
 
 /** Neither a file (--config, GATEHOUSE_CONFIG) nor any GATEHOUSE_* setting: there is nothing to load. */
 export class NoConfigurationError extends ConfigError {
@@ -25,8 +26,9 @@ export interface SigningConfig extends Omit<RawConfig['signing'], 'nextCertFile'
   nextKeyFile: string;
 }
 
-export interface Config extends Omit<RawConfig, 'issuer' | 'relyingParties' | 'signing'> {
+export interface Config extends Omit<RawConfig, 'issuer' | 'relyingParties' | 'signing' | 'kerberos'> {
   issuer: string;
+  kerberos: KerberosConfig;
   signing: SigningConfig;
   /** Relying parties by realm, built-in ones merged with configured ones. */
   relyingParties: Map<string, RelyingPartyConfig>;
@@ -243,6 +245,7 @@ function resolveConfig(raw: RawConfig, cwd: string, source: string): Config {
     signing: resolveSigning(raw.signing, cwd),
     session: { ...raw.session, keyFile: resolve(cwd, raw.session.keyFile) },
     stateDir: resolve(cwd, raw.stateDir),
+    kerberos: resolveKerberos(raw.kerberos, pub.hostname, dir.baseDn, cwd),
     state: resolveStateConfig(raw.state, cwd, resolve(cwd, raw.session.keyFile)),
     ...(raw.sync
       ? {

@@ -3,6 +3,7 @@ import { SyncConfigSchema } from './schema/sync.js';
 import { RelyingPartySchema } from './schema/relying-party.js';
 import { TenantConfigSchema } from './schema/tenant.js';
 import { StateConfigSchema } from './schema/state.js';
+import { KerberosConfigSchema } from './schema/kerberos.js';
 
 /**
  * The one configuration schema. Every option has its description and default here; the README's
@@ -50,6 +51,7 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    kerberos: KerberosConfigSchema,
     workers: Type.Integer({
       minimum: 0,
       maximum: 64,

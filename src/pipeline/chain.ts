@@ -2,6 +2,7 @@ import type { AuthnMethod } from './authn/method.js';
 import { formPassword } from './authn/form-password.js';
 import { messagePassword } from './authn/message-password.js';
 import { singleSignOnSession } from './authn/session.js';
+import { negotiate } from './authn/negotiate.js';
 import type { Step } from './sign-in.js';
 import { decode } from './steps/decode.js';
 import { findRelyingParty } from './steps/find-relying-party.js';
@@ -25,6 +26,7 @@ export const AUTHN_METHODS: readonly AuthnMethod[] = [
   formPassword,
   messagePassword,
   singleSignOnSession,
+  negotiate,
 ];
 
 /**

@@ -15,7 +15,7 @@ import { samlSealers } from './saml2/sealers.js';
 const str = { type: 'string', maxLength: 4096 } as const;
 const wsFedQuerySchema = {
   type: 'object',
-  properties: { wa: str, wtrealm: str, wreply: str, wctx: str, wct: str, wfresh: str, whr: str, wauth: str, username: str },
+  properties: { wa: str, wtrealm: str, wreply: str, wctx: str, wct: str, wfresh: str, whr: str, wauth: str, prompt: str, username: str },
 } as const;
 
 function isSamlParams(p: unknown): p is SamlParams {

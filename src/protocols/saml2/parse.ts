@@ -42,6 +42,8 @@ export interface AuthnRequest {
   forceAuthn: boolean;
   isPassive: boolean;
   nameIdFormat: string | undefined;
+  /** RequestedAuthnContext's AuthnContextClassRef values. */
+  authnContextClassRefs: string[];
 }
 
 export interface LogoutRequest {
@@ -164,6 +166,7 @@ const AUTHN_REQUEST_FIELDS: ExtractorTypes.ExtractorField[] = [
     attributes: ['ID', 'Destination', 'AssertionConsumerServiceURL', 'AssertionConsumerServiceIndex', 'ProtocolBinding', 'ForceAuthn', 'IsPassive'],
   },
   ...Extractor.loginRequestFields.filter((f) => f.key === 'issuer' || f.key === 'nameIDPolicy'),
+  { key: 'authnContextClassRef', localPath: ['AuthnRequest', 'RequestedAuthnContext', 'AuthnContextClassRef'], attributes: [] },
 ];
 const LOGOUT_REQUEST_FIELDS = Extractor.logoutRequestFields.filter(NO_SIGNATURE);
 const LOGOUT_RESPONSE_FIELDS = [...Extractor.logoutResponseFields.filter(NO_SIGNATURE), ...Extractor.logoutResponseStatusFields];
@@ -215,6 +218,7 @@ export function readAuthnRequest(msg: InboundMessage, head: MessageHead): AuthnR
     forceAuthn: flag(one(r.forceAuthn, 'ForceAuthn')),
     isPassive: flag(one(r.isPassive, 'IsPassive')),
     nameIdFormat: one(policy.format, 'NameIDPolicy Format'),
+    authnContextClassRefs: [x.authnContextClassRef ?? []].flat().map((v) => String(v).trim()),
   };
   agree('AuthnRequest', head, { id: req.id, issuer: req.issuer, acsUrl: req.acsUrl, acsIndex: req.acsIndex, protocolBinding: req.protocolBinding });
   return req;

@@ -1,4 +1,4 @@
-import { WSFED } from '../../constants.js';
+import { SAML11, WSFED } from '../../constants.js';
 import { GatehouseError } from '../../errors.js';
 
 /** The WS-Federation passive requestor parameters (WS-Federation 1.2, section 13). */
@@ -11,6 +11,8 @@ export interface WsFedQuery {
   wfresh?: string;
   whr?: string;
   wauth?: string;
+  /** Not WS-Federation: Entra forwards an application's prompt=login with promptLoginBehavior nativeSupport. */
+  prompt?: string;
   username?: string;
 }
 
@@ -23,7 +25,12 @@ export interface SignInRequest {
   /** Maximum age of the authentication in minutes; 0 forces a fresh password prompt. */
   freshness: number | undefined;
   loginHint: string | undefined;
+  /** wauth asks for the password method, or prompt=login: the password typed now, not Windows sign-in. */
+  passwordRequired: boolean;
 }
+
+/** The wauth values that ask for a password: SAML 1.1's, and ADFS's own. */
+const PASSWORD_WAUTH = new Set([SAML11.password, 'http://schemas.microsoft.com/ws/2008/06/identity/authenticationmethod/password']);
 
 export interface SignOutRequest {
   action: typeof WSFED.signOut | typeof WSFED.signOutCleanup;
@@ -52,6 +59,7 @@ export function parseWsFed(q: WsFedQuery): WsFedRequest {
         wctx: q.wctx,
         freshness,
         loginHint: q.username || undefined,
+        passwordRequired: PASSWORD_WAUTH.has(q.wauth ?? '') || q.prompt === 'login',
       };
     }
     case WSFED.signOut:

@@ -31,6 +31,7 @@ export const wsFedSignIn: SignInAdapter<WsFedSignIn, WsFedMessage> = {
         // wfresh: the authentication may be at most this many minutes old (0: the password again).
         notBefore: req.freshness === undefined ? undefined : Date.now() - req.freshness * 60_000,
         form: postedLoginForm(ctx.http.request),
+        passwordRequired: req.passwordRequired,
       },
       hints: { username: req.loginHint },
     });
