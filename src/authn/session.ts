@@ -20,6 +20,8 @@ export interface Session {
   realms: string[];
   /** "Keep me signed in": a persistent cookie with the longer lifetime. */
   persistent?: boolean;
+  /** Signed in with Windows (a Kerberos ticket), not a password: the tokens of the session say so. */
+  windows?: true;
 }
 
 /**

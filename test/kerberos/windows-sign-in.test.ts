@@ -12,6 +12,12 @@ import { parseXml, SAML11_ID, xmlsecVerify } from '../support/xml.js';
 import { curlNegotiate, kerberosLab, negotiateToken, REALM, SERVICE_HOST, type KerberosLab } from '../support/kerberos.js';
 import { launchChromium } from '../support/chromium.js';
 import { startFormCatcher, type FormCatcher } from '../support/form-catcher.js';
+import { makeSp, type TestSp } from '../saml2/sp.js';
+import { posted, redirectUrlOf, val } from '../saml2/support.js';
+import { testKeys } from '../support/gatehouse.js';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const M365 = 'urn:federation:MicrosoftOnline';
 const BROWSER_RP = 'urn:test:windows';
@@ -28,6 +34,7 @@ let rp: FormCatcher;
 let base: string;
 let aliceCache: string;
 let metadataCert: string;
+let sp: TestSp;
 
 beforeAll(async () => {
   lab = kerberosLab();
@@ -38,7 +45,9 @@ beforeAll(async () => {
   samba('user', 'create', DANA.sam, DANA.password);
   aliceCache = lab.kinit(USERS.alice.sam, USERS.alice.password);
   rp = await startFormCatcher();
+  sp = makeSp(mkdtempSync(join(tmpdir(), 'wia-saml-')), 'wia', testKeys().certPem, 'http://placeholder/adfs/ls/', { validateInResponseTo: 'never' as never });
   gh = await startGatehouse((c) => {
+    c.relyingParties.push({ id: sp.entityId, name: 'SAML app', protocol: 'saml2', metadataFile: sp.metadataFile });
     c.network = { corporate: ['127.0.0.0/8', '::1/128'] };
     c.kerberos = { enabled: true, keytab: lab.keytab, servicePrincipal: `HTTP/${SERVICE_HOST}`, userAgents: ['^curl/', 'HeadlessChrome/', 'Windows NT'] };
     c.relyingParties.push({ id: BROWSER_RP, name: 'Windows RP', replyUrls: [rp.acsUrl] });
@@ -46,6 +55,7 @@ beforeAll(async () => {
   // Browsers ask for HTTP/localhost: they must reach the server by that name.
   base = gh.url.replace('127.0.0.1', SERVICE_HOST);
   metadataCert = await metadataSigningCert(gh.url);
+  sp.saml.options.entryPoint = `${gh.url}/adfs/ls/`;
 }, 60_000);
 
 afterAll(async () => {
@@ -92,6 +102,21 @@ describe('Windows sign-in with a Kerberos ticket', () => {
     expect(res.status).toBe(200);
     expect(res.headers.get('www-authenticate')).toMatch(/^Negotiate [A-Za-z0-9+/]+=*$/);
     tokenOf(await Page.from(res));
+  });
+
+  it('starts a single sign-on session whose tokens say windows, and which does not stand in for a password', async () => {
+    const token = await negotiateToken(lab, aliceCache);
+    const client = new HttpClient({ 'user-agent': WINDOWS_UA });
+    const first = await Page.from(await fetch(signInUrl(), { headers: { 'user-agent': WINDOWS_UA, authorization: `Negotiate ${token}` } }));
+    tokenOf(first);
+    const cookie = first.headers.get('set-cookie');
+    expect(cookie).toBeTruthy();
+    client.cookies.set(cookie!.split('=')[0]!, cookie!.split(';')[0]!.slice(cookie!.indexOf('=') + 1));
+    const again = tokenOf(await client.get(signInUrl()));
+    expect(value(again, `${A}/saml:AuthenticationStatement/@AuthenticationMethod`)).toBe(WINDOWS);
+    const password = await client.get(signInUrl({ wauth: 'urn:oasis:names:tc:SAML:1.0:am:password' }));
+    expect(password.status).toBe(200);
+    expect(isLoginForm(password)).toBe(true);
   });
 
   it('without a ticket the form is the body of the 401 Negotiate answer, with a way to sign in as someone else', async () => {
@@ -151,6 +176,35 @@ describe('Windows sign-in with a Kerberos ticket', () => {
     expect(r.body).not.toContain('wresult');
     expect(r.body).toContain('Your account is disabled');
     expect(gh.logs.find((l) => l.msg === 'windows sign-in: refused')).toMatchObject({ reason: 'GH_ACCOUNT_DISABLED', principal: `${DANA.sam}@${REALM}` });
+  });
+});
+
+describe('Windows sign-in for SAML 2.0', () => {
+  /** The AuthnRequest's redirect to Gatehouse's sign-in page, which is where Negotiate is offered. */
+  async function signInPage(extra: Record<string, unknown>): Promise<string> {
+    const first = await get(await redirectUrlOf(sp, '', extra));
+    expect(first.status).toBe(303);
+    return new URL(first.headers.get('location')!).toString();
+  }
+
+  it('signs alice in with her ticket: AuthnContextClassRef windows, accepted by node-saml', async () => {
+    // Without RequestedAuthnContext (node-saml asks for PasswordProtectedTransport unless told not to).
+    const page = await signInPage({ disableRequestedAuthnContext: true });
+    const challenge = await get(page);
+    expect(challenge.status).toBe(401);
+    expect(challenge.headers.get('www-authenticate')).toBe('Negotiate');
+    const r = posted(await get(page, { authorization: `Negotiate ${await negotiateToken(lab, aliceCache)}` }));
+    expect(r.action).toBe(sp.acs);
+    expect(val(r.doc, '//saml:AuthnStatement/saml:AuthnContext/saml:AuthnContextClassRef')).toBe(WINDOWS);
+    const { profile } = await sp.saml.validatePostResponseAsync({ SAMLResponse: r.b64 });
+    expect(profile?.nameID).toBeTruthy();
+  });
+
+  it('is not offered when the request asks for PasswordProtectedTransport (prompt=login)', async () => {
+    const page = await get(await signInPage({}));
+    expect(page.status).toBe(200);
+    expect(page.headers.get('www-authenticate')).toBeNull();
+    expect(isLoginForm(page)).toBe(true);
   });
 });
 

@@ -43,7 +43,7 @@ export function offersNegotiate(ctx: SignInContext): boolean {
  * form (the adapter's challenge renders it): a browser with a ticket asks again at once, one without shows
  * the form, with no pop-up. A token that is NTLM, malformed, for another service or replayed falls to
  * the form (no second Negotiate, so no loop and no prompt). The account is checked as a password sign-in
- * would be; no single sign-on session is started (the next sign-in negotiates again).
+ * would be. The single sign-on session it starts remembers it was Windows sign-in (its tokens say so).
  * @throws the account-state errors (disabled, expired, locked), GH_DIRECTORY_UNAVAILABLE
  */
 export const negotiate: AuthnMethod = {
@@ -84,6 +84,8 @@ export const negotiate: AuthnMethod = {
     // Mutual authentication: the browser may check the server's answer token.
     if (response) reply.header('www-authenticate', `Negotiate ${response}`);
     request.log.info({ ...audit, principal, user: user.userPrincipalName ?? user.sAMAccountName, outcome: 'success' }, 'windows sign-in: accepted');
-    return { authenticated: { user, method: this.name, context: 'windows', instant: Date.now() } };
+    ctx.services.accounts.remember(user);
+    const session = { ...ctx.services.sessions.start(user), windows: true as const };
+    return { authenticated: { user, method: this.name, context: 'windows', instant: session.authInstant, session, newSession: true } };
   },
 };
