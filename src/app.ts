@@ -30,6 +30,7 @@ import { createSmartLockout } from './lockout/create.js';
 import type { SmartLockout } from './lockout/lockout.js';
 import { PasswordVerifier } from './authn/password-check.js';
 import { portalRoutes } from './authn/portal-routes.js';
+import { assertKerberosReady } from './authn/kerberos-acceptor.js';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const VIEWS = join(ROOT, 'views');
@@ -59,6 +60,7 @@ export const LOG_REDACT = ['req.headers.cookie', 'req.headers.authorization', 'r
 /** Builds the whole app without listening (tests use it directly). */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { config } = deps;
+  assertKerberosReady(config.kerberos);
   const app = Fastify({
     ...(deps.loggerInstance
       ? { loggerInstance: deps.loggerInstance }

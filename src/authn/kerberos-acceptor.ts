@@ -1,4 +1,6 @@
+import { accessSync, constants } from 'node:fs';
 import { createRequire } from 'node:module';
+import { ConfigError } from '../errors.js';
 import type * as KerberosModule from 'kerberos';
 import type { KerberosConfig } from '../config/kerberos.js';
 
@@ -26,6 +28,25 @@ export function loadKerberos(): Kerberos {
     );
   }
   return kerberos;
+}
+
+/**
+ * At start-up, with Windows sign-in on: the native module loads and the keytab can be read, so a broken
+ * set-up stops the server with the reason rather than failing each sign-in (check-config says more).
+ * @throws ConfigError naming kerberos.keytab, or saying how to build the module
+ */
+export function assertKerberosReady(config: Pick<KerberosConfig, 'enabled' | 'keytab'>): void {
+  if (!config.enabled) return;
+  try {
+    accessSync(config.keytab!, constants.R_OK);
+  } catch (err) {
+    throw new ConfigError(`kerberos.keytab: cannot read ${config.keytab} (${(err as NodeJS.ErrnoException).code}); "gatehouse check-config" says how to make it`);
+  }
+  try {
+    loadKerberos();
+  } catch (err) {
+    throw new ConfigError(`kerberos.enabled: ${(err as Error).message}`);
+  }
 }
 
 /**

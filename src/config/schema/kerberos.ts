@@ -2,12 +2,15 @@ import { Type } from '@sinclair/typebox';
 
 /**
  * User agents that sign in with the Windows ticket silently when a server answers `401 Negotiate`:
- * Edge, Chrome and Firefox on Windows and macOS, Internet Explorer 11, and Microsoft's own clients (the
- * Office sign-in host, Rights Management). Regular expressions, matched without case against User-Agent.
+ * Edge, Chrome and Firefox on Windows and macOS (Edge's user agent names Chrome too), Internet Explorer
+ * 11, and Microsoft's own clients (the Office sign-in host, Rights Management). Regular expressions,
+ * matched without case against User-Agent.
  */
 export const DEFAULT_NEGOTIATE_USER_AGENTS = [
-  'Windows NT [0-9.]+;.*(Edg|Chrome|Firefox)/',
-  'Macintosh;.*(Edg|Chrome|Firefox)/',
+  'Windows NT [0-9.]+;.*Chrome/',
+  'Windows NT [0-9.]+;.*Firefox/',
+  'Macintosh;.*Chrome/',
+  'Macintosh;.*Firefox/',
   'Trident/7\\.0',
   'MSAuthHost/',
   'MSIPC',
