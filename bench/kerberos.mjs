@@ -5,7 +5,7 @@
 // request in flight, so it is the server's time plus a loopback round trip. The Negotiate tokens are made
 // beforehand (each carries a fresh authenticator: the server's replay cache refuses a second use).
 // Needs the test DC's KDC (test/fixtures/samba-dc.sh), MIT kinit, and a network namespace of its own:
-//   unshare -n -- sh -c 'ip link set lo up && SAMBA_DC_DIR=/tmp/gh-bench-krb/dc npm run bench -- kerberos'
+//   unshare -n -- sh -c 'ip link set lo up && SAMBA_DC_DIR=$(mktemp -d)/dc npm run bench -- kerberos'
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';

@@ -16,6 +16,7 @@ import { makeSp, type TestSp } from '../saml2/sp.js';
 import { posted, redirectUrlOf, val } from '../saml2/support.js';
 import { testKeys } from '../support/gatehouse.js';
 import { chmodSync, copyFileSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { get as httpGet } from 'node:http';
 import { baseConfig } from '../support/gatehouse.js';
 import { ensureBuilt, runCli, writeConfig } from '../support/cli.js';
 import { tmpdir } from 'node:os';
@@ -70,6 +71,25 @@ const WINDOWS_UA = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36
 
 async function get(url: string, headers: Record<string, string> = {}): Promise<Page> {
   return Page.from(await fetch(url, { redirect: 'manual', headers: { 'user-agent': WINDOWS_UA, ...headers } }));
+}
+
+/**
+ * A GET on a connection of its own (node:http, no keep-alive pool), for the hostile headers: a reset
+ * then belongs to this request, not to a pooled connection the server closed meanwhile.
+ */
+function getAlone(url: string, headers: Record<string, string>): Promise<Page> {
+  return new Promise((resolve, reject) => {
+    const req = httpGet(url, { agent: false, headers: { 'user-agent': WINDOWS_UA, ...headers } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        const h = new Headers();
+        for (const [k, v] of Object.entries(res.headers)) if (typeof v === 'string') h.set(k, v);
+        resolve(new Page(res.statusCode ?? 0, h, Buffer.concat(chunks).toString()));
+      });
+    });
+    req.on('error', reject);
+  });
 }
 
 /** The SAML 1.1 token of a WS-Federation answer page, checked against the metadata's certificate by xmlsec1. */
@@ -257,18 +277,18 @@ describe('hostile Negotiate headers: no token and no server error', () => {
 
   it('garbage, truncated and oversized tokens', async () => {
     for (const auth of ['Negotiate !!!', 'Negotiate YIIB', `Negotiate ${Buffer.from([0x60, 0x82, 0xff, 0xff, 6, 9, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x12, 1, 2, 2, 1, 2, 3]).toString('base64')}`, `Negotiate ${Buffer.alloc(11_000, 0x60).toString('base64')}`]) {
-      const page = await get(signInUrl(), { authorization: auth });
+      const page = await getAlone(signInUrl(), { authorization: auth });
       expectForm(page);
       expect(page.status, auth.slice(0, 40)).toBe(200);
       expect(isLoginForm(page)).toBe(true);
     }
     // Bigger than Node's header limit: refused before Gatehouse sees it (431, or the connection closed
     // while the client was still sending).
-    const huge = await get(signInUrl(), { authorization: `Negotiate ${'A'.repeat(40_000)}` }).then(
+    const huge = await getAlone(signInUrl(), { authorization: `Negotiate ${'A'.repeat(40_000)}` }).then(
       (p) => p.status,
-      (err: Error) => (err.cause as { code?: string } | undefined)?.code ?? err.message,
+      (err: NodeJS.ErrnoException) => err.code ?? err.message,
     );
-    expect([431, 'UND_ERR_SOCKET', 'ECONNRESET', 'EPIPE']).toContain(huge);
+    expect([431, 'ECONNRESET', 'EPIPE']).toContain(huge);
   });
 
   it('a ticket for another service, even one whose key is in the keytab', async () => {
