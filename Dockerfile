@@ -1,7 +1,7 @@
 # Gatehouse sign-in server. Build: docker build -t gatehouse .   Run: see docker-compose.yml.
 # Node.js 26, the active LTS line (Gatehouse supports 22, 24 and 26: package.json engines).
-# The full image has python3, make and g++: better-sqlite3 compiles its native module during npm ci when no
-# prebuilt one fits.
+# The full image has python3, make, g++ and libkrb5-dev: better-sqlite3 and kerberos compile their native
+# modules during npm ci when no prebuilt one fits.
 FROM node:26-bookworm AS build
 WORKDIR /app
 COPY package.json package-lock.json tsconfig.json ./

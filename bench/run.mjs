@@ -22,7 +22,7 @@ const { positionals, values } = parseArgs({
   },
 });
 const name = positionals[0];
-const benches = { token: './token.mjs', signin: './signin.mjs', sync: './sync.mjs', memory: './memory.mjs', farm: './farm.mjs', mfa: './mfa.mjs' };
+const benches = { token: './token.mjs', signin: './signin.mjs', sync: './sync.mjs', memory: './memory.mjs', farm: './farm.mjs', mfa: './mfa.mjs', kerberos: './kerberos.mjs' };
 if (!benches[name]) {
   console.error(`usage: npm run bench -- <${Object.keys(benches).join('|')}> [--duration SECONDS] [--connections N]`);
   process.exit(2);

@@ -7,8 +7,11 @@
 set -euo pipefail
 export PATH=$PATH:/usr/sbin:/sbin
 
+# libkrb5-dev, g++, make, python3: npm's kerberos module (Windows sign-in) builds from source against MIT
+# Kerberos when its prebuilt download is unreachable (better-sqlite3 likewise needs the compiler).
+BUILD=(libkrb5-dev g++ make python3)
 DEMO=(samba samba-ad-dc samba-ad-provision samba-dsdb-modules python3-samba winbind ldb-tools ldap-utils faketime
-      smbclient attr acl curl ca-certificates)
+      smbclient attr acl curl ca-certificates "${BUILD[@]}")
 # The tests' real parts: the DC, xmlsec1 (token verification), Chromium (pages), the Shibboleth SP behind
 # apache2, docker-compose (compose file), faketime, Redis, HAProxy and nginx (the farm), MIT Kerberos (kinit),
 # iproute2 (the tests' own network namespace).

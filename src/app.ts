@@ -35,6 +35,7 @@ import { MfaService } from './mfa/service.js';
 import { webAuthnRp } from './mfa/webauthn.js';
 import { mfaStaticRoutes } from './mfa/static-routes.js';
 import { loadSessionKeys } from './keys/keystore.js';
+import { assertKerberosReady } from './authn/kerberos-acceptor.js';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const VIEWS = join(ROOT, 'views');
@@ -67,6 +68,7 @@ export const LOG_REDACT = ['req.headers.cookie', 'req.headers.authorization', 'r
 /** Builds the whole app without listening (tests use it directly). */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { config } = deps;
+  assertKerberosReady(config.kerberos);
   const app = Fastify({
     ...(deps.loggerInstance
       ? { loggerInstance: deps.loggerInstance }

@@ -31,6 +31,9 @@ export const MFA = {
   authnMethodsReferences: 'http://schemas.microsoft.com/claims/authnmethodsreferences',
 } as const;
 
+/** What ADFS writes for Windows Integrated Authentication (Kerberos), as SAML 1.1 AuthenticationMethod and SAML 2.0 AuthnContextClassRef alike. */
+export const WINDOWS_AUTHN = 'urn:federation:authentication:windows';
+
 export const SAML11 = {
   tokenType: 'urn:oasis:names:tc:SAML:1.0:assertion',
   bearer: 'urn:oasis:names:tc:SAML:1.0:cm:bearer',

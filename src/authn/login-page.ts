@@ -34,22 +34,26 @@ export function renderLogin(
   config: PageConfig,
   opts: { rp: PageRelyingParty; username?: string | undefined; error?: GatehouseError | undefined },
 ) {
+  const action = publicUrlOf(request, config.publicUrl);
+  // Windows sign-in offered (pipeline/authn/negotiate.ts): the form is the body of the 401 Negotiate answer.
+  const negotiating = reply.getHeader('www-authenticate') === 'Negotiate';
   return renderPage(
     reply,
     'login',
     {
       rpName: opts.rp.name ?? opts.rp.id,
       rpText: opts.rp.signInText,
-      action: publicUrlOf(request, config.publicUrl),
+      action,
       username: opts.username ?? '',
       error: opts.error && errorText(reply, opts.error),
       invalid: (opts.error && FIELDS_AT_FAULT[opts.error.code]) ?? [],
+      differentUserUrl: negotiating ? `${action}${action.includes('?') ? '&' : '?'}signin=form` : undefined,
       // Only problems worth a call to the help desk carry the reference; a wrong password does not need one.
       correlationId: opts.error && opts.error.status >= 500 ? request.id : undefined,
       csrf: reply.generateCsrf(),
       offerKmsi: config.session.keepMeSignedIn,
     },
-    opts.error?.status ?? 200,
+    opts.error?.status ?? (negotiating ? 401 : 200),
   );
 }
 

@@ -22,6 +22,8 @@ export interface Session {
   persistent?: boolean;
   /** The second factor of this session: when, and which (totp, recovery); absent after the password alone. */
   mfa?: { at: number; methods: string[] };
+  /** Signed in with Windows (a Kerberos ticket), not a password: the tokens of the session say so. */
+  windows?: true;
 }
 
 /**

@@ -11,6 +11,7 @@ import { loadCurrentKey, loadNextKey } from '../keys/rollover.js';
 import { derivePolicy } from '../lockout/smart-lockout.js';
 import { createPageKit, pageKitDirs } from '../http/page-kit.js';
 import { checkDomainController, type CheckLine } from './check-directory.js';
+import { checkKerberos } from './check-kerberos.js';
 import { configOption, EXIT_FAILED, EXIT_OK, loadCommandConfig, runCommand } from './run.js';
 
 const EXAMPLES = `
@@ -141,6 +142,11 @@ async function checkConfig(opts: { config?: string; directory: boolean }): Promi
   const n = workerCount(config);
   f.line('workers', `${n} server process${n === 1 ? '' : 'es'}${config.workers === 0 ? ' (workers: 0, one per core)' : ''}`);
   checkFiles(config, f);
+  for (const l of checkKerberos(config)) {
+    if (l.status === 'ok') f.line('kerberos', l.text);
+    else if (l.status === 'warning') f.warning('kerberos', l.text);
+    else f.problem('kerberos', l.text);
+  }
 
   try {
     config = readSecrets(config);

@@ -11,6 +11,7 @@ import { resolveRelyingParties } from './relying-parties.js';
 import { resolveStateConfig } from './schema/state.js';
 import { ConfigError } from '../errors.js';
 import { isAddressRange } from './address-range.js';
+import { resolveKerberos, type KerberosConfig } from './kerberos.js';
 
 /** Neither a file (--config, GATEHOUSE_CONFIG) nor any GATEHOUSE_* setting: there is nothing to load. */
 export class NoConfigurationError extends ConfigError {
@@ -26,8 +27,9 @@ export interface SigningConfig extends Omit<RawConfig['signing'], 'nextCertFile'
   nextKeyFile: string;
 }
 
-export interface Config extends Omit<RawConfig, 'issuer' | 'relyingParties' | 'signing' | 'mfa'> {
+export interface Config extends Omit<RawConfig, 'issuer' | 'relyingParties' | 'signing' | 'mfa' | 'kerberos'> {
   issuer: string;
+  kerberos: KerberosConfig;
   signing: SigningConfig;
   /** The mfa section with its key file resolved (default beside session.keyFile). */
   mfa: RawConfig['mfa'] & { keyFile: string };
@@ -253,6 +255,7 @@ function resolveConfig(raw: RawConfig, cwd: string, source: string): Config {
     },
     languages: { ...raw.languages, ...(raw.languages.overridesFile ? { overridesFile: resolve(cwd, raw.languages.overridesFile) } : {}) },
     stateDir: resolve(cwd, raw.stateDir),
+    kerberos: resolveKerberos(raw.kerberos, pub.hostname, dir.baseDn, cwd),
     state: resolveStateConfig(raw.state, cwd, resolve(cwd, raw.session.keyFile)),
     mfa: { ...raw.mfa, keyFile: raw.mfa.keyFile ? resolve(cwd, raw.mfa.keyFile) : join(dirname(resolve(cwd, raw.session.keyFile)), 'mfa.key') },
     ...(raw.sync

@@ -5,6 +5,7 @@ import { TenantConfigSchema } from './schema/tenant.js';
 import { StateConfigSchema } from './schema/state.js';
 import { MfaConfigSchema } from './schema/mfa.js';
 import { BrandingSchema, LanguagesSchema } from './schema/branding.js';
+import { KerberosConfigSchema } from './schema/kerberos.js';
 
 /**
  * The one configuration schema. Every option has its description and default here; the README's
@@ -57,6 +58,7 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    kerberos: KerberosConfigSchema,
     workers: Type.Integer({
       minimum: 0,
       maximum: 64,

@@ -3,6 +3,7 @@ import { formPassword } from './authn/form-password.js';
 import { messagePassword } from './authn/message-password.js';
 import { singleSignOnSession } from './authn/session.js';
 import { secondFactorForm } from './authn/second-factor-form.js';
+import { negotiate } from './authn/negotiate.js';
 import type { Step } from './sign-in.js';
 import { decode } from './steps/decode.js';
 import { findRelyingParty } from './steps/find-relying-party.js';
@@ -30,6 +31,7 @@ export const AUTHN_METHODS: readonly AuthnMethod[] = [
   messagePassword,
   secondFactorForm,
   singleSignOnSession,
+  negotiate,
 ];
 
 /**

@@ -25,7 +25,7 @@ export type Protocol = 'wsfed' | 'ws-trust' | 'saml2';
 export type TokenFormatName = 'saml11' | 'saml20';
 
 /** How the user proved who they are, as the token states it (each token format has its own URI for it). */
-export type AuthnContext = 'passwordProtectedTransport' | 'password' | 'multipleAuthn';
+export type AuthnContext = 'passwordProtectedTransport' | 'password' | 'multipleAuthn' | 'windows';
 
 /** What the request asks of the authentication, and the credentials it brings. */
 export interface RequestedAuthn {
@@ -35,6 +35,8 @@ export interface RequestedAuthn {
   passive?: boolean | undefined;
   /** The login form was posted with this request. */
   form?: CredentialForm | undefined;
+  /** A password typed now is asked for (wauth=…:password, prompt=login, SAML PasswordProtectedTransport): no Windows sign-in. */
+  passwordRequired?: boolean | undefined;
   /** The message carries the user's name and password itself (WS-Trust usernamemixed). */
   password?: { username: string; password: string } | undefined;
   /** The relying party asks for multi-factor authentication (wauth, RequestedAuthnContext: multipleauthn). */

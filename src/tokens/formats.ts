@@ -1,4 +1,4 @@
-import { MFA, SAML11, SAML2 } from '../constants.js';
+import { MFA, SAML11, SAML2, WINDOWS_AUTHN } from '../constants.js';
 import type { SigningKey } from '../keys/keystore.js';
 import type { Assertion } from './assertion.js';
 import { signCanonical } from './canonical-sign.js';
@@ -9,7 +9,7 @@ import { SAML20_ASSERTION, signEnveloped } from './sign.js';
 /** A token type: how it names the ways of authenticating, and the assertion model as signed XML. */
 export interface TokenFormat<Delivery = undefined> {
   /** AuthenticationMethod (SAML 1.1) or AuthnContextClassRef (SAML 2.0) for each way of authenticating. */
-  readonly authnMethods: { readonly passwordProtectedTransport: string; readonly password: string; readonly multipleAuthn: string };
+  readonly authnMethods: { readonly passwordProtectedTransport: string; readonly password: string; readonly multipleAuthn: string; readonly windows: string };
   sign(assertion: Assertion, key: SigningKey, delivery: Delivery): string;
 }
 
@@ -18,7 +18,7 @@ export interface TokenFormat<Delivery = undefined> {
  * string (canonical-sign.ts), the signature as the last child.
  */
 export const SAML11_TOKEN: TokenFormat = {
-  authnMethods: { passwordProtectedTransport: SAML11.passwordProtectedTransport, password: SAML11.password, multipleAuthn: MFA.multipleAuthn },
+  authnMethods: { passwordProtectedTransport: SAML11.passwordProtectedTransport, password: SAML11.password, multipleAuthn: MFA.multipleAuthn, windows: WINDOWS_AUTHN },
   sign: (assertion, key) => signCanonical(serializeSaml11(assertion), assertion.id, '</saml:Assertion>', key),
 };
 
@@ -27,6 +27,6 @@ export const SAML11_TOKEN: TokenFormat = {
  * signed with xml-crypto (RSA-SHA256, exc-c14n), the signature after Issuer.
  */
 export const SAML20_TOKEN: TokenFormat<Saml2Delivery> = {
-  authnMethods: { passwordProtectedTransport: SAML2.passwordProtectedTransport, password: SAML2.password, multipleAuthn: MFA.multipleAuthn },
+  authnMethods: { passwordProtectedTransport: SAML2.passwordProtectedTransport, password: SAML2.password, multipleAuthn: MFA.multipleAuthn, windows: WINDOWS_AUTHN },
   sign: (assertion, key, delivery) => signEnveloped(serializeSaml20Assertion(assertion, delivery), key, SAML20_ASSERTION),
 };

@@ -4,11 +4,13 @@ import { chromium, type Browser, type Page } from 'playwright-core';
  * Debian's chromium, headless. Never `playwright install`: the browser comes from the OS. Only 127.0.0.1
  * (and the names in `resolve`, e.g. localhost) resolve.
  */
-export function launchChromium({ resolve = [] }: { resolve?: string[] } = {}): Promise<Browser> {
+export function launchChromium({ resolve = [], env, args = [] }: { resolve?: string[]; env?: NodeJS.ProcessEnv; args?: string[] } = {}): Promise<Browser> {
   return chromium.launch({
     executablePath: '/usr/bin/chromium',
     headless: true,
+    ...(env ? { env: env as Record<string, string> } : {}),
     args: [
+      ...args,
       '--no-sandbox',
       '--disable-gpu',
       '--disable-quic',

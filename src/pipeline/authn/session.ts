@@ -16,13 +16,22 @@ export const singleSignOnSession: AuthnMethod = {
     if (!session) return undefined;
     const { notBefore } = ctx.request.authn;
     if (notBefore !== undefined && session.authInstant < notBefore) return undefined;
+    // A password typed now was asked for, and this session never saw one.
+    if (session.windows && ctx.request.authn.passwordRequired) return undefined;
     const user = await accounts.findByDn(session.dn);
     if (!user) {
       if (session.account) await sessions.revokeAccount(session.account);
       return undefined;
     }
     return {
-      authenticated: { user, method: this.name, context: 'passwordProtectedTransport', instant: session.authInstant, session, newSession: false },
+      authenticated: {
+        user,
+        method: this.name,
+        context: session.windows ? 'windows' : 'passwordProtectedTransport',
+        instant: session.authInstant,
+        session,
+        newSession: false,
+      },
     };
   },
 };

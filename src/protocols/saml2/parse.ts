@@ -218,9 +218,7 @@ export function readAuthnRequest(msg: InboundMessage, head: MessageHead): AuthnR
     forceAuthn: flag(one(r.forceAuthn, 'ForceAuthn')),
     isPassive: flag(one(r.isPassive, 'IsPassive')),
     nameIdFormat: one(policy.format, 'NameIDPolicy Format'),
-    authnContextClassRefs: (Array.isArray(x.authnContextClassRef) ? x.authnContextClassRef : typeof x.authnContextClassRef === 'string' ? [x.authnContextClassRef] : []).map((s) =>
-      String(s).trim(),
-    ),
+    authnContextClassRefs: [x.authnContextClassRef ?? []].flat().map((v) => String(v).trim()),
   };
   agree('AuthnRequest', head, { id: req.id, issuer: req.issuer, acsUrl: req.acsUrl, acsIndex: req.acsIndex, protocolBinding: req.protocolBinding });
   return req;

@@ -14,6 +14,8 @@ import { isReplayedRequest } from '../../state/replay-guards.js';
 import type { Sealer } from '../../crypto/sealed.js';
 
 export const SIGNIN_PATH = '/adfs/ls/saml2/signin';
+/** RequestedAuthnContext classes that ask for a password (Entra's prompt=login asks for PasswordProtectedTransport). */
+const PASSWORD_CLASSES = new Set<string>([SAML2.passwordProtectedTransport, SAML2.password]);
 const PENDING_TTL_SECONDS = 15 * 60;
 
 /** A validated AuthnRequest (or IdP-initiated sign-on) waiting for the user, sealed into the sign-in page's URL. */
@@ -28,6 +30,8 @@ export interface Pending {
   at: number;
   /** RequestedAuthnContext asked for multi-factor authentication. */
   mfa?: boolean;
+  /** RequestedAuthnContext asks for a password class: no Windows sign-in. */
+  passwordRequired?: boolean;
 }
 
 /** What a SAML answer echoes (RelayState), and what the sign-in page must still know (ForceAuthn, arrival). */
@@ -35,6 +39,7 @@ export interface SamlSsoMessage {
   relayState: string | undefined;
   forceAuthn: boolean;
   at: number;
+  passwordRequired?: boolean;
 }
 
 const STATUS: Record<Refusal['reason'], Saml2Status> = {
@@ -80,7 +85,7 @@ export const samlAnswer: Pick<SsoAdapter<unknown>, 'name' | 'tokenFormat' | 'bro
 /** The user must sign in: the validated request is sealed into the sign-in page's URL, and the browser sent there. */
 export function redirectToSignInPage(pending: Sealer) {
   return (ctx: SignInContext<unknown, SamlSsoMessage>) => {
-    const { relayState, forceAuthn, at } = ctx.message;
+    const { relayState, forceAuthn, at, passwordRequired } = ctx.message;
     const id = ctx.request.messageId;
     const p: Pending = {
       rp: ctx.rp.id,
@@ -90,6 +95,7 @@ export function redirectToSignInPage(pending: Sealer) {
       at,
       ...(relayState !== undefined ? { relayState } : {}),
       ...(ctx.request.authn.mfa ? { mfa: true } : {}),
+      ...(passwordRequired ? { passwordRequired } : {}),
     };
     const url = `${ctx.services.config.publicUrl}${SIGNIN_PATH}?ctx=${pending.seal(p, PENDING_TTL_SECONDS)}`;
     return ctx.http.reply.header('cache-control', 'no-store').redirect(url, 303);
@@ -159,7 +165,8 @@ export function authnRequestSignIn(pending: Sealer): SignInAdapter<AuthnRequestI
         }
       }
       ctx.message.forceAuthn = req.forceAuthn;
-      ctx.request.authn = { notBefore: req.forceAuthn ? ctx.message.at : undefined, passive: req.isPassive, mfa: req.authnContextClassRefs.includes(MFA.multipleAuthn) };
+      ctx.message.passwordRequired = req.authnContextClassRefs.some((c) => PASSWORD_CLASSES.has(c));
+      ctx.request.authn = { notBefore: req.forceAuthn ? ctx.message.at : undefined, passive: req.isPassive, passwordRequired: ctx.message.passwordRequired, mfa: req.authnContextClassRefs.includes(MFA.multipleAuthn) };
     },
     challenge: redirectToSignInPage(pending),
     moveToSignInPage: redirectToSignInPage(pending),

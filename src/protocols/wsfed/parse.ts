@@ -1,4 +1,4 @@
-import { WSFED } from '../../constants.js';
+import { SAML11, WSFED } from '../../constants.js';
 import { GatehouseError } from '../../errors.js';
 
 /** The WS-Federation passive requestor parameters (WS-Federation 1.2, section 13). */
@@ -27,7 +27,12 @@ export interface SignInRequest {
   loginHint: string | undefined;
   /** The authentication the relying party asks for (wauth): Entra names multipleauthn to ask for MFA. */
   wauth: string | undefined;
+  /** wauth asks for the password method, or prompt=login: the password typed now, not Windows sign-in. */
+  passwordRequired: boolean;
 }
+
+/** The wauth values that ask for a password: SAML 1.1's, and ADFS's own. */
+const PASSWORD_WAUTH = new Set([SAML11.password, 'http://schemas.microsoft.com/ws/2008/06/identity/authenticationmethod/password']);
 
 export interface SignOutRequest {
   action: typeof WSFED.signOut | typeof WSFED.signOutCleanup;
@@ -59,6 +64,7 @@ export function parseWsFed(q: WsFedQuery): WsFedRequest {
         freshness,
         loginHint: q.username || undefined,
         wauth: q.wauth || undefined,
+        passwordRequired: PASSWORD_WAUTH.has(q.wauth ?? '') || q.prompt === 'login',
       };
     }
     case WSFED.signOut:
