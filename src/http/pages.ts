@@ -95,6 +95,9 @@ export function pageText(reply: FastifyReply): PageText {
 
 /** What a user reads about an error: its code's text in the page's language (the English one is in ERRORS). */
 export function errorText(reply: FastifyReply, err: GatehouseError): string {
+  // A message of the error's own (an access rule's, the administrator's words; one naming the user's
+  // domain) is shown as it is: the catalogue has the general text only.
+  if (err.message !== ERRORS[err.code][1]) return err.message;
   const key = `errors.${err.code}`;
   const text = pageText(reply).t(key);
   return text === key ? ERRORS[err.code][1] : text;

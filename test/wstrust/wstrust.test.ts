@@ -1,4 +1,4 @@
-import rateLimit from '@fastify/rate-limit';
+import { LocalCredentialLimiter, type CredentialAllowance } from '../../src/state/credential-limits.js';
 import Database from 'better-sqlite3';
 import { SmartLockout } from '../../src/lockout/lockout.js';
 import { LockoutStore } from '../../src/lockout/lockout-store.js';
@@ -300,9 +300,8 @@ describe('logging', () => {
       relyingParties: new RelyingPartyRegistry(config.relyingParties),
       lockout,
       passwords: new PasswordVerifier(directory, lockout),
-      state: { replay: new SqliteReplayCache(new Database(':memory:')) },
+      state: { replay: new SqliteReplayCache(new Database(':memory:')), credentialLimiter: (a: CredentialAllowance) => new LocalCredentialLimiter(a) },
     } as unknown as FastifyInstance['gatehouse']);
-    await app.register(rateLimit, { global: false });
     await app.register(wsTrustRoutes);
     const secret = 'S3cret-Pa55word-Never-Logged';
     try {
