@@ -30,6 +30,8 @@ import { createSmartLockout } from './lockout/create.js';
 import type { SmartLockout } from './lockout/lockout.js';
 import { PasswordVerifier } from './authn/password-check.js';
 import { portalRoutes } from './authn/portal-routes.js';
+import { metricsRoutes } from './health/metrics-route.js';
+import { certificateDays, httpDuration, lockedLocations, refreshOnScrape } from './metrics/metrics.js';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const VIEWS = join(ROOT, 'views');
@@ -92,6 +94,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     serverProcesses: Math.max(1, deps.serverProcesses ?? 1),
   };
   app.decorate('gatehouse', services);
+  observeForMetrics(app, services);
   // SAML 2.0 SP metadata from URLs: fetched before the first request, refreshed in the background.
   await services.relyingParties.start();
   app.addHook('onClose', async () => services.relyingParties.stop());
@@ -159,7 +162,32 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(wsTrustRoutes);
   await app.register(metadataRoutes);
   await app.register(healthRoutes);
+  await app.register(metricsRoutes);
   return app;
+}
+
+/** Request latency per route pattern, and the gauges read at scrape time from this app's services. */
+function observeForMetrics(app: FastifyInstance, services: Services): void {
+  app.addHook('onResponse', (request, reply, done) => {
+    // The route's pattern (never the URL, which carries user input); unmatched requests share one label.
+    const route = request.routeOptions.url ?? 'unmatched';
+    httpDuration.observe({ method: request.method, route, status: `${Math.floor(reply.statusCode / 100)}xx` }, reply.elapsedTime / 1000);
+    done();
+  });
+  const stops = [
+    refreshOnScrape(certificateDays, () => {
+      const [current, next] = services.signingKeys.published();
+      const days = (d: Date) => (d.getTime() - Date.now()) / 86_400_000;
+      certificateDays.reset();
+      if (current) certificateDays.set({ slot: 'current' }, days(current.notAfter));
+      if (next) certificateDays.set({ slot: 'next' }, days(next.notAfter));
+    }),
+    refreshOnScrape(lockedLocations, async () => {
+      const counts = await services.lockout.lockedCounts();
+      for (const [location, n] of Object.entries(counts)) lockedLocations.set({ location }, n);
+    }),
+  ];
+  app.addHook('onClose', async () => stops.forEach((stop) => stop()));
 }
 
 export { ERRORS };

@@ -1,6 +1,7 @@
 import type { FastifyInstance, preHandlerAsyncHookHandler } from 'fastify';
 import type {} from '@fastify/rate-limit';
 import { GatehouseError } from '../errors.js';
+import { rateLimitRefusals } from '../metrics/metrics.js';
 
 /** Fields the login and change-password forms post. */
 export interface CredentialForm {
@@ -53,10 +54,12 @@ export function credentialRateLimits(app: FastifyInstance): preHandlerAsyncHookH
       app.createRateLimit({ max: share(perAddressPerMinute), timeWindow: 60_000, keyGenerator: (req) => `ip:${req.ip}` }),
       app.createRateLimit({ max: share(globalPerMinute), timeWindow: 60_000, keyGenerator: () => 'all' }),
     ];
+    const names = ['address', 'global'] as const;
     hook = async (request, reply) => {
-      for (const check of checks) {
+      for (const [i, check] of checks.entries()) {
         const limit = await check(request);
         if (!limit.isAllowed && limit.isExceeded) {
+          rateLimitRefusals.inc({ limit: names[i] });
           reply.header('retry-after', String(limit.ttlInSeconds));
           throw new GatehouseError('GH_RATE_LIMITED', { detail: `${limit.key}: more than ${limit.max} a minute` });
         }

@@ -9,6 +9,7 @@ import type { RelyingPartyConfig } from './schema/relying-party.js';
 import { resolveRelyingParties } from './relying-parties.js';
 import { resolveStateConfig } from './schema/state.js';
 import { ConfigError } from '../errors.js';
+import { resolveMetricsConfig } from './schema/metrics.js';
 
 /** Neither a file (--config, GATEHOUSE_CONFIG) nor any GATEHOUSE_* setting: there is nothing to load. */
 export class NoConfigurationError extends ConfigError {
@@ -241,6 +242,7 @@ function resolveConfig(raw: RawConfig, cwd: string, source: string): Config {
     session: { ...raw.session, keyFile: resolve(cwd, raw.session.keyFile) },
     stateDir: resolve(cwd, raw.stateDir),
     state: resolveStateConfig(raw.state, cwd, resolve(cwd, raw.session.keyFile)),
+    metrics: resolveMetricsConfig(raw.metrics, cwd),
     ...(raw.sync
       ? {
           sync: {

@@ -3,6 +3,8 @@ import { SyncConfigSchema } from './schema/sync.js';
 import { RelyingPartySchema } from './schema/relying-party.js';
 import { TenantConfigSchema } from './schema/tenant.js';
 import { StateConfigSchema } from './schema/state.js';
+import { MetricsConfigSchema } from './schema/metrics.js';
+import { ActivityConfigSchema } from './schema/activity.js';
 
 /**
  * The one configuration schema. Every option has its description and default here; the README's
@@ -212,6 +214,8 @@ export const ConfigSchema = Type.Object(
     ),
     stateDir: Type.String({ default: './var', description: 'Where embedded state lives (sessions, counters, sync state).' }),
     state: StateConfigSchema,
+    metrics: MetricsConfigSchema,
+    activity: ActivityConfigSchema,
     sync: Type.Optional(SyncConfigSchema),
     tenant: Type.Optional(TenantConfigSchema),
     relyingParties: Type.Array(RelyingPartySchema, {

@@ -8,6 +8,7 @@ import type { ReleasedClaims } from '../claims/release.js';
 import type { SamlServiceProvider } from '../relying-parties/sp-metadata.js';
 import type { Assertion } from '../tokens/assertion.js';
 import type { Config } from '../config/load.js';
+import type { GatehouseError } from '../errors.js';
 import type { Directory, DirectoryUser } from '../directory/directory.js';
 import type { SigningKey } from '../keys/keystore.js';
 import type { RelyingPartyRegistry } from '../relying-parties/registry.js';
@@ -110,6 +111,8 @@ export interface SignInContext<I = unknown, M = unknown> {
   replyTo?: string | undefined;
   /** authenticate */
   authentication: Authentication;
+  /** authenticate: a refusal the method answered itself (the login form again, the change-password page), for the metrics. */
+  refusedWith?: GatehouseError | undefined;
   /** resolveClaims */
   resolved: ResolvedClaims;
   /** releaseClaims */

@@ -32,6 +32,7 @@ export const formPassword: AuthnMethod = {
         user = await passwords.verify({ ...attempt, password: b.NewPassword! }, request.log);
       } catch (err) {
         if (!isFormError(err)) throw err;
+        ctx.refusedWith = err;
         const reason = b.Reason === 'expired' || b.Reason === 'mustChange' ? (b.Reason as ChangeReason) : undefined;
         await renderChangePassword(request, reply, config, { username: b.UserName, reason, error: err });
         return ANSWERED;
@@ -41,11 +42,13 @@ export const formPassword: AuthnMethod = {
         user = await passwords.verify({ ...attempt, password: b.Password ?? '' }, request.log);
       } catch (err) {
         if (err instanceof GatehouseError && (err.code === 'GH_PASSWORD_EXPIRED' || err.code === 'GH_PASSWORD_MUST_CHANGE')) {
+          ctx.refusedWith = err;
           const reason = err.code === 'GH_PASSWORD_EXPIRED' ? 'expired' : 'mustChange';
           await renderChangePassword(request, reply, config, { username: b.UserName, reason });
           return ANSWERED;
         }
         if (!isFormError(err)) throw err;
+        ctx.refusedWith = err;
         await renderLogin(request, reply, config, { rpName: ctx.rp.name ?? ctx.rp.id, username: b.UserName, error: err });
         return ANSWERED;
       }
