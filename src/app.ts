@@ -31,6 +31,8 @@ import type { SmartLockout } from './lockout/lockout.js';
 import { PasswordVerifier } from './authn/password-check.js';
 import { portalRoutes } from './authn/portal-routes.js';
 import { metricsRoutes } from './health/metrics-route.js';
+import { ActivityRecorder } from './activity/recorder.js';
+import { activityRoutes } from './activity/page-routes.js';
 import { certificateDays, httpDuration, lockedLocations, refreshOnScrape } from './metrics/metrics.js';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -74,9 +76,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   const state = deps.state ?? (await openState(config, app.log));
-  app.addHook('onClose', async () => state.close());
   const lockout = deps.lockout ?? (await createSmartLockout(config, deps.directory, state.lockout, app.log));
   const signingKeys = deps.signingKeys ?? new SigningKeyRing(deps.signingKey);
+  const activity = new ActivityRecorder(state.activity, config.activity.retentionDays * 86_400_000, app.log);
+  app.addHook('onClose', async () => {
+    // The last events reach the store before it closes.
+    await activity.flush();
+    await state.close();
+  });
   const services: Services = {
     config,
     directory: deps.directory,
@@ -88,8 +95,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     sessions: new SessionStore(deps.sessionKeys, config.session, config.publicUrl, state.revocations),
     accounts: new AccountCache(deps.directory, config.session.accountRecheckSeconds),
     lockout,
-    passwords: new PasswordVerifier(deps.directory, lockout),
+    passwords: new PasswordVerifier(deps.directory, lockout, activity),
     state,
+    activity,
     lifecycle: { draining: false },
     serverProcesses: Math.max(1, deps.serverProcesses ?? 1),
   };
@@ -163,6 +171,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(metadataRoutes);
   await app.register(healthRoutes);
   await app.register(metricsRoutes);
+  await app.register(activityRoutes);
   return app;
 }
 

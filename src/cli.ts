@@ -12,6 +12,7 @@ import { registerSyncCommand } from './commands/sync.js';
 import { registerTenantSetupCommand } from './commands/tenant-setup.js';
 import { registerSessionsCommand } from './commands/sessions.js';
 import { registerFarmCommand } from './commands/farm.js';
+import { registerActivityCommand } from './commands/activity.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -39,6 +40,7 @@ registerCheckConfigCommand(program);
 registerCertsCommand(program);
 registerLockoutCommand(program);
 registerSessionsCommand(program);
+registerActivityCommand(program);
 registerFarmCommand(program);
 registerSyncCommand(program);
 registerTenantSetupCommand(program);

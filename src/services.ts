@@ -8,6 +8,7 @@ import type { AccountCache } from './authn/account-cache.js';
 import type { SmartLockout } from './lockout/lockout.js';
 import type { PasswordVerifier } from './authn/password-check.js';
 import type { StateStores } from './farm/stores.js';
+import type { ActivityRecorder } from './activity/recorder.js';
 
 /** What the routes share, decorated on the app as `gatehouse`. */
 export interface Services {
@@ -26,6 +27,8 @@ export interface Services {
   passwords: PasswordVerifier;
   /** Lockout counters, revocations, replay caches, rate limits: SQLite, or Redis for a farm (src/state/). */
   state: StateStores;
+  /** Audit events kept for the activity view (src/activity/). */
+  activity: ActivityRecorder;
   /** Set on SIGTERM: the plain probe answers 503 so the load balancer stops sending requests here. */
   lifecycle: { draining: boolean };
   /** How many server processes share the port (node:cluster); per-process rate limits are this share of the configured ones. */

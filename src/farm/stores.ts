@@ -10,6 +10,9 @@ import { farmRateLimitStore } from '../state/rate-limit-store.js';
 import { RedisState, type RedisHealth } from '../state/redis.js';
 import { RedisReplayCache, SqliteReplayCache, type ReplayCache } from '../state/replay-cache.js';
 import { RedisSessionRevocations } from '../authn/session-revocations-redis.js';
+import type { ActivityStore } from '../activity/events.js';
+import { SqliteActivityStore } from '../activity/sqlite-store.js';
+import { RedisActivityStore } from '../activity/redis-store.js';
 
 type Log = Pick<Logger, 'info' | 'warn' | 'error'>;
 
@@ -33,6 +36,8 @@ export interface StateStores {
   readonly lockout: AccountActivityStore;
   readonly revocations: SessionRevocations;
   readonly replay: ReplayCache;
+  /** The audit events the activity view shows (`activity.retentionDays`). */
+  readonly activity: ActivityStore;
   /** For @fastify/rate-limit's `store` option; undefined = its in-process store. */
   readonly rateLimitStore: FastifyRateLimitStoreCtor | undefined;
   describe(): StateDescription;
@@ -40,9 +45,10 @@ export interface StateStores {
 }
 
 /** Opens the state of `config`: SQLite alone, or Redis with SQLite as the fallback. Never fails on Redis being down. */
-export async function openState(config: Pick<Config, 'stateDir' | 'state'>, log: Log, opts: { subscribe?: boolean } = {}): Promise<StateStores> {
+export async function openState(config: Pick<Config, 'stateDir' | 'state'> & { activity?: Pick<Config['activity'], 'retentionDays'> }, log: Log, opts: { subscribe?: boolean } = {}): Promise<StateStores> {
   const db = openStateDatabase(config.stateDir);
-  const local = { lockout: new LockoutStore(db), revocations: new SqliteSessionRevocations(db), replay: new SqliteReplayCache(db) };
+  const local = { lockout: new LockoutStore(db), revocations: new SqliteSessionRevocations(db), replay: new SqliteReplayCache(db), activity: new SqliteActivityStore(db) };
+  const retentionMs = (config.activity?.retentionDays ?? 14) * 86_400_000;
   if (!config.state.redis.url) {
     return {
       backend: 'sqlite',
@@ -65,6 +71,7 @@ export async function openState(config: Pick<Config, 'stateDir' | 'state'>, log:
     lockout: new RedisLockoutStore(redis, local.lockout),
     revocations,
     replay: new RedisReplayCache(redis, local.replay),
+    activity: new RedisActivityStore(redis, retentionMs),
     rateLimitStore: farmRateLimitStore(redis) as unknown as FastifyRateLimitStoreCtor,
     describe: () => ({ backend: 'redis', status: redis.ok ? 'ok' : 'fallback', redis: redis.describe() }),
     close: async () => {

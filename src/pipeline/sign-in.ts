@@ -16,6 +16,7 @@ import type { AccountCache } from '../authn/account-cache.js';
 import type { PasswordVerifier } from '../authn/password-check.js';
 import type { SessionStore } from '../authn/session-cookie.js';
 import type { ReplayCache } from '../state/replay-cache.js';
+import type { ActivityRecorder } from '../activity/recorder.js';
 
 /** The protocols that issue tokens; each relying party is registered for its own (relyingParties.protocol). */
 export type Protocol = 'wsfed' | 'ws-trust' | 'saml2';
@@ -87,6 +88,8 @@ export interface PipelineServices {
   passwords: PasswordVerifier;
   /** Messages accepted once (a SAML AuthnRequest ID, a WS-Trust MessageID), farm-wide with Redis. */
   state: { replay: ReplayCache };
+  /** Where the audit step keeps token_issued for the activity view; none in tests that build a bare pipeline. */
+  activity?: ActivityRecorder | undefined;
 }
 
 /**

@@ -9,6 +9,10 @@ import { tokensIssued } from '../../metrics/metrics.js';
 export function audit(ctx: SignInContext): void {
   const { request, rp, authentication, assertion } = ctx;
   tokensIssued.inc({ protocol: request.protocol, relying_party: rp.id, authn_method: authentication.method });
+  ctx.services.activity?.record({
+    time: Date.now(), kind: 'token_issued', user: authentication.user.userPrincipalName ?? authentication.user.sAMAccountName, outcome: 'success',
+    protocol: request.endpoint, realm: rp.id, addresses: request.addresses, correlationId: ctx.http.request.id, detail: authentication.method,
+  });
   ctx.http.request.log.info(
     {
       event: 'token_issued',
