@@ -140,7 +140,7 @@ export const activityDropped = new Counter({
 
 export const syncCycleDuration = new Histogram({
   name: 'gatehouse_sync_cycle_duration_seconds',
-  help: 'Sync cycles by kind (full, delta) and result (ok, failed).',
+  help: 'Sync cycles by kind (full, incremental) and result (ok, failed; an interrupted cycle counts as ok).',
   labelNames: ['kind', 'result'] as const,
   buckets: [1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600],
   registers: [registry],
@@ -148,7 +148,7 @@ export const syncCycleDuration = new Histogram({
 
 export const syncUsersWritten = new Counter({
   name: 'gatehouse_sync_users_written_total',
-  help: 'Users written to Microsoft Entra ID by the sync, by action (create, update, delete/disable).',
+  help: 'Users written to Microsoft Entra ID by the sync, by action (created, updated, disabled, deleted).',
   labelNames: ['action'] as const,
   registers: [registry],
 });
