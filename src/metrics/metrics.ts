@@ -30,7 +30,8 @@ async function refresh(gauge: object): Promise<void> {
   await Promise.allSettled([...(refreshers.get(gauge) ?? [])].map((r) => r()));
 }
 
-collectDefaultMetrics({ register: registry, prefix: 'gatehouse_process_' });
+// Process metrics (CPU, memory, event loop lag, heap), prefixed: gatehouse_process_cpu_seconds_total, gatehouse_nodejs_heap_size_used_bytes, …
+collectDefaultMetrics({ register: registry, prefix: 'gatehouse_' });
 
 export const signIns = new Counter({
   name: 'gatehouse_signins_total',
