@@ -183,6 +183,7 @@ function observeForMetrics(app: FastifyInstance, services: Services): void {
     httpDuration.observe({ method: request.method, route, status: `${Math.floor(reply.statusCode / 100)}xx` }, reply.elapsedTime / 1000);
     done();
   });
+  let lockedReadAt = 0;
   const stops = [
     refreshOnScrape(certificateDays, () => {
       const [current, next] = services.signingKeys.published();
@@ -192,6 +193,9 @@ function observeForMetrics(app: FastifyInstance, services: Services): void {
       if (next) certificateDays.set({ slot: 'next' }, days(next.notAfter));
     }),
     refreshOnScrape(lockedLocations, async () => {
+      // Reads every account's counters: at most every 15 s, however often (and by however many workers) it is scraped.
+      if (Date.now() - lockedReadAt < 15_000) return;
+      lockedReadAt = Date.now();
       const counts = await services.lockout.lockedCounts();
       for (const [location, n] of Object.entries(counts)) lockedLocations.set({ location }, n);
     }),

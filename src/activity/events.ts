@@ -22,6 +22,8 @@ export interface ActivityEvent {
   correlationId?: string | undefined;
   /** token_issued: form-password, message-password, session. lockout_reset: who reset it. */
   detail?: string | undefined;
+  /** The name matched no account (a typo, or a spray of guessed names). */
+  noAccount?: true | undefined;
 }
 
 /** A source of bad passwords in the spray report. */

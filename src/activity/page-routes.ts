@@ -32,13 +32,16 @@ async function activityPage(app: FastifyInstance): Promise<void> {
   const group = config.activity.adminGroup;
 
   /** The signed-in admin, or the page that answers instead (login form, refusal). */
-  const admin = async (request: FastifyRequest, reply: FastifyReply): Promise<{ name: string } | FastifyReply> => {
+  const admin = async (request: FastifyRequest, reply: FastifyReply, offerLogin = true): Promise<{ name: string } | FastifyReply> => {
     if (!group) {
       return renderPage(reply, 'error', { title: 'Activity', heading: 'The activity page is not set up', message: 'An administrator must name the help desk\'s AD group in activity.adminGroup first.', correlationId: request.id }, 404);
     }
     const session: Session | undefined = await sessions.read(request);
     const user = session ? await directory.findByDn(session.dn) : undefined;
-    if (!session || !user) return renderLogin(request, reply, config, { rpName: 'Sign-in activity (help desk)' });
+    if (!session || !user) {
+      if (offerLogin) return renderLogin(request, reply, config, { rpName: 'Sign-in activity (help desk)' });
+      return renderPage(reply, 'error', { title: 'Not signed in', heading: 'You are not signed in', message: 'Open the activity page and sign in there first.', correlationId: request.id }, 403);
+    }
     const name = user.userPrincipalName ?? user.sAMAccountName;
     if (!(await directory.isMemberOf(user.dn, group))) {
       request.log.warn({ event: 'activity_page_refused', user: name }, 'activity page: not a member of activity.adminGroup');
@@ -110,7 +113,7 @@ async function activityPage(app: FastifyInstance): Promise<void> {
     RESET_PATH,
     { schema: { body: resetSchema }, preHandler: app.csrfProtection },
     async (request, reply) => {
-      const who = await admin(request, reply);
+      const who = await admin(request, reply, false);
       if (!('name' in who)) return who;
       const { user } = request.body;
       const location = request.body.location === 'all' ? undefined : request.body.location;

@@ -5,13 +5,16 @@ import { isBadPassword, sprayFrom, type ActivityEvent, type ActivityStore, type 
 /** At most this many events in the farm-wide list and in one user's, whatever the retention (memory stays bounded). */
 const MAX_ALL = 200_000;
 const MAX_PER_USER = 1_000;
+/** A name without an account of its own is looked for among this many recent events. */
+const MAX_SCAN_FOR_NAME = 20_000;
 /** The spray report reads at most this many bad passwords of its window. */
 const MAX_BAD = 100_000;
 
 /**
  * Audit events of the whole farm in Redis: sorted sets scored by time, of the events as JSON (each with a
- * few random bytes, so two equal events stay two): every event, each user's, and the bad passwords (for
- * the spray report). Old members are trimmed on every write and each set expires with the retention.
+ * few random bytes, so two equal events stay two): every event, each account's, and the bad passwords
+ * (for the spray report). Old members are trimmed on every write and each set expires with the
+ * retention; the sets are capped in size too, so memory stays bounded whatever a spray sends.
  */
 export class RedisActivityStore implements ActivityStore {
   constructor(
@@ -39,8 +42,10 @@ export class RedisActivityStore implements ActivityStore {
       const member = JSON.stringify({ ...e, n: randomBytes(4).toString('hex') });
       const uk = this.keys(e.user).user;
       m.zadd(k.all, e.time, member);
-      m.zadd(uk, e.time, member);
       if (isBadPassword(e)) m.zadd(k.bad, e.time, member);
+      // A set per name only for real accounts: a spray of made-up names must not make a key per name.
+      if (e.noAccount) continue;
+      m.zadd(uk, e.time, member);
       users.add(uk);
     }
     for (const uk of users) {
@@ -67,7 +72,12 @@ export class RedisActivityStore implements ActivityStore {
 
   async recent({ user, limit }: { user?: string | undefined; limit: number }): Promise<ActivityEvent[]> {
     const k = this.keys(user);
-    return RedisActivityStore.parse(await this.redis.client.zrevrange(user === undefined ? k.all : k.user, 0, limit - 1));
+    if (user === undefined) return RedisActivityStore.parse(await this.redis.client.zrevrange(k.all, 0, limit - 1));
+    const own = RedisActivityStore.parse(await this.redis.client.zrevrange(k.user, 0, limit - 1));
+    if (own.length) return own;
+    // A name that matches no account has no set of its own: its events are among the farm's recent ones.
+    const name = user.toLowerCase();
+    return RedisActivityStore.parse(await this.redis.client.zrevrange(k.all, 0, MAX_SCAN_FOR_NAME - 1)).filter((e) => e.user.toLowerCase() === name).slice(0, limit);
   }
 
   async spray({ since, limit }: { since: number; limit: number }): Promise<SpraySource[]> {

@@ -28,6 +28,7 @@ export async function activityReport(
     stores.lockout.list(opts.user),
     stores.activity.spray({ since, limit: 20 }),
   ]);
-  const lockouts = rows.filter((r) => r.badUnknown > 0 || r.badFamiliar > 0 || opts.user !== undefined);
+  // The most recently changed first (the store's order); a spray against many accounts shows its latest 100.
+  const lockouts = rows.filter((r) => r.badUnknown > 0 || r.badFamiliar > 0 || opts.user !== undefined).slice(0, 100);
   return { events, lockouts, spray, since };
 }

@@ -12,7 +12,11 @@ interface Row {
   addresses: string;
   correlation_id: string | null;
   detail: string | null;
+  no_account: number;
 }
+
+/** At most this many events are kept, whatever the retention. */
+export const MAX_ROWS = 1_000_000;
 
 /** Audit events in the embedded database (stateDir/gatehouse.db), shared by the server processes of a host. */
 export class SqliteActivityStore implements ActivityStore {
@@ -31,13 +35,14 @@ export class SqliteActivityStore implements ActivityStore {
       source TEXT,                    -- first address: what the spray report groups by
       addresses TEXT NOT NULL,        -- JSON array
       correlation_id TEXT,
-      detail TEXT
+      detail TEXT,
+      no_account INTEGER NOT NULL DEFAULT 0
     );
     CREATE INDEX IF NOT EXISTS activity_by_time ON activity_events (time);
     CREATE INDEX IF NOT EXISTS activity_by_user ON activity_events (user_key, time)`);
     this.insert = db.prepare(
-      `INSERT INTO activity_events (time, kind, user, user_key, outcome, reason, protocol, realm, source, addresses, correlation_id, detail)
-       VALUES (@time, @kind, @user, @userKey, @outcome, @reason, @protocol, @realm, @source, @addresses, @correlationId, @detail)`,
+      `INSERT INTO activity_events (time, kind, user, user_key, outcome, reason, protocol, realm, source, addresses, correlation_id, detail, no_account)
+       VALUES (@time, @kind, @user, @userKey, @outcome, @reason, @protocol, @realm, @source, @addresses, @correlationId, @detail, @noAccount)`,
     );
   }
 
@@ -58,6 +63,7 @@ export class SqliteActivityStore implements ActivityStore {
           addresses: JSON.stringify(e.addresses),
           correlationId: e.correlationId ?? null,
           detail: e.detail ?? null,
+          noAccount: e.noAccount ? 1 : 0,
         });
       }
     })();
@@ -80,6 +86,7 @@ export class SqliteActivityStore implements ActivityStore {
       addresses: JSON.parse(r.addresses) as string[],
       ...(r.correlation_id ? { correlationId: r.correlation_id } : {}),
       ...(r.detail ? { detail: r.detail } : {}),
+      ...(r.no_account ? { noAccount: true as const } : {}),
     }));
   }
 
@@ -95,7 +102,9 @@ export class SqliteActivityStore implements ActivityStore {
       .all(since, ...BAD_PASSWORD_REASONS, limit) as SpraySource[];
   }
 
+  /** Forgets events older than `before`, and the oldest beyond MAX_ROWS (a spray must not fill the disk). */
   purge(before: number): void {
     this.db.prepare('DELETE FROM activity_events WHERE time < ?').run(before);
+    this.db.prepare('DELETE FROM activity_events WHERE rowid <= (SELECT rowid FROM activity_events ORDER BY rowid DESC LIMIT 1 OFFSET ?)').run(MAX_ROWS);
   }
 }

@@ -101,7 +101,7 @@ export class PasswordVerifier {
       passwordChecks.inc({ kind: event, outcome: outcomeOf(e.code) });
       this.activity?.record({
         time: Date.now(), kind: event, user: (user ? user.userPrincipalName ?? user.sAMAccountName : attempt.username) || '(empty)', outcome: 'failure', reason: e.code,
-        protocol: attempt.protocol, realm: attempt.realm, addresses: attempt.addresses, correlationId: attempt.correlationId,
+        protocol: attempt.protocol, realm: attempt.realm, addresses: attempt.addresses, correlationId: attempt.correlationId, ...(user ? {} : { noAccount: true }),
       });
       throw err;
     }

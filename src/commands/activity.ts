@@ -27,7 +27,7 @@ function print(r: ActivityReport, user: string | undefined): void {
   if (!r.events.length) out.push('  none recorded (activity.retentionDays)');
   for (const e of r.events) {
     const result = e.outcome === 'success' ? 'ok' : (e.reason ?? 'refused');
-    out.push(`  ${iso(e.time)}  ${e.user}  ${e.kind}  ${result}  ${e.realm ?? e.protocol ?? '-'}  from ${e.addresses.join(',') || '-'}  correlation ${e.correlationId ?? '-'}${e.detail ? `  (${e.detail})` : ''}`);
+    out.push(`  ${iso(e.time)}  ${e.user}${e.noAccount ? ' (no such account)' : ''}  ${e.kind}  ${result}  ${e.realm ?? e.protocol ?? '-'}  from ${e.addresses.join(',') || '-'}  correlation ${e.correlationId ?? '-'}${e.detail ? `  (${e.detail})` : ''}`);
   }
   process.stdout.write(out.join('\n') + '\n');
 }

@@ -63,7 +63,7 @@ describe('activity view', () => {
     const spray = rows(page, 'spray');
     expect(spray[0]!.slice(0, 3)).toEqual([SPRAYER, '6', '6']);
     const events = rows(page, 'events');
-    const refused = events.filter((e) => e[1] === sprayed[0]);
+    const refused = events.filter((e) => e[1] === `${sprayed[0]} (no such account)`);
     expect(refused).toHaveLength(1);
     expect(refused[0]!.slice(2, 6)).toEqual(['signin_attempt', 'GH_AUTHN_FAILED', 'urn:federation:MicrosoftOnline', SPRAYER]);
     expect(refused[0]![6]).toMatch(/^[0-9a-f-]{36}$/);
@@ -107,7 +107,7 @@ describe('activity view', () => {
     expect(text.stderr).toBe('');
     expect(text.status).toBe(0);
     expect(text.stdout).toContain(`  ${SPRAYER}  6 bad passwords, 6 user names`);
-    expect(text.stdout).toMatch(new RegExp(`${sprayed[2]}  signin_attempt  GH_AUTHN_FAILED  urn:federation:MicrosoftOnline  from ${SPRAYER.replace(/\./g, '\\.')}  correlation [0-9a-f-]{36}`));
+    expect(text.stdout).toMatch(new RegExp(`${sprayed[2]} \\(no such account\\)  signin_attempt  GH_AUTHN_FAILED  urn:federation:MicrosoftOnline  from ${SPRAYER.replace(/\./g, '\\.')}  correlation [0-9a-f-]{36}`));
     const json = JSON.parse(runCli(['activity', 'show', '-c', cfg, '--user', victim.upn, '--json'], { cwd: gh.dir }).stdout);
     expect(json.spray[0]).toMatchObject({ address: SPRAYER, failures: 6, users: 6 });
     expect(json.events.map((e: { kind: string }) => e.kind)).toEqual(expect.arrayContaining(['lockout_reset', 'token_issued', 'signin_attempt']));
