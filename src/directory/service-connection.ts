@@ -66,6 +66,7 @@ export class ServiceConnection {
       try {
         const result = await op(client);
         observeLdap(url, 'search', started);
+        this.dcs.seen(url, true);
         return result;
       } catch (err) {
         observeLdap(url, 'search', started, err);

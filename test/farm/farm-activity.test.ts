@@ -77,6 +77,10 @@ describe('activity view in a farm (Redis)', () => {
       expect(a.logs.some((l) => l.event === 'activity_store')).toBe(true);
     } finally {
       await redis.start();
+      // Both servers back on Redis (and their subscriptions renewed) before the test closes them.
+      const deadline = Date.now() + 15_000;
+      while (!(a.app.gatehouse.state.redis?.ok && b.app.gatehouse.state.redis?.ok) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      await new Promise((r) => setTimeout(r, 1000));
     }
   });
 });
