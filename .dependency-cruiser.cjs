@@ -6,8 +6,8 @@
 const LAYERS = [
   {
     name: 'foundation',
-    what: 'configuration (schema, loading, relying-party validation), named errors, protocol constants',
-    paths: ['src/config/', 'src/errors\\.ts$', 'src/constants\\.ts$', 'src/types/'],
+    what: 'configuration (schema, loading, relying-party validation), named errors, protocol constants, the Prometheus metrics every layer records into',
+    paths: ['src/config/', 'src/errors\\.ts$', 'src/constants\\.ts$', 'src/types/', 'src/metrics/'],
   },
   {
     name: 'toolkits',
@@ -21,8 +21,8 @@ const LAYERS = [
   },
   {
     name: 'services',
-    what: 'sign-in (password check, sessions, forms), the second factor, smart lockout, the sync worker, tenant set-up, farm mode (shared state, leader lease, shared keys)',
-    paths: ['src/authn/', 'src/mfa/', 'src/lockout/', 'src/sync/', 'src/tenant/', 'src/farm/'],
+    what: 'sign-in (password check, sessions, forms), the second factor, smart lockout, the sync worker, tenant set-up, farm mode (shared state, leader lease, shared keys), the activity view (audit events kept, help-desk page)',
+    paths: ['src/authn/', 'src/mfa/', 'src/lockout/', 'src/sync/', 'src/tenant/', 'src/farm/', 'src/activity/'],
   },
   {
     name: 'pipeline',

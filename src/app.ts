@@ -36,6 +36,10 @@ import { webAuthnRp } from './mfa/webauthn.js';
 import { mfaStaticRoutes } from './mfa/static-routes.js';
 import { loadSessionKeys } from './keys/keystore.js';
 import { assertKerberosReady } from './authn/kerberos-acceptor.js';
+import { metricsRoutes } from './health/metrics-route.js';
+import { ActivityRecorder } from './activity/recorder.js';
+import { activityRoutes } from './activity/page-routes.js';
+import { certificateDays, httpDuration, lockedLocations, refreshOnScrape } from './metrics/metrics.js';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const VIEWS = join(ROOT, 'views');
@@ -84,9 +88,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // Languages and branding first: a bad logo or override file stops the start with the key to fix.
   app.decorate('pageKit', createPageKit(config, pageKitDirs()));
   const state = deps.state ?? (await openState(config, app.log));
-  app.addHook('onClose', async () => state.close());
   const lockout = deps.lockout ?? (await createSmartLockout(config, deps.directory, state.lockout, app.log));
   const signingKeys = deps.signingKeys ?? new SigningKeyRing(deps.signingKey);
+  const activity = new ActivityRecorder(state.activity, config.activity.retentionDays * 86_400_000, app.log);
+  app.addHook('onClose', async () => {
+    // The last events reach the store before it closes.
+    await activity.flush();
+    await state.close();
+  });
   const services: Services = {
     config,
     directory: deps.directory,
@@ -98,15 +107,17 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     sessions: new SessionStore(deps.sessionKeys, config.session, config.publicUrl, state.revocations),
     accounts: new AccountCache(deps.directory, config.session.accountRecheckSeconds),
     lockout,
-    passwords: new PasswordVerifier(deps.directory, lockout),
+    passwords: new PasswordVerifier(deps.directory, lockout, activity),
     state,
     mfa: config.mfa.enabled
       ? new MfaService(config.mfa, state.mfa, deps.mfaKeys ?? loadSessionKeys(config.mfa.keyFile, 'mfa.keyFile', 'run "gatehouse mfa init-key"'), state.replay, webAuthnRp(config.publicUrl, config.mfa.totp.issuer))
       : undefined,
+    activity,
     lifecycle: { draining: false },
     serverProcesses: Math.max(1, deps.serverProcesses ?? 1),
   };
   app.decorate('gatehouse', services);
+  observeForMetrics(app, services);
   // SAML 2.0 SP metadata from URLs: fetched before the first request, refreshed in the background.
   await services.relyingParties.start();
   app.addHook('onClose', async () => services.relyingParties.stop());
@@ -175,7 +186,37 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(wsTrustRoutes);
   await app.register(metadataRoutes);
   await app.register(healthRoutes);
+  await app.register(metricsRoutes);
+  await app.register(activityRoutes);
   return app;
+}
+
+/** Request latency per route pattern, and the gauges read at scrape time from this app's services. */
+function observeForMetrics(app: FastifyInstance, services: Services): void {
+  app.addHook('onResponse', (request, reply, done) => {
+    // The route's pattern (never the URL, which carries user input); unmatched requests share one label.
+    const route = request.routeOptions.url ?? 'unmatched';
+    httpDuration.observe({ method: request.method, route, status: `${Math.floor(reply.statusCode / 100)}xx` }, reply.elapsedTime / 1000);
+    done();
+  });
+  let lockedReadAt = 0;
+  const stops = [
+    refreshOnScrape(certificateDays, () => {
+      const [current, next] = services.signingKeys.published();
+      const days = (d: Date) => (d.getTime() - Date.now()) / 86_400_000;
+      certificateDays.reset();
+      if (current) certificateDays.set({ slot: 'current' }, days(current.notAfter));
+      if (next) certificateDays.set({ slot: 'next' }, days(next.notAfter));
+    }),
+    refreshOnScrape(lockedLocations, async () => {
+      // Reads every account's counters: at most every 15 s, however often (and by however many workers) it is scraped.
+      if (Date.now() - lockedReadAt < 15_000) return;
+      lockedReadAt = Date.now();
+      const counts = await services.lockout.lockedCounts();
+      for (const [location, n] of Object.entries(counts)) lockedLocations.set({ location }, n);
+    }),
+  ];
+  app.addHook('onClose', async () => stops.forEach((stop) => stop()));
 }
 
 export { ERRORS };

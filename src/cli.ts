@@ -13,6 +13,7 @@ import { registerTenantSetupCommand } from './commands/tenant-setup.js';
 import { registerSessionsCommand } from './commands/sessions.js';
 import { registerFarmCommand } from './commands/farm.js';
 import { registerMfaCommand } from './commands/mfa.js';
+import { registerActivityCommand } from './commands/activity.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -41,6 +42,7 @@ registerCertsCommand(program);
 registerLockoutCommand(program);
 registerMfaCommand(program);
 registerSessionsCommand(program);
+registerActivityCommand(program);
 registerFarmCommand(program);
 registerSyncCommand(program);
 registerTenantSetupCommand(program);

@@ -4,6 +4,7 @@ import type { Config } from './config/load.js';
 import { workerCount } from './config/workers.js';
 import { loadSessionKeys } from './keys/keystore.js';
 import { loadCurrentKey, loadNextKey } from './keys/rollover.js';
+import { clusterMetricsInPrimary, metricsAccess, startMetricsListener } from './metrics/serve.js';
 
 export { workerCount };
 
@@ -28,6 +29,14 @@ export async function serveCluster(config: Config): Promise<void> {
   loadSessionKeys(config.session.keyFile);
 
   const log = pino({ level: config.logLevel }).child({ component: 'cluster' });
+  if (config.metrics.enabled) {
+    // The primary sums its workers' metrics, for its own listener and for a worker scraped on the main port.
+    const collect = clusterMetricsInPrimary();
+    if (config.metrics.listen) {
+      await startMetricsListener(config.metrics.listen, metricsAccess(config.metrics), collect, (err) => log.error({ err: err.message }, 'metrics could not be collected'));
+      log.info({ metrics: `http://${config.metrics.listen}/metrics` }, 'metrics listener started');
+    }
+  }
   let stopping = false;
   const stop = (signal: NodeJS.Signals, code = 0) => {
     if (stopping) return;

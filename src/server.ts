@@ -7,6 +7,9 @@ import { SigningKeyRing } from './keys/keyring.js';
 import { CertificateMonitor, loadCurrentKey, loadNextKey, reloadSigningKeys } from './keys/rollover.js';
 import { startFarmServer } from './farm/serve.js';
 import { SecretRing } from './crypto/sealed.js';
+import cluster from 'node:cluster';
+import { registry } from './metrics/metrics.js';
+import { joinClusterMetrics, metricsAccess, startMetricsListener } from './metrics/serve.js';
 
 /**
  * Loads keys, builds the app, listens, and closes cleanly on SIGTERM/SIGINT. SIGHUP re-reads the
@@ -41,6 +44,14 @@ export async function serve(config: Config, opts: { workerIndex: number; serverP
   }
 
   await app.listen({ host: config.listen.host, port: config.listen.port });
+  if (config.metrics.enabled) {
+    // A worker's figures go to the primary, which serves them (cluster.ts); a single process serves its own.
+    if (cluster.isWorker) joinClusterMetrics();
+    else if (config.metrics.listen) {
+      await startMetricsListener(config.metrics.listen, metricsAccess(config.metrics), () => registry.metrics(), (err) => log.error({ err: err.message }, 'metrics could not be collected'));
+      log.info({ metrics: `http://${config.metrics.listen}/metrics` }, 'metrics listener started');
+    }
+  }
   log.info(
     {
       publicUrl: config.publicUrl,

@@ -9,6 +9,7 @@ import type { SmartLockout } from './lockout/lockout.js';
 import type { PasswordVerifier } from './authn/password-check.js';
 import type { StateStores } from './farm/stores.js';
 import type { MfaService } from './mfa/service.js';
+import type { ActivityRecorder } from './activity/recorder.js';
 
 /** What the routes share, decorated on the app as `gatehouse`. */
 export interface Services {
@@ -29,6 +30,8 @@ export interface Services {
   state: StateStores;
   /** The second factor (mfa.enabled); absent when MFA is off. */
   mfa?: MfaService | undefined;
+  /** Audit events kept for the activity view (src/activity/). */
+  activity: ActivityRecorder;
   /** Set on SIGTERM: the plain probe answers 503 so the load balancer stops sending requests here. */
   lifecycle: { draining: boolean };
   /** How many server processes share the port (node:cluster); per-process rate limits are this share of the configured ones. */

@@ -1,5 +1,6 @@
 import type { FastifyInstance, preHandlerAsyncHookHandler } from 'fastify';
 import { GatehouseError } from '../errors.js';
+import { rateLimitRefusals } from '../metrics/metrics.js';
 
 /** Fields the login and change-password forms post. */
 export interface CredentialForm {
@@ -72,6 +73,7 @@ export function credentialRateLimits(app: FastifyInstance): preHandlerAsyncHookH
     hook = async (request, reply) => {
       const verdict = await limiter.check(request.ip);
       if (!verdict.allowed) {
+        rateLimitRefusals.inc({ limit: verdict.limit });
         reply.header('retry-after', String(verdict.retryAfterSeconds));
         const who = verdict.limit === 'address' ? `ip:${request.ip}` : 'all';
         throw new GatehouseError('GH_RATE_LIMITED', { detail: `${who}: more than ${verdict.max} a minute` });

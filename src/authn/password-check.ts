@@ -4,6 +4,8 @@ import { GatehouseError } from '../errors.js';
 import type { SmartLockout } from '../lockout/lockout.js';
 import type { Outcome } from '../lockout/smart-lockout.js';
 import { DecoyTiming, type TimedOperation } from './decoy-timing.js';
+import type { ActivityRecorder } from '../activity/recorder.js';
+import { outcomeOf, passwordChecks } from '../metrics/metrics.js';
 
 export interface Attempt {
   username: string;
@@ -13,6 +15,8 @@ export interface Attempt {
   /** For the audit line: which endpoint and relying party. */
   protocol: string;
   realm?: string | undefined;
+  /** The request's ID, kept with the event for the activity view. */
+  correlationId?: string | undefined;
 }
 
 /**
@@ -25,6 +29,8 @@ export class PasswordVerifier {
   constructor(
     private readonly directory: Directory,
     private readonly lockout: SmartLockout,
+    /** Where the attempts are kept for the activity view (none: only the log line). */
+    private readonly activity?: ActivityRecorder,
     private readonly timing = new DecoyTiming(),
   ) {}
 
@@ -42,7 +48,7 @@ export class PasswordVerifier {
   }
 
   private async guarded(
-    event: string,
+    event: 'signin_attempt' | 'password_change',
     op: TimedOperation,
     attempt: Attempt,
     log: FastifyBaseLogger,
@@ -89,11 +95,19 @@ export class PasswordVerifier {
           log.error({ event: 'lockout_settle_failed', user: account, err }, 'smart lockout: the attempt could not be settled; it counts as in flight until it expires'),
         );
       }
-      log.info({ ...audit, user: user.userPrincipalName ?? user.sAMAccountName, outcome: 'success' }, `${event}: accepted`);
+      const name = user.userPrincipalName ?? user.sAMAccountName;
+      log.info({ ...audit, user: name, outcome: 'success' }, `${event}: accepted`);
+      passwordChecks.inc({ kind: event, outcome: 'success' });
+      this.activity?.record({ time: Date.now(), kind: event, user: name, outcome: 'success', protocol: attempt.protocol, realm: attempt.realm, addresses: attempt.addresses, correlationId: attempt.correlationId });
       return user;
     } catch (err) {
       const e = err instanceof GatehouseError ? err : new GatehouseError('GH_INTERNAL', { detail: String(err), cause: err });
       log.warn({ ...audit, user: user?.userPrincipalName, outcome: 'failure', reason: e.code, detail: e.detail }, `${event}: refused`);
+      passwordChecks.inc({ kind: event, outcome: outcomeOf(e.code) });
+      this.activity?.record({
+        time: Date.now(), kind: event, user: (user ? user.userPrincipalName ?? user.sAMAccountName : attempt.username) || '(empty)', outcome: 'failure', reason: e.code,
+        protocol: attempt.protocol, realm: attempt.realm, addresses: attempt.addresses, correlationId: attempt.correlationId, ...(user ? {} : { noAccount: true }),
+      });
       throw err;
     }
   }

@@ -24,7 +24,7 @@ export async function portalRoutes(app: FastifyInstance): Promise<void> {
     async (request, reply) => {
       const b = request.body;
       try {
-        const attempt = { username: b.UserName ?? '', addresses: clientAddresses(request), protocol: 'portal' };
+        const attempt = { username: b.UserName ?? '', addresses: clientAddresses(request), protocol: 'portal', correlationId: request.id };
         await changePasswordFromForm({ passwords, sessions }, attempt, b, request.log);
         return renderChangePassword(request, reply, config, { username: b.UserName, done: true });
       } catch (err) {

@@ -1,5 +1,7 @@
+import { userInfo } from 'node:os';
 import { Option, type Command } from 'commander';
 import { openAdminState } from '../farm/admin-state.js';
+import type { Config } from '../config/load.js';
 import { configOption, loadCommandConfig, runCommand } from './run.js';
 
 const EXAMPLES = `
@@ -7,6 +9,24 @@ Examples:
   gatehouse lockout list -c gatehouse.yaml
   gatehouse lockout list -c gatehouse.yaml --user alice@corp.example.com --json
   gatehouse lockout reset alice@corp.example.com -c gatehouse.yaml --location unknown`;
+
+/**
+ * Clears a user's smart-lockout counters in the state the farm shares (Redis) or this host's database:
+ * `gatehouse lockout reset` and `gatehouse activity reset`. @throws when nothing was recorded for the user
+ */
+export async function resetLockout(config: Config, user: string, location?: 'familiar' | 'unknown'): Promise<void> {
+  const state = await openAdminState(config);
+  const n = await (async () => {
+    const n = await state.lockout.reset(user, location);
+    // The reset is an audit event too (the activity view shows who was reset, and when).
+    if (n && config.activity.retentionDays > 0) {
+      await state.activity.add([{ time: Date.now(), kind: 'lockout_reset', user, outcome: 'success', protocol: 'cli', addresses: [], detail: `by ${userInfo().username} on the command line` }]);
+    }
+    return n;
+  })().finally(() => state.close());
+  if (!n) throw new Error(`no lockout state for ${user}: give the name as \`gatehouse lockout list\` shows it`);
+  process.stdout.write(`reset ${location ?? 'all'} counters of ${user}\n`);
+}
 
 /** `gatehouse lockout list|reset`: the smart-lockout counters in stateDir (never needs the directory). */
 export function registerLockoutCommand(program: Command): void {
@@ -48,11 +68,7 @@ export function registerLockoutCommand(program: Command): void {
     .addOption(new Option('--location <where>', 'only this kind of location').choices(['familiar', 'unknown']))
     .action(
       runCommand('lockout reset', async (user: string, opts: { config?: string; location?: 'familiar' | 'unknown' }) => {
-        const config = loadCommandConfig(opts, { secrets: false });
-        const state = await openAdminState(config);
-        const n = await Promise.resolve(state.lockout.reset(user, opts.location)).finally(() => state.close());
-        if (!n) throw new Error(`no lockout state for ${user}`);
-        process.stdout.write(`reset ${opts.location ?? 'all'} counters of ${user}\n`);
+        await resetLockout(loadCommandConfig(opts, { secrets: false }), user, opts.location);
       }),
     );
 }

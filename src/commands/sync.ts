@@ -7,6 +7,9 @@ import { acquireSyncLock } from '../sync/lock.js';
 import { createProgress } from '../sync/progress.js';
 import { syncSettings } from '../sync/settings.js';
 import { farmSyncTurn } from '../farm/sync-turn.js';
+import { observeSyncCycle } from '../sync/metrics.js';
+import { registry } from '../metrics/metrics.js';
+import { metricsAccess, startMetricsListener } from '../metrics/serve.js';
 
 interface SyncOptions {
   config?: string;
@@ -40,6 +43,12 @@ async function sync(opts: SyncOptions): Promise<number> {
   };
   process.on('SIGTERM', () => onSignal('SIGTERM'));
   process.on('SIGINT', () => onSignal('SIGINT'));
+  // The sync is a process of its own: its metrics on a listener of its own (metrics.syncListen).
+  const metricsServer =
+    config.metrics.enabled && config.metrics.syncListen && !opts.dryRun
+      ? await startMetricsListener(config.metrics.syncListen, metricsAccess(config.metrics), () => registry.metrics(), (err) => log.error({ err: err.message }, 'metrics could not be collected'))
+      : undefined;
+  if (metricsServer) log.info({ metrics: `http://${config.metrics.syncListen}/metrics` }, 'sync: metrics listener started');
   // Farm mode: only the holder of the sync lease runs cycles.
   const turn = opts.dryRun ? undefined : await farmSyncTurn(config, log);
   try {
@@ -61,10 +70,12 @@ async function sync(opts: SyncOptions): Promise<number> {
         });
         for (const line of summaryLines(summary)) out(line);
         log.info({ summary }, 'sync: cycle finished');
+        observeSyncCycle(summary, { kind: full ? 'full' : 'incremental', durationMs: Date.now() - started });
         status = exitCodeOf(summary);
         if (summary.outcome !== 'interrupted') await turn?.done();
       } catch (err) {
         log.error({ err: (err as Error).message }, 'sync: cycle failed');
+        observeSyncCycle(undefined, { kind: full ? 'full' : 'incremental', durationMs: Date.now() - started });
         process.stderr.write(`gatehouse sync: cycle failed: ${(err as Error).message}\n`);
         status = 1;
       }
@@ -83,6 +94,7 @@ async function sync(opts: SyncOptions): Promise<number> {
       if (stop) return 0;
     }
   } finally {
+    metricsServer?.close();
     await turn?.close();
     release();
   }

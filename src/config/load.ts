@@ -12,6 +12,7 @@ import { resolveStateConfig } from './schema/state.js';
 import { ConfigError } from '../errors.js';
 import { isAddressRange } from './address-range.js';
 import { resolveKerberos, type KerberosConfig } from './kerberos.js';
+import { resolveMetricsConfig } from './schema/metrics.js';
 
 /** Neither a file (--config, GATEHOUSE_CONFIG) nor any GATEHOUSE_* setting: there is nothing to load. */
 export class NoConfigurationError extends ConfigError {
@@ -258,6 +259,7 @@ function resolveConfig(raw: RawConfig, cwd: string, source: string): Config {
     kerberos: resolveKerberos(raw.kerberos, pub.hostname, dir.baseDn, cwd),
     state: resolveStateConfig(raw.state, cwd, resolve(cwd, raw.session.keyFile)),
     mfa: { ...raw.mfa, keyFile: raw.mfa.keyFile ? resolve(cwd, raw.mfa.keyFile) : join(dirname(resolve(cwd, raw.session.keyFile)), 'mfa.key') },
+    metrics: resolveMetricsConfig(raw.metrics, cwd),
     ...(raw.sync
       ? {
           sync: {

@@ -6,6 +6,8 @@ import { StateConfigSchema } from './schema/state.js';
 import { MfaConfigSchema } from './schema/mfa.js';
 import { BrandingSchema, LanguagesSchema } from './schema/branding.js';
 import { KerberosConfigSchema } from './schema/kerberos.js';
+import { MetricsConfigSchema } from './schema/metrics.js';
+import { ActivityConfigSchema } from './schema/activity.js';
 
 /**
  * The one configuration schema. Every option has its description and default here; the README's
@@ -253,6 +255,8 @@ export const ConfigSchema = Type.Object(
     stateDir: Type.String({ default: './var', description: 'Where embedded state lives (sessions, counters, sync state).' }),
     state: StateConfigSchema,
     mfa: MfaConfigSchema,
+    metrics: MetricsConfigSchema,
+    activity: ActivityConfigSchema,
     sync: Type.Optional(SyncConfigSchema),
     tenant: Type.Optional(TenantConfigSchema),
     relyingParties: Type.Array(RelyingPartySchema, {

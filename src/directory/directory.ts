@@ -11,6 +11,7 @@ import { readDomainPolicy, type DomainPolicy } from './policy.js';
 import { ServiceConnection } from './service-connection.js';
 import { directoryTlsOptions } from './tls.js';
 import type { DirectoryUser } from './user.js';
+import { dcUp, refreshOnScrape } from '../metrics/metrics.js';
 
 export type { DirectoryUser } from './user.js';
 export type { DomainPolicy } from './policy.js';
@@ -38,6 +39,32 @@ export class Directory {
     this.service = new ServiceConnection(opts, this.open, this.dcs, log);
     this.lookup = new Lookup(this.service, opts, log);
     this.binds = new BindPool((url) => openConnection(url, this.open), opts.bindConnections);
+    this.stopMetrics = refreshOnScrape(dcUp, () => this.checkQuietDcs());
+  }
+
+  private readonly stopMetrics: () => void;
+
+  /**
+   * For the DC-up metric at scrape time: a DC that nothing used for a minute (a second DC while the first
+   * answers, one marked down) is asked for its rootDSE, anonymously, so its state is never a guess.
+   */
+  private async checkQuietDcs(now = Date.now()): Promise<void> {
+    await Promise.all(
+      this.opts.urls
+        .filter((url) => now - (this.dcs.lastSeen.get(url) ?? 0) > 60_000)
+        .map(async (url) => {
+          const client = await openConnection(url, { ...this.open, timeoutMs: Math.min(this.open.timeoutMs, 3000) }).catch(() => undefined);
+          try {
+            if (!client) throw new Error('no connection');
+            await client.search('', { scope: 'base', attributes: ['currentTime'] });
+            this.dcs.seen(url, true);
+          } catch (err) {
+            this.dcs.seen(url, err instanceof ResultCodeError);
+          } finally {
+            await client?.unbind().catch(() => {});
+          }
+        }),
+    );
   }
 
   /** DCs in the order to try them: the last good one first, the ones that recently failed last. */
@@ -119,6 +146,7 @@ export class Directory {
   }
 
   async close(): Promise<void> {
+    this.stopMetrics();
     await this.binds.close();
     await this.service.drop();
   }

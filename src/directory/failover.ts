@@ -1,6 +1,17 @@
 import { ResultCodeError } from 'ldapts';
 import type { Logger } from 'pino';
 import { GatehouseError } from '../errors.js';
+import { dcUp, ldapDuration, ldapErrors } from '../metrics/metrics.js';
+
+/** The operation label of the LDAP metrics, from what a failover loop does. */
+const OPERATIONS: Record<string, string> = { 'user bind': 'bind', 'password change': 'password_change', 'service account bind': 'service_bind' };
+
+/** One LDAP operation on `dc` for the metrics: its time, and whether the DC failed to give a usable answer. */
+export function observeLdap(dc: string, operation: string, startedMs: number, err?: unknown): void {
+  ldapDuration.observe({ dc, operation }, (performance.now() - startedMs) / 1000);
+  if (err === undefined) return;
+  if (!dcAnswered(err) && !(err instanceof GatehouseError && err.code !== 'GH_DIRECTORY_UNAVAILABLE')) ldapErrors.inc({ dc, operation });
+}
 
 /** True when the DC answered (an LDAP result code), as opposed to not answering at all. */
 export function dcAnswered(err: unknown): boolean {
@@ -42,15 +53,27 @@ export class DcFailover {
     return [...rotated.filter((u) => !isDown(u)), ...rotated.filter(isDown)];
   }
 
+  /** When each DC last answered or failed to (ms), for the DC-up metric. */
+  readonly lastSeen = new Map<string, number>();
+
   /** `url` answered: try it first from now on. */
   succeeded(url: string): void {
     this.preferred = Math.max(0, this.urls.indexOf(url));
     this.downUntil.delete(url);
+    this.seen(url, true);
   }
 
   /** `url` failed with `err`: a DC that did not answer at all is tried last for a while. */
   failed(url: string, err: unknown): void {
-    if (!dcAnswered(err)) this.downUntil.set(url, Date.now() + this.retryDownAfterSeconds * 1000);
+    const answered = dcAnswered(err);
+    if (!answered) this.downUntil.set(url, Date.now() + this.retryDownAfterSeconds * 1000);
+    this.seen(url, answered);
+  }
+
+  /** The DC answered (up) or did not (down), as the dc_up metric shows it. */
+  seen(url: string, up: boolean): void {
+    this.lastSeen.set(url, Date.now());
+    dcUp.set({ dc: url }, up ? 1 : 0);
   }
 
   /** Start with the DC after `url` next time. */
@@ -65,13 +88,21 @@ export class DcFailover {
   async run<T>({ what, attempt, isFinal = () => false, describe = (err) => (err as Error).message }: FailoverAttempt<T>): Promise<T> {
     const errors: string[] = [];
     let last: unknown;
+    const operation = OPERATIONS[what] ?? 'other';
     for (const url of this.order()) {
+      const started = performance.now();
       try {
         const result = await attempt(url);
+        observeLdap(url, operation, started);
         this.succeeded(url);
         return result;
       } catch (err) {
-        if (isFinal(err)) throw err;
+        observeLdap(url, operation, started, err);
+        if (isFinal(err)) {
+          // A final answer (a wrong password) is the DC answering.
+          this.seen(url, true);
+          throw err;
+        }
         this.failed(url, err);
         last = err;
         errors.push(`${url}: ${describe(err)}`);

@@ -2,7 +2,7 @@ import { ResultCodeError, type Client } from 'ldapts';
 import type { Logger } from 'pino';
 import { GatehouseError } from '../errors.js';
 import { connectServiceAccount, type DirectoryOptions, type OpenOptions } from './connection.js';
-import type { DcFailover } from './failover.js';
+import { observeLdap, type DcFailover } from './failover.js';
 
 export interface ServiceClient {
   client: Client;
@@ -62,9 +62,14 @@ export class ServiceConnection {
   async use<T>(what: string, op: (client: Client) => Promise<T>): Promise<T> {
     for (let attempt = 0; ; attempt++) {
       const { client, url } = await this.get();
+      const started = performance.now();
       try {
-        return await op(client);
+        const result = await op(client);
+        observeLdap(url, 'search', started);
+        this.dcs.seen(url, true);
+        return result;
       } catch (err) {
+        observeLdap(url, 'search', started, err);
         if (err instanceof GatehouseError) throw err;
         await this.drop();
         this.dcs.failed(url, err);

@@ -7,7 +7,7 @@ import { openState, type StateStores } from './stores.js';
  * configured, else this host's SQLite database. A command must act on the shared state or say it cannot:
  * with Redis configured and unreachable it fails instead of changing one server's fallback copy.
  */
-export async function openAdminState(config: Pick<Config, 'stateDir' | 'state'>): Promise<Pick<StateStores, 'lockout' | 'revocations' | 'mfa' | 'close'>> {
+export async function openAdminState(config: Pick<Config, 'stateDir' | 'state'> & { activity?: Pick<Config['activity'], 'retentionDays'> }): Promise<Pick<StateStores, 'lockout' | 'revocations' | 'mfa' | 'activity' | 'close'>> {
   const state = await openState(config, pino({ level: 'silent' }), { subscribe: false });
   if (state.redis && !state.redis.ok) {
     const detail = state.redis.describe().lastError;

@@ -10,6 +10,9 @@ import { RedisState, type RedisHealth } from '../state/redis.js';
 import { RedisReplayCache, SqliteReplayCache, type ReplayCache } from '../state/replay-cache.js';
 import { RedisSessionRevocations } from '../authn/session-revocations-redis.js';
 import { RedisMfaStore, SqliteMfaStore, type MfaStore } from '../mfa/store.js';
+import type { ActivityStore } from '../activity/events.js';
+import { SqliteActivityStore } from '../activity/sqlite-store.js';
+import { RedisActivityStore } from '../activity/redis-store.js';
 
 type Log = Pick<Logger, 'info' | 'warn' | 'error'>;
 
@@ -35,6 +38,8 @@ export interface StateStores {
   readonly replay: ReplayCache;
   /** Second-factor enrolments and wrong-code counters (no fallback in a farm: there is no local copy). */
   readonly mfa: MfaStore;
+  /** The audit events the activity view shows (`activity.retentionDays`). */
+  readonly activity: ActivityStore;
   /** Rate-limit counters of the credential endpoints: in this process, or the farm's in Redis. */
   credentialLimiter(allowance: CredentialAllowance): CredentialLimiter;
   describe(): StateDescription;
@@ -42,9 +47,10 @@ export interface StateStores {
 }
 
 /** Opens the state of `config`: SQLite alone, or Redis with SQLite as the fallback. Never fails on Redis being down. */
-export async function openState(config: Pick<Config, 'stateDir' | 'state'>, log: Log, opts: { subscribe?: boolean } = {}): Promise<StateStores> {
+export async function openState(config: Pick<Config, 'stateDir' | 'state'> & { activity?: Pick<Config['activity'], 'retentionDays'> }, log: Log, opts: { subscribe?: boolean } = {}): Promise<StateStores> {
   const db = openStateDatabase(config.stateDir);
-  const local = { lockout: new LockoutStore(db), revocations: new SqliteSessionRevocations(db), replay: new SqliteReplayCache(db) };
+  const local = { lockout: new LockoutStore(db), revocations: new SqliteSessionRevocations(db), replay: new SqliteReplayCache(db), activity: new SqliteActivityStore(db) };
+  const retentionMs = (config.activity?.retentionDays ?? 14) * 86_400_000;
   if (!config.state.redis.url) {
     return {
       backend: 'sqlite',
@@ -69,6 +75,7 @@ export async function openState(config: Pick<Config, 'stateDir' | 'state'>, log:
     revocations,
     replay: new RedisReplayCache(redis, local.replay),
     mfa: new RedisMfaStore(redis),
+    activity: new RedisActivityStore(redis, retentionMs),
     credentialLimiter: (allowance) => new RedisCredentialLimiter(redis, allowance),
     describe: () => ({ backend: 'redis', status: redis.ok ? 'ok' : 'fallback', redis: redis.describe() }),
     close: async () => {

@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyBaseLogger } from 'fastify';
 import type { DirectoryUser } from '../directory/directory.js';
 import type { AccountActivityStore } from './lockout-store.js';
+import { lockoutRefusals } from '../metrics/metrics.js';
 import { locationOf, reserve, settle, type Location, type LockoutMode, type LockoutPolicy, type Outcome } from './smart-lockout.js';
 
 export interface LockoutDecision {
@@ -73,12 +74,34 @@ export class SmartLockout {
     }, now);
     if (refusal === 'busy' && !last && this.mode === 'enforce') return undefined;
     if (refusal) {
+      lockoutRefusals.inc({ location, reason: refusal, enforced: String(this.mode === 'enforce') });
       log.warn(
         { event: 'extranet_lockout', user: this.name(user), location, addresses, mode: this.mode, enforced: this.mode === 'enforce', reason: refusal, badPasswords: counted, ...(fallback ? { fallback: true } : {}) },
         this.mode === 'enforce' ? 'smart lockout: attempt refused without asking AD' : 'smart lockout (log-only): would refuse this attempt',
       );
     }
     return { location, refuse: Boolean(refusal) && this.mode === 'enforce', ...(reserved ? { ticket } : {}) };
+  }
+
+  /**
+   * How many accounts are locked out now, per kind of location: the counter at its threshold and the
+   * observation window not over since the last bad password (the metric and the activity view).
+   */
+  async lockedCounts(now = Date.now()): Promise<Record<Location, number>> {
+    const counts: Record<Location, number> = { familiar: 0, unknown: 0 };
+    if (this.mode === 'off') return counts;
+    for (const a of await this.store.list()) {
+      if (this.isLocked(a, 'unknown', now)) counts.unknown++;
+      if (this.isLocked(a, 'familiar', now)) counts.familiar++;
+    }
+    return counts;
+  }
+
+  /** Whether an account's row shows a kind of location locked now (see lockedCounts). */
+  isLocked(a: { badUnknown: number; lastBadUnknown: number; badFamiliar: number; lastBadFamiliar: number }, location: Location, now = Date.now()): boolean {
+    return location === 'unknown'
+      ? a.badUnknown >= this.policy.threshold && now - a.lastBadUnknown < this.policy.observationWindowMs
+      : a.badFamiliar >= this.policy.familiarThreshold && now - a.lastBadFamiliar < this.policy.observationWindowMs;
   }
 
   async settle(user: DirectoryUser, decision: LockoutDecision, outcome: Outcome, addresses: string[], now = Date.now()): Promise<void> {

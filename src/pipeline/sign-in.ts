@@ -9,6 +9,7 @@ import type { SamlServiceProvider } from '../relying-parties/sp-metadata.js';
 import type { Assertion } from '../tokens/assertion.js';
 import type { Config } from '../config/load.js';
 import type { PasswordExpiryNotice } from '../http/pages.js';
+import type { GatehouseError } from '../errors.js';
 import type { Directory, DirectoryUser } from '../directory/directory.js';
 import type { SigningKey } from '../keys/keystore.js';
 import type { RelyingPartyRegistry } from '../relying-parties/registry.js';
@@ -17,6 +18,7 @@ import type { PasswordVerifier } from '../authn/password-check.js';
 import type { SessionStore } from '../authn/session-cookie.js';
 import type { ReplayCache } from '../state/replay-cache.js';
 import type { MfaService } from '../mfa/service.js';
+import type { ActivityRecorder } from '../activity/recorder.js';
 
 /** The protocols that issue tokens; each relying party is registered for its own (relyingParties.protocol). */
 export type Protocol = 'wsfed' | 'ws-trust' | 'saml2';
@@ -98,6 +100,8 @@ export interface PipelineServices {
   state: { replay: ReplayCache };
   /** The second factor (mfa.enabled); absent when MFA is off. */
   mfa?: MfaService | undefined;
+  /** Where the audit step keeps token_issued for the activity view; none in tests that build a bare pipeline. */
+  activity?: ActivityRecorder | undefined;
 }
 
 /**
@@ -122,6 +126,8 @@ export interface SignInContext<I = unknown, M = unknown> {
   replyTo?: string | undefined;
   /** authenticate */
   authentication: Authentication;
+  /** authenticate: a refusal the method answered itself (the login form again, the change-password page), for the metrics. */
+  refusedWith?: GatehouseError | undefined;
   /** resolveClaims */
   resolved: ResolvedClaims;
   /** releaseClaims */

@@ -24,7 +24,7 @@ export const formPassword: AuthnMethod = {
     const { passwords, sessions, accounts, config } = ctx.services;
     const { request, reply } = ctx.http;
     const b = ctx.request.authn.form!;
-    const attempt = { username: b.UserName ?? '', addresses: ctx.request.addresses, protocol: ctx.request.endpoint, realm: ctx.rp.id };
+    const attempt = { username: b.UserName ?? '', addresses: ctx.request.addresses, protocol: ctx.request.endpoint, realm: ctx.rp.id, correlationId: request.id };
     let user;
     if (b.Action === 'changePassword') {
       try {
@@ -33,6 +33,7 @@ export const formPassword: AuthnMethod = {
         user = await passwords.verify({ ...attempt, password: b.NewPassword! }, request.log);
       } catch (err) {
         if (!isFormError(err)) throw err;
+        ctx.refusedWith = err;
         const reason = b.Reason === 'expired' || b.Reason === 'mustChange' ? (b.Reason as ChangeReason) : undefined;
         await renderChangePassword(request, reply, config, { username: b.UserName, reason, error: err });
         return ANSWERED;
@@ -42,11 +43,13 @@ export const formPassword: AuthnMethod = {
         user = await passwords.verify({ ...attempt, password: b.Password ?? '' }, request.log);
       } catch (err) {
         if (err instanceof GatehouseError && (err.code === 'GH_PASSWORD_EXPIRED' || err.code === 'GH_PASSWORD_MUST_CHANGE')) {
+          ctx.refusedWith = err;
           const reason = err.code === 'GH_PASSWORD_EXPIRED' ? 'expired' : 'mustChange';
           await renderChangePassword(request, reply, config, { username: b.UserName, reason });
           return ANSWERED;
         }
         if (!isFormError(err)) throw err;
+        ctx.refusedWith = err;
         await renderLogin(request, reply, config, { rp: ctx.rp, username: b.UserName, error: err });
         return ANSWERED;
       }

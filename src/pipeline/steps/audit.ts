@@ -1,4 +1,5 @@
 import type { SignInContext } from '../sign-in.js';
+import { tokensIssued } from '../../metrics/metrics.js';
 
 /**
  * One audit line for every token, of one shape whatever the protocol: who, for which relying party, from
@@ -7,6 +8,11 @@ import type { SignInContext } from '../sign-in.js';
  */
 export function audit(ctx: SignInContext): void {
   const { request, rp, authentication, assertion } = ctx;
+  tokensIssued.inc({ protocol: request.protocol, relying_party: rp.id, authn_method: authentication.method });
+  ctx.services.activity?.record({
+    time: Date.now(), kind: 'token_issued', user: authentication.user.userPrincipalName ?? authentication.user.sAMAccountName, outcome: 'success',
+    protocol: request.endpoint, realm: rp.id, addresses: request.addresses, correlationId: ctx.http.request.id, detail: authentication.method,
+  });
   ctx.http.request.log.info(
     {
       event: 'token_issued',

@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { refreshOnScrape, schemaQueue } from '../../metrics/metrics.js';
 
 /**
  * XML Schema validation of incoming SAML messages against OASIS's saml-schema-protocol-2.0.xsd (with
@@ -121,6 +122,7 @@ class PooledWorker {
 let pool: PooledWorker[] | undefined;
 const queue: Job[] = [];
 let nextId = 0;
+refreshOnScrape(schemaQueue, () => schemaQueue.set(queue.length));
 
 function workers(): PooledWorker[] {
   if (!pool) {
