@@ -131,5 +131,5 @@ async function activityPage(app: FastifyInstance): Promise<void> {
 
 export const activityRoutes = fp(activityPage, {
   name: 'gatehouse-activity-page',
-  decorators: { fastify: ['gatehouse', 'csrfProtection', 'createRateLimit'] },
+  decorators: { fastify: ['gatehouse', 'csrfProtection'] },
 });
