@@ -286,31 +286,33 @@ describe('what the branded pages say', () => {
   });
 
   it('the second-factor pages and the password-expiry notice speak the page\'s language', async () => {
-    const c = await context('ar', { width: 1280, height: 800 });
-    try {
-      const page = await c.newPage();
-      await PAGES['mfa-code']!(page);
+    // One browser per page: each signs in as another user.
+    const visit = async (lang: Lang, name: string, check: (page: Page) => Promise<void>) => {
+      const c = await context(lang, { width: 1280, height: 800 });
+      try {
+        const page = await c.newPage();
+        await PAGES[name]!(page);
+        await check(page);
+      } finally {
+        await c.close();
+      }
+    };
+    await visit('ar', 'mfa-code', async (page) => {
       expect(await page.title()).toBe('تحقّق من هويتك – Contoso');
       expect(await page.locator('label[for=Code]').textContent()).toBe('الرمز');
-      await PAGES['mfa-enrol']!(page);
+    });
+    await visit('ar', 'mfa-enrol', async (page) => {
       expect(await page.locator('h1').textContent()).toBe('إعداد تطبيق المصادقة');
       // The passkey scripts are this server's files, loaded by the layout as the page's last elements.
       expect(await page.locator('body > script').evaluateAll((els) => els.map((e) => e.getAttribute('src')))).toEqual([
         '/adfs/portal/simplewebauthn-browser.js',
         '/adfs/portal/mfa-webauthn.js',
       ]);
-    } finally {
-      await c.close();
-    }
-    const d = await context('de', { width: 1280, height: 800 });
-    try {
-      const page = await d.newPage();
-      await PAGES['password-expiry-notice']!(page);
+    });
+    await visit('de', 'password-expiry-notice', async (page) => {
       expect(await page.locator('#notice').textContent()).toMatch(/^Ihr Kennwort läuft in \d+ Tagen ab$/);
       expect(await page.locator('#continueButton').textContent()).toBe('Weiter');
-    } finally {
-      await d.close();
-    }
+    });
   });
 
   it('the logo is served with its own type, a day\'s caching, nosniff and a sandboxing CSP', async () => {
