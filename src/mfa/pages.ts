@@ -1,8 +1,9 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type {} from '@fastify/csrf-protection';
 import type { GatehouseError } from '../errors.js';
-import { errorText, renderPage } from '../http/pages.js';
+import { errorText, pageText, renderPage } from '../http/pages.js';
 import { publicUrlOf } from '../http/public-url.js';
+import { WEBAUTHN_REFUSED } from './service.js';
 
 /** The second-factor pages; their texts are the `mfaCode.*`, `mfaEnrol.*` and `mfaRecoveryCodes.*` keys of locales/*.json. */
 type Page = 'code' | 'enrol' | 'recoveryCodes';
@@ -26,8 +27,10 @@ function render(request: FastifyRequest, reply: FastifyReply, publicUrl: string,
     {
       action: publicUrlOf(request, publicUrl),
       csrf: reply.generateCsrf(),
-      error: error && errorText(reply, error),
+      error: error && (error.message === WEBAUTHN_REFUSED ? pageText(reply).t('mfaEnrol.passkeyRefused') : errorText(reply, error)),
       correlationId: error && error.status >= 500 ? request.id : undefined,
+      // The typed code was wrong (not a lockout or a refused passkey): its field says so to assistive technology.
+      codeWrong: error?.code === 'GH_MFA_CODE_WRONG' && error.message !== WEBAUTHN_REFUSED,
       ...data,
       webauthn: webauthn ? { options: JSON.stringify(webauthn.options), token: webauthn.token } : undefined,
     },
