@@ -93,8 +93,12 @@ export function pageText(reply: FastifyReply): PageText {
   return text;
 }
 
-/** What a user reads about an error: its code's text in the page's language (the English one is in ERRORS). */
+/**
+ * What a user reads about an error: its code's text in the page's language (the English one is in ERRORS).
+ * A message of its own (an access rule's denyMessage, the user's UPN named) is shown as it was written.
+ */
 export function errorText(reply: FastifyReply, err: GatehouseError): string {
+  if (err.message !== ERRORS[err.code][1]) return err.message;
   const key = `errors.${err.code}`;
   const text = pageText(reply).t(key);
   return text === key ? ERRORS[err.code][1] : text;
