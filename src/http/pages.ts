@@ -93,7 +93,10 @@ export function pageText(reply: FastifyReply): PageText {
   return text;
 }
 
-/** What a user reads about an error: its code's text in the page's language (the English one is in ERRORS). */
+/**
+ * What a user reads about an error: its code's text in the page's language (the English one is in ERRORS).
+ * A message of its own (an access rule's denyMessage, the user's UPN named) is shown as it was written.
+ */
 export function errorText(reply: FastifyReply, err: GatehouseError): string {
   // A message of the error's own (an access rule's, the administrator's words; one naming the user's
   // domain) is shown as it is: the catalogue has the general text only.
@@ -118,14 +121,18 @@ function noStore(reply: FastifyReply): FastifyReply {
   return reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
 }
 
-/** Renders a view inside the one layout, in the request's language; the answer varies with Accept-Language. */
-export function renderPage(reply: FastifyReply, view: string, data: Record<string, unknown>, status = 200, opts: { scripts?: boolean } = {}) {
+/**
+ * Renders a view inside the one layout, in the request's language; the answer varies with Accept-Language.
+ * `scripts`: this server's script files the layout loads at the end of the page (the CSP then allows 'self').
+ */
+export function renderPage(reply: FastifyReply, view: string, data: Record<string, unknown>, status = 200, opts: { scripts?: string[] } = {}) {
+  const scriptUrls = opts.scripts ?? [];
   return noStore(reply)
     .code(status)
-    .header('content-security-policy', contentSecurityPolicy(undefined, opts.scripts))
+    .header('content-security-policy', contentSecurityPolicy(undefined, scriptUrls.length > 0))
     .header('vary', 'Accept-Language')
     .header('content-language', pageText(reply).lang)
-    .view(view, { ...data, ...layoutData(reply) });
+    .view(view, { ...data, ...layoutData(reply), scriptUrls });
 }
 
 /** Shown instead of the automatic post when the user's password expires soon (passwordExpiry.noticeDays). */

@@ -33,7 +33,8 @@ interface PendingTotp {
   secret: string;
 }
 
-const WEBAUTHN_REFUSED = 'Your passkey or security key was not accepted. Try again, or use another way to sign in.';
+/** The message of a refused passkey registration (pages.ts shows it as mfaEnrol.passkeyRefused). */
+export const WEBAUTHN_REFUSED = 'Your passkey or security key was not accepted. Try again, or use another way to sign in.';
 
 /** How long the enrolment page's secret stays valid. */
 const ENROLMENT_TTL_SECONDS = 15 * 60;

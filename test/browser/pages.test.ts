@@ -1,4 +1,4 @@
-// Every page Gatehouse shows, in Chromium, with branding on: axe-core finds no WCAG 2.1 AA violation in
+// Every page Gatehouse shows (the second-factor pages and the password-expiry notice too), in Chromium, with branding on: axe-core finds no WCAG 2.1 AA violation in
 // English, German and Arabic (right to left); nothing scrolls sideways on a phone (390 px) or at 200 % zoom;
 // fields an error is about say so (aria-invalid, aria-describedby); the organisation's override file and
 // a relying party's own line show. Screenshots of each page (desktop and phone, each language) go to
@@ -8,15 +8,19 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { Secret, TOTP } from 'otpauth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGatehouse, type RunningGatehouse } from '../support/gatehouse.js';
 import { USERS } from '../support/directory.js';
+import { freshUser } from '../support/users.js';
 import { launchChromium, watch } from '../support/chromium.js';
 
 const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const SHOTS = join(process.env.GATEHOUSE_TEST_RUN_DIR ?? tmpdir(), 'screenshots');
 const REALM = 'urn:test:pages';
 const REPLY = 'http://127.0.0.1:9/acs';
+/** A relying party that always asks for a second factor. */
+const MFA_REALM = 'urn:test:pages:mfa';
 const WAIT = { timeout: 10_000 };
 
 const LOGO = `<svg xmlns="http://www.w3.org/2000/svg" width="40" height="40" viewBox="0 0 40 40"><rect width="40" height="40" rx="8" fill="#6b2c91"/><path d="M10 28 L20 10 L30 28 Z" fill="#fff"/></svg>`;
@@ -24,6 +28,11 @@ const ILLUSTRATION = `<svg xmlns="http://www.w3.org/2000/svg" width="800" height
 
 let gh: RunningGatehouse;
 let browser: Browser;
+
+/** Never enrolled: always gets the enrolment page. Enrolled in beforeAll: gets the code page. Old password: the notice. */
+const mfaNew = freshUser('pages-mfa-new', 'Passw0rd!MfaNew1');
+const mfaApp = freshUser('pages-mfa-app', 'Passw0rd!MfaApp1');
+const expiring = freshUser('pages-expiring', 'Passw0rd!Expiring1', { passwordAgeDays: 30 });
 
 beforeAll(async () => {
   gh = await startGatehouse((c) => {
@@ -46,18 +55,44 @@ beforeAll(async () => {
     c.relyingParties.push(
       { id: REALM, name: 'Payroll', signInText: 'Use your staff account, not a personal one.', replyUrls: [REPLY] },
       { id: 'urn:test:pages:saml', name: 'Wiki', protocol: 'saml2', replyUrls: ['https://wiki.test.invalid/acs'], idpInitiated: true },
+      { id: MFA_REALM, name: 'Finance', replyUrls: [REPLY] },
     );
+    c.mfa = { enabled: true, require: { relyingParties: [MFA_REALM] } };
+    c.passwordExpiry = { noticeDays: 20 };
   });
   browser = await launchChromium();
   mkdirSync(SHOTS, { recursive: true });
+  await enrolAuthenticatorApp(mfaApp);
 });
+
+async function password(page: Page, url: string, user: { upn: string; password: string }) {
+  await page.goto(url);
+  await page.locator('#UserName').fill(user.upn);
+  await page.locator('#Password').fill(user.password);
+  await Promise.all([page.waitForLoadState('load'), page.locator('#submitButton').click()]);
+}
+
+/** Enrols the user's authenticator app the way a person does: the key read off the page, its first code. */
+async function enrolAuthenticatorApp(user: { upn: string; password: string }) {
+  const c = await browser.newContext();
+  try {
+    const page = await c.newPage();
+    await password(page, signIn('', MFA_REALM), user);
+    const secret = (await page.locator('#secret').textContent(WAIT))!.replace(/\s+/g, '');
+    await page.locator('#Code').fill(new TOTP({ secret: Secret.fromBase32(secret), digits: 6, period: 30 }).generate());
+    await Promise.all([page.waitForLoadState('load'), page.locator('#submitButton').click()]);
+    await page.locator('#recoveryCodes').waitFor(WAIT);
+  } finally {
+    await c.close();
+  }
+}
 
 afterAll(async () => {
   await browser?.close();
   await gh?.close();
 });
 
-const signIn = (extra = '') => `${gh.url}/adfs/ls/?wa=wsignin1.0&wtrealm=${encodeURIComponent(REALM)}${extra}`;
+const signIn = (extra = '', realm = REALM) => `${gh.url}/adfs/ls/?wa=wsignin1.0&wtrealm=${encodeURIComponent(realm)}${extra}`;
 
 /** How each page is reached: a URL, and for some a form to submit first. */
 const PAGES: Record<string, (page: Page) => Promise<unknown>> = {
@@ -96,6 +131,18 @@ const PAGES: Record<string, (page: Page) => Promise<unknown>> = {
     await page.locator('#autopost').waitFor(WAIT);
     // The script is the layout's last element: the page is whole (footer included) when it submits.
     await page.locator('#help-desk').waitFor(WAIT);
+  },
+  'mfa-enrol': async (page) => {
+    await password(page, signIn('', MFA_REALM), mfaNew);
+    await page.locator('#secret').waitFor(WAIT);
+  },
+  'mfa-code': async (page) => {
+    await password(page, signIn('', MFA_REALM), mfaApp);
+    await page.locator('#Code').waitFor(WAIT);
+  },
+  'password-expiry-notice': async (page) => {
+    await password(page, signIn(), expiring);
+    await page.locator('#notice').waitFor(WAIT);
   },
   'signed-out': (page) => page.goto(`${gh.url}/adfs/ls/?wa=wsignout1.0`),
   'idp-initiated': (page) => page.goto(`${gh.url}/adfs/ls/idpinitiatedsignon`),
@@ -236,6 +283,36 @@ describe('what the branded pages say', () => {
     } finally {
       await c.close();
     }
+  });
+
+  it('the second-factor pages and the password-expiry notice speak the page\'s language', async () => {
+    // One browser per page: each signs in as another user.
+    const visit = async (lang: Lang, name: string, check: (page: Page) => Promise<void>) => {
+      const c = await context(lang, { width: 1280, height: 800 });
+      try {
+        const page = await c.newPage();
+        await PAGES[name]!(page);
+        await check(page);
+      } finally {
+        await c.close();
+      }
+    };
+    await visit('ar', 'mfa-code', async (page) => {
+      expect(await page.title()).toBe('تحقّق من هويتك – Contoso');
+      expect(await page.locator('label[for=Code]').textContent()).toBe('الرمز');
+    });
+    await visit('ar', 'mfa-enrol', async (page) => {
+      expect(await page.locator('h1').textContent()).toBe('إعداد تطبيق المصادقة');
+      // The passkey scripts are this server's files, loaded by the layout as the page's last elements.
+      expect(await page.locator('body > script').evaluateAll((els) => els.map((e) => e.getAttribute('src')))).toEqual([
+        '/adfs/portal/simplewebauthn-browser.js',
+        '/adfs/portal/mfa-webauthn.js',
+      ]);
+    });
+    await visit('de', 'password-expiry-notice', async (page) => {
+      expect(await page.locator('#notice').textContent()).toMatch(/^Ihr Kennwort läuft in \d+ Tagen ab$/);
+      expect(await page.locator('#continueButton').textContent()).toBe('Weiter');
+    });
   });
 
   it('the logo is served with its own type, a day\'s caching, nosniff and a sandboxing CSP', async () => {
