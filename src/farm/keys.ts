@@ -90,6 +90,10 @@ export class FarmKeys {
    * none yet (the first server). Returns the session keys to use. Redis unreachable: the local files.
    */
   async join(): Promise<void> {
+    // A new server has no key files to fall back on: it waits for Redis (a slow start, not an outage).
+    for (let waited = 0; !this.redis.ok && !existsSync(this.signing.certFile) && waited < 30_000; waited += 100) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
     if (!this.redis.ok) {
       this.log.error({ event: 'farm_keys' }, 'farm keys: Redis is unreachable at start-up; using the key files on this server');
       return;
