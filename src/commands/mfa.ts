@@ -1,10 +1,9 @@
 import { userInfo } from 'node:os';
 import type { Command } from 'commander';
 import pino from 'pino';
-import { Directory } from '../directory/directory.js';
-import { GatehouseError } from '../errors.js';
 import { openAdminState } from '../farm/admin-state.js';
 import { newSessionKey, writeSecretFile } from '../keys/generate.js';
+import { findAccount } from './find-account.js';
 import { configOption, loadCommandConfig, runCommand } from './run.js';
 
 const EXAMPLES = `
@@ -61,14 +60,7 @@ export function registerMfaCommand(program: Command): void {
     .action(
       runCommand('mfa reset', async (name: string, opts: { config?: string }) => {
         const config = loadCommandConfig(opts);
-        const directory = new Directory(config.directory, pino({ level: 'silent' }));
-        let user;
-        try {
-          user = await directory.findUser(name);
-        } finally {
-          await directory.close();
-        }
-        if (!user) throw new GatehouseError('GH_AUTHN_FAILED', { detail: `no account matches ${JSON.stringify(name)} (or more than one does)` });
+        const user = await findAccount(config, name);
         const upn = user.userPrincipalName ?? user.sAMAccountName;
         const state = await openAdminState(config);
         const removed = await state.mfa.remove(user.objectGUID.toString('hex')).finally(() => state.close());

@@ -1,9 +1,7 @@
 import type { Command } from 'commander';
-import pino from 'pino';
-import { Directory } from '../directory/directory.js';
-import { GatehouseError } from '../errors.js';
 import { revokeAccountSessions } from '../authn/session-revocations.js';
 import { openAdminState } from '../farm/admin-state.js';
+import { findAccount } from './find-account.js';
 import { configOption, loadCommandConfig, runCommand } from './run.js';
 
 const EXAMPLES = `
@@ -25,14 +23,7 @@ export function registerSessionsCommand(program: Command): void {
     .action(
       runCommand('sessions revoke', async (name: string, opts: { config?: string }) => {
         const config = loadCommandConfig(opts);
-        const directory = new Directory(config.directory, pino({ level: 'silent' }));
-        let user;
-        try {
-          user = await directory.findUser(name);
-        } finally {
-          await directory.close();
-        }
-        if (!user) throw new GatehouseError('GH_AUTHN_FAILED', { detail: `no account matches ${JSON.stringify(name)} (or more than one does)` });
+        const user = await findAccount(config, name);
         const state = await openAdminState(config);
         const now = Date.now();
         await revokeAccountSessions(state.revocations, user.objectGUID.toString('hex'), config.session, now).finally(() => state.close());
