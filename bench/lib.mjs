@@ -177,17 +177,24 @@ export async function startGatehouse({ keys, extra = {}, cpuList }) {
   };
 }
 
+/** A browser's cookie jar: `keep` takes a response's Set-Cookie lines, `cookie` is the request header. */
+export function cookieJar() {
+  const jar = new Map();
+  return {
+    keep(res) {
+      for (const line of res.headers.getSetCookie()) {
+        const [pair] = line.split(';');
+        const i = pair.indexOf('=');
+        jar.set(pair.slice(0, i), pair.slice(i + 1));
+      }
+    },
+    cookie: () => [...jar].map(([k, v]) => `${k}=${v}`).join('; '),
+  };
+}
+
 /** Signs a user in through the login page; returns the cookie header of the session. */
 export async function sessionCookie(url, username, password) {
-  const jar = new Map();
-  const keep = (res) => {
-    for (const line of res.headers.getSetCookie()) {
-      const [pair] = line.split(';');
-      const i = pair.indexOf('=');
-      jar.set(pair.slice(0, i), pair.slice(i + 1));
-    }
-  };
-  const cookie = () => [...jar].map(([k, v]) => `${k}=${v}`).join('; ');
+  const { keep, cookie } = cookieJar();
   const signIn = `${url}/adfs/ls/?wa=wsignin1.0&wtrealm=${encodeURIComponent(M365)}`;
   const page = await fetch(signIn, { headers: { cookie: cookie() } });
   keep(page);

@@ -10,7 +10,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Secret, TOTP } from 'otpauth';
 import { createSelfSignedCertificate } from '../dist/keys/generate.js';
-import { DC, ensureAccounts, ensureDc, M365, startGatehouse, table } from './lib.mjs';
+import { cookieJar, DC, ensureAccounts, ensureDc, M365, startGatehouse, table } from './lib.mjs';
 
 const ACCOUNTS = 40;
 const PASSWORD = 'Passw0rd!Mfa1';
@@ -21,15 +21,7 @@ const codeFor = (secret, offset) => new TOTP({ secret: Secret.fromBase32(secret)
 
 /** A cookie jar and form posts, as a browser does them. */
 function client(url) {
-  const jar = new Map();
-  const keep = (res) => {
-    for (const line of res.headers.getSetCookie()) {
-      const [pair] = line.split(';');
-      const i = pair.indexOf('=');
-      jar.set(pair.slice(0, i), pair.slice(i + 1));
-    }
-  };
-  const cookie = () => [...jar].map(([k, v]) => `${k}=${v}`).join('; ');
+  const { keep, cookie } = cookieJar();
   return {
     async get() {
       const res = await fetch(`${url}${PATH}`, { headers: { cookie: cookie() } });
