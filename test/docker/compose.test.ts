@@ -143,7 +143,8 @@ describe('docker compose up, emulated: DC, Gatehouse and the demo application', 
     console.log(`compose up (second start, same volumes): serving in ${seconds.toFixed(1)} s`);
     const dc2 = compose!.history.filter((r) => r.svc.name === 'dc').at(-1)!;
     expect(dc2.proc.output).not.toContain('provisioning');
-    expect(signingThumbprint(compose!)).toBe(thumbprint);
+    // The 'serving' log line can reach us a moment after the port answers.
+    await expect.poll(() => signingThumbprint(compose!), { timeout: 5000 }).toBe(thumbprint);
     // hank's new password is still his: the domain is the same.
     const again = await signInThroughDemoRp(RP, 'hank', 'N3w-Passw0rd!Hank');
     expect(again, compose!.logs()).toMatchObject({ kind: 'signed-in', signatureValid: true, claims: { UPN: 'hank@corp.example.test' } });
