@@ -99,6 +99,12 @@ export class FarmKeys {
       return;
     }
     let rec = await this.read();
+    // No record yet and no key files here: another server of the farm is starting too and will publish.
+    for (let waited = 0; !rec && !existsSync(this.signing.certFile) && waited < 30_000; waited += 200) {
+      if (waited === 0) this.log.warn({ event: 'farm_keys' }, 'farm keys: this server has no key files and the farm has none yet; waiting up to 30 s for another server to publish them');
+      await new Promise((r) => setTimeout(r, 200));
+      rec = await this.read();
+    }
     if (!rec) {
       const current = loadCurrentKey(this.signing);
       const next = loadNextKey(this.signing);
