@@ -216,6 +216,17 @@ export async function load(opts) {
   return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, total: r.requests.total };
 }
 
+/**
+ * CPU time (ms) a process has used so far, user + system, all its threads (Linux /proc). Unlike a rate, the
+ * CPU a request costs the server hardly moves when other work shares the machine.
+ */
+export function cpuMs(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  // utime and stime are fields 14 and 15 of stat(5), counted from after the command name (field 3 is index 0).
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+}
+const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
+
 /** xmlsec1, trusting only the certificate: the same independent check the tests use. */
 export function xmlsecVerifies(xml, certPem, idAttr, idNode) {
   const dir = mkdtempSync(join(tmpdir(), 'bench-xmlsec-'));

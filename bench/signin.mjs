@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { Client, escapeFilter } from 'ldapts';
 import { createSelfSignedCertificate } from '../dist/keys/generate.js';
-import { DC, ensureAccounts, ensureDc, isolateDc, load, M365, startGatehouse, table } from './lib.mjs';
+import { cpuMs, DC, ensureAccounts, ensureDc, isolateDc, load, M365, startGatehouse, table } from './lib.mjs';
 
 const ACCOUNTS = 500;
 const PASSWORD = 'Passw0rd!Sign1';
@@ -81,12 +81,15 @@ async function gatehouseLoad(gh, connections, duration) {
   const probe = await fetch(`${gh.url}${path}`, { method: 'POST', headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' }, body: bodies[0] });
   if (!(await probe.text()).includes('wresult')) throw new Error('sign-in did not issue a token');
   let i = 0;
-  return load({
+  const cpu0 = cpuMs(gh.pid);
+  const r = await load({
     url: gh.url,
     connections,
     duration,
     requests: [{ method: 'POST', path, headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' }, setupRequest: (req) => ({ ...req, body: bodies[i++ % ACCOUNTS] }) }],
   });
+  // The server's CPU per sign-in: what bounds its rate once it is busy, and steady under a loaded machine.
+  return { ...r, cpuMs: (cpuMs(gh.pid) - cpu0) / r.total };
 }
 
 /**
@@ -95,7 +98,7 @@ async function gatehouseLoad(gh, connections, duration) {
  */
 async function interleaved(a, b) {
   const [a1, b1, b2, a2] = [await a(), await b(), await b(), await a()];
-  const mean = (x, y) => ({ rps: (x.rps + y.rps) / 2, p50: (x.p50 + y.p50) / 2, p99: (x.p99 + y.p99) / 2, total: x.total + y.total });
+  const mean = (x, y) => ({ rps: (x.rps + y.rps) / 2, p50: (x.p50 + y.p50) / 2, p99: (x.p99 + y.p99) / 2, total: x.total + y.total, cpuMs: (x.cpuMs * x.total + y.cpuMs * y.total) / (x.total + y.total) });
   return [mean(a1, a2), mean(b1, b2)];
 }
 
@@ -138,6 +141,8 @@ export default async function run({ duration, dcDir }) {
         'p99 added vs (b) ms': (g.p99 - reused.p99).toFixed(1),
         'lockout off /s': off.rps.toFixed(0),
         'rate with lockout vs off': (g.rps / off.rps).toFixed(2),
+        'server CPU ms/sign-in on/off': `${g.cpuMs.toFixed(2)}/${off.cpuMs.toFixed(2)}`,
+        'CPU with lockout vs off': (g.cpuMs / off.cpuMs).toFixed(2),
       });
       console.log(JSON.stringify(rows.at(-1)));
     }
@@ -162,6 +167,7 @@ export default async function run({ duration, dcDir }) {
       'at least 90% of the raw rate (b) (every concurrency)': results.every((r) => r.gatehouse.rps / r.baselineReusedBind.rps >= 0.9),
       'p99 added latency under 5 ms at 16 clients vs (b)': at16.gatehouse.p99 - at16.baselineReusedBind.p99 < 5,
       'smart lockout costs at most 5% of the rate (every concurrency)': results.every((r) => r.gatehouse.rps / r.gatehouseLockoutOff.rps >= 0.95),
+      'smart lockout adds at most 5% server CPU per sign-in (every concurrency)': results.every((r) => r.gatehouse.cpuMs / r.gatehouseLockoutOff.cpuMs <= 1.05),
     },
   };
 }
