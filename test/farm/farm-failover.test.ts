@@ -92,7 +92,7 @@ describe('Redis stops during the load', () => {
     // Shared again: a wrong password on one node is in Redis (redis-cli sees it) and refused on another.
     const user = users[3]!;
     expect((await formSignIn(farm.nodes[0]!.url, '203.0.113.200', user.upn, 'Wrong-after-outage!1')).status).toBe(401);
-    const row = JSON.parse(farm.cli(['lockout', 'list', '--json', '--user', user.upn]).stdout)[0];
+    const row = JSON.parse((await farm.cli(['lockout', 'list', '--json', '--user', user.upn])).stdout)[0];
     expect(row.badUnknown).toBe(1);
     expect(Number(await redis.cli('SCARD', 'gatehouse:lockout-accounts'))).toBeGreaterThanOrEqual(1);
     const second = await formSignIn(farm.nodes[1]!.url, '203.0.113.201', user.upn, 'Wrong-after-outage!2');

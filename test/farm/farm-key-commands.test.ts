@@ -41,8 +41,8 @@ afterAll(async () => {
 
 const certificates = async (node: FarmNode) => metadataCertificates(await (await fetch(`${node.url}/FederationMetadata/2007-06/FederationMetadata.xml`)).text());
 const everyNodeHas = (want: (certs: string[]) => boolean) => async () => (await Promise.all(farm.nodes.map(certificates))).every(want);
-const cli = (args: string[], node: FarmNode) => {
-  const r = farm.cli(args, node);
+const cli = async (args: string[], node: FarmNode) => {
+  const r = await farm.cli(args, node);
   expect(r.status, r.stderr).toBe(0);
   return r.stdout;
 };
@@ -61,12 +61,12 @@ describe('key commands by hand in a farm', () => {
     const [first] = await certificates(farm.nodes[0]!);
     expect(await certificates(farm.nodes[1]!)).toEqual([first]);
 
-    const out = cli(['certs', 'rollover'], farm.nodes[1]!);
+    const out = await cli(['certs', 'rollover'], farm.nodes[1]!);
     expect(out).toContain('Published to the farm');
     await until('both servers publish two certificates', everyNodeHas((c) => c.length === 2 && c[0] === first), 15_000);
     const next = (await certificates(farm.nodes[0]!))[1]!;
 
-    expect(cli(['certs', 'promote'], farm.nodes[0]!)).toContain('Published to the farm');
+    expect(await cli(['certs', 'promote'], farm.nodes[0]!)).toContain('Published to the farm');
     await until('both servers publish the new certificate alone', everyNodeHas((c) => c.length === 1 && c[0] === next), 15_000);
     // A token from either server is signed with it.
     for (const node of farm.nodes) {
@@ -79,7 +79,7 @@ describe('key commands by hand in a farm', () => {
   it('certs rotate-session-key on one server: cookies sealed with the new key open on every server, and old ones still do', async () => {
     const before = await signIn(farm.nodes[0]!);
 
-    expect(cli(['certs', 'rotate-session-key'], farm.nodes[1]!)).toContain('Published to the farm');
+    expect(await cli(['certs', 'rotate-session-key'], farm.nodes[1]!)).toContain('Published to the farm');
     await until("both servers took the farm's session keys", () => new Set(farm.logs().filter((l) => /took the farm's session keys/.test(l.msg ?? '')).map((l) => l.node)).size === 2, 15_000);
 
     const after = await signIn(farm.nodes[0]!);
@@ -93,7 +93,7 @@ describe('key commands by hand in a farm', () => {
     const sessionFile = join(keyDirs[0]!, 'session.key');
     const keys = readFileSync(sessionFile, 'utf8');
     await redis.stop();
-    const r = farm.cli(['certs', 'rotate-session-key'], farm.nodes[0]!);
+    const r = await farm.cli(['certs', 'rotate-session-key'], farm.nodes[0]!);
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/Redis \(state\.redis\.url\) does not answer.*Nothing was changed/s);
     expect(readFileSync(sessionFile, 'utf8')).toBe(keys);

@@ -36,8 +36,8 @@ afterAll(async () => {
   for (const u of users ?? []) unlockUser(u.sam);
 });
 
-const lockoutRow = (upn: string) => {
-  const r = farm.cli(['lockout', 'list', '--json', '--user', upn]);
+const lockoutRow = async (upn: string) => {
+  const r = await farm.cli(['lockout', 'list', '--json', '--user', upn]);
   expect(r.status, r.stderr).toBe(0);
   return (JSON.parse(r.stdout) as Record<string, any>[])[0]!;
 };
@@ -55,7 +55,7 @@ describe('smart lockout shared by the farm', () => {
     // AD saw at most the farm's threshold (1) of bad passwords: far from its own 3.
     expect(adBadPwdCount(user.sam) - before).toBe(1);
     expect(adLockoutTime(user.sam)).toBe(0);
-    const row = lockoutRow(user.upn);
+    const row = await lockoutRow(user.upn);
     expect(row.badUnknown).toBe(1);
     expect(row.familiarAddresses).toContain(HOME);
     // Every node refused by the farm's counter ('threshold'), not by its own view of AD's counter.
@@ -81,7 +81,7 @@ describe('smart lockout shared by the farm', () => {
     expect(pages.map((p) => p.status)).toEqual(Array(64).fill(401));
     expect(adBadPwdCount(user.sam) - before).toBe(1);
     expect(adLockoutTime(user.sam)).toBe(0);
-    const row = lockoutRow(user.upn);
+    const row = await lockoutRow(user.upn);
     expect(row.badUnknown).toBe(1);
     expect(row.inFlightUnknown ?? []).toEqual([]);
     // The servers' log lines arrive through pipes: wait for the last ones.

@@ -5,7 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ensureBuilt, freePort, runCli, ServeProcess, writeConfig } from '../support/cli.js';
+import { ensureBuilt, freePort, runCliAsync, ServeProcess, writeConfig } from '../support/cli.js';
 import { baseConfig } from '../support/gatehouse.js';
 import { Browser } from '../support/http.js';
 import { createFarmKey } from '../../src/farm/farm-key.js';
@@ -13,11 +13,20 @@ import { createFarmKey } from '../../src/farm/farm-key.js';
 export const M365 = 'urn:federation:MicrosoftOnline';
 const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * Polls until `ok` holds. A throw counts as "not yet" (kept for the timeout's message): a keep-alive
+ * socket a server closed while the test sat in a synchronous CLI run fails the next fetch once.
+ */
 async function until(what: string, ok: () => Promise<boolean> | boolean, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
+  let last: unknown;
   for (;;) {
-    if (await ok()) return;
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
+    try {
+      if (await ok()) return;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms${last ? ` (last error: ${String(last)})` : ''}`, { cause: last });
     await wait(50);
   }
 }
@@ -229,8 +238,9 @@ export class Farm {
     return this.nodes.flatMap((n) => n.serve.logLines().map((l) => ({ ...l, node: n.name })));
   }
 
+  /** A CLI command against a node's configuration; async, so the test's own sockets stay serviced meanwhile. */
   cli(args: string[], node = this.nodes[0]!) {
-    return runCli([...args, '--config', node.configFile], { cwd: node.dir });
+    return runCliAsync([...args, '--config', node.configFile], { cwd: node.dir });
   }
 
   async stop(): Promise<void> {
