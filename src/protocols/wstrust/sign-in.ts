@@ -80,14 +80,17 @@ export const wsTrustIssue: SignInAdapter<IssueInput, { keyType: string }> = {
   },
 
   challenge(ctx) {
-    // windowstransport without a Negotiate token: 401, and the Negotiate method's WWW-Authenticate asks
-    // for one. Any other way here (usernamemixed always has its UsernameToken; a refused Kerberos or an
-    // NTLM token) is a failed authentication, with no second challenge.
+    // usernamemixed always has its UsernameToken, so the message-password method applied. At
+    // windowstransport: without a Negotiate token, 401 (the Negotiate method's WWW-Authenticate asks for
+    // one); with a refused one (NTLM, malformed, replayed, for another service), a failed authentication.
     const { request, reply } = ctx.http;
-    if (ctx.input.windows && reply.hasHeader('www-authenticate')) {
-      return sendFault(request, reply, ctx.input.version, new WsTrustFault('FailedAuthentication', 'no Negotiate token: 401 sent'), ctx.request.messageId, 401);
+    if (!ctx.input.windows) throw new GatehouseError('GH_AUTHN_FAILED', { detail: 'no credentials in the message' });
+    const { version } = ctx.input;
+    if (reply.hasHeader('www-authenticate')) {
+      return sendFault(request, reply, version, new WsTrustFault('FailedAuthentication', 'no Negotiate token: 401 sent'), ctx.request.messageId, 401);
     }
-    throw new GatehouseError('GH_AUTHN_FAILED', { detail: ctx.input.windows ? 'Negotiate token refused' : 'no credentials in the message' });
+    // 403, not a new 401: the client must not try again with another mechanism (NTLM).
+    return sendFault(request, reply, version, new WsTrustFault('FailedAuthentication', 'Negotiate token refused'), ctx.request.messageId, 403);
   },
 
   encode(ctx) {
