@@ -14,7 +14,7 @@ import { V13, V2005, buildRst, fault, value, NS, type Version } from '../wstrust
 import { writeFileSync } from 'node:fs';
 import { XMLSerializer } from '@xmldom/xmldom';
 import { parse } from 'node-html-parser';
-import { Page } from '../support/http.js';
+import { Browser, Page } from '../support/http.js';
 import { join } from 'node:path';
 
 const HOST = 'wst.localhost';
@@ -59,6 +59,8 @@ beforeAll(async () => {
     c.network = { corporate: ['127.0.0.0/8', '::1/128'] };
     c.federatedDomains = [DOMAIN];
     c.kerberos = { enabled: true, keytab: lab.keytab, servicePrincipal: `HTTP/${HOST}`, userAgents: ['^curl/'] };
+    // MFA only when a relying party asks for it (wauth): what wiaormultiauthn falls back to.
+    c.mfa = { enabled: true };
   });
 }, 60_000);
 
@@ -225,6 +227,18 @@ describe('windowstransport: what it refuses', () => {
 });
 
 describe('wiaormultiauthn (Entra device registration asks for it)', () => {
+  const wia = `&wauth=${encodeURIComponent('http://schemas.microsoft.com/claims/wiaormultiauthn')}`;
+
+  it('a password alone does not: the second factor is asked (here, enrolment)', async () => {
+    const browser = new Browser({ 'user-agent': 'curl/8' });
+    const form = await browser.get(`${gh.url}/adfs/ls/?wa=wsignin1.0&wtrealm=${encodeURIComponent(M365)}${wia}&signin=form`);
+    expect(form.status).toBe(200);
+    const f = form.form();
+    const next = await browser.post(new URL(f.action, gh.url).toString(), { ...f.fields, UserName: USERS.bob.upn, Password: USERS.bob.password });
+    expect(next.body).not.toContain('name="wresult"');
+    expect(next.body).toContain('name="Enrolment"');
+  });
+
   it('Windows sign-in satisfies it: the token names Windows authentication in authnmethodsreferences', async () => {
     const url = `${gh.url}/adfs/ls/?wa=wsignin1.0&wtrealm=${encodeURIComponent(M365)}&wauth=${encodeURIComponent('http://schemas.microsoft.com/claims/wiaormultiauthn')}`;
     const page = await Page.from(await fetch(url, { headers: { 'user-agent': 'curl/8', authorization: `Negotiate ${await negotiateToken(lab, aliceCache, HOST)}` } }));
@@ -253,6 +267,31 @@ describe('metadata exchange with windowstransport on', () => {
       const binding = (id ?? '').replace(/_policy$/, '');
       const port = Array.from(doc.getElementsByTagNameNS('http://schemas.xmlsoap.org/wsdl/', 'port') as unknown as ArrayLike<Element>).find((p) => p.getAttribute('binding') === `tns:${binding}`);
       expect(port?.getElementsByTagNameNS('http://www.w3.org/2005/08/addressing', 'Address')[0]?.textContent).toMatch(/\/windowstransport$/);
+    }
+  });
+});
+
+describe("kerberos.windowsTransport: 'off'", () => {
+  it('Windows sign-in stays on for browsers, windowstransport is neither listed nor served', async () => {
+    const off = await startGatehouse((c) => {
+      c.network = { corporate: ['127.0.0.0/8', '::1/128'] };
+      c.kerberos = { enabled: true, keytab: lab.keytab, servicePrincipal: `HTTP/${HOST}`, userAgents: ['^curl/'], windowsTransport: 'off' };
+    });
+    try {
+      const xml = await (await fetch(`${off.url}/adfs/services/trust/mex`)).text();
+      expect(xml).toContain('usernamemixed');
+      expect(xml).not.toContain('windowstransport');
+      const res = await fetch(`${off.url}${W13.path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/soap+xml', authorization: `Negotiate ${await negotiateToken(lab, aliceCache, HOST)}` },
+        body: buildRst(W13, { baseUrl: off.url, username: '', password: '', noSecurity: true }),
+      });
+      expect(res.status).toBe(404);
+      const browser = await fetch(`${off.url}/adfs/ls/?wa=wsignin1.0&wtrealm=${encodeURIComponent(M365)}`, { headers: { 'user-agent': 'curl/8' } });
+      expect(browser.status).toBe(401);
+      expect(browser.headers.get('www-authenticate')).toBe('Negotiate');
+    } finally {
+      await off.close();
     }
   });
 });
