@@ -60,7 +60,7 @@ export const negotiate: AuthnMethod = {
       reply.header('www-authenticate', 'Negotiate');
       return undefined;
     }
-    const then = ctx.adapter.browser ? 'login form shown' : 'refused';
+    const then = ctx.adapter.browser ? 'login form shown' : 'SOAP fault sent';
     const audit = { event: 'signin_attempt', method: 'windows', addresses: ctx.request.addresses, protocol: ctx.request.endpoint, realm: ctx.rp.id };
     if (token.kind !== 'kerberos') {
       request.log.info({ ...audit, outcome: ctx.adapter.browser ? 'form' : 'failure', reason: token.kind === 'ntlm' ? 'NTLM token' : token.why }, `windows sign-in: token refused, ${then}`);
