@@ -149,6 +149,16 @@ describe.each([W13, W2005])('WS-Trust $name windowstransport', (v) => {
     expect(gh.logs.find((l) => l.msg === 'windows sign-in: accepted' && l.principal === `${PC.sam}@${REALM}`)).toBeDefined();
   });
 
+  it('the same message, sent first without a ticket and again with one after the 401 (as WinHTTP does), gets its token', async () => {
+    const body = rst(v);
+    expect((await post(v, {}, body)).status).toBe(401);
+    verifiedAssertion(v, await post(v, { authorization: `Negotiate ${await negotiateToken(lab, aliceCache, HOST)}` }, body));
+    // ...and only once.
+    const again = await post(v, { authorization: `Negotiate ${await negotiateToken(lab, aliceCache, HOST)}` }, body);
+    expect(again.status).toBe(500);
+    expect(fault(again.doc).subcode).toBe('InvalidRequest');
+  });
+
   it('without a ticket: 401 with WWW-Authenticate: Negotiate and a SOAP fault, no token', async () => {
     const answer = await post(v);
     expect(answer.status).toBe(401);

@@ -74,6 +74,9 @@ export const wsTrustIssue: SignInAdapter<IssueInput, { keyType: string }> = {
   },
 
   async verify(ctx) {
+    // windowstransport: a client sends the message without credentials first, gets 401 Negotiate and sends
+    // the same message again with its ticket. The first never gets a token, so only the second counts.
+    if (ctx.input.windows && !/^Negotiate\s+\S/i.test(ctx.http.request.headers.authorization ?? '')) return;
     // A MessageID is accepted once (farm-wide) for as long as its timestamp could be: a replayed message
     // never reaches the password check.
     await refuseReplayedMessage(ctx.services.state.replay, ctx.request.messageId!, MAX_MESSAGE_AGE_MS + 2 * CLOCK_SKEW_MS);
