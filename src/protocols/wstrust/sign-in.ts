@@ -33,7 +33,8 @@ export function sendFault(request: FastifyRequest, reply: FastifyReply, version:
   if (fault.kind === 'DirectoryUnavailable') reply.header('retry-after', '30');
   if (fault.kind === 'TooManyRequests') reply.header('retry-after', '60');
   // SOAP 1.2's HTTP binding would use 400 for Sender faults; ADFS (WCF) sends 500 for every fault, and
-  // that is what the clients written against ADFS expect.
+  // that is what the clients written against ADFS expect. Only windowstransport's refusals at the HTTP
+  // layer (no ticket: 401; a refused ticket, the extranet: 403) say so in the status too.
   return reply.code(status).type(SOAP_CONTENT_TYPE).header('cache-control', 'no-store').send(renderFault(version, fault, relatesTo));
 }
 
