@@ -226,6 +226,18 @@ describe('windowstransport: what it refuses', () => {
     expect(answer.body).not.toContain('Assertion');
   });
 
+  it('a computer disabled in AD after it got its ticket gets no token', async () => {
+    const pc2 = { name: 'WST-PC02', sam: 'WST-PC02$', password: 'Passw0rd!WstPc02' };
+    samba('computer', 'create', pc2.name);
+    samba('user', 'setpassword', pc2.sam, `--newpassword=${pc2.password}`);
+    const cache = lab.kinit(pc2.sam, pc2.password);
+    verifiedAssertion(W13, await post(W13, { authorization: `Negotiate ${await negotiateToken(lab, cache, HOST)}` }));
+    samba('user', 'disable', pc2.sam);
+    const answer = await post(W13, { authorization: `Negotiate ${await negotiateToken(lab, cache, HOST)}` });
+    expectRefused(answer, 500);
+    expect(gh.logs.find((l) => l.msg === 'windows sign-in: refused' && l.principal === `${pc2.sam}@${REALM}`)).toMatchObject({ reason: 'GH_ACCOUNT_DISABLED' });
+  });
+
   it("a computer's ticket does not sign a browser in", async () => {
     const url = `${gh.url}/adfs/ls/?wa=wsignin1.0&wtrealm=${encodeURIComponent(M365)}`;
     const page = await Page.from(await fetch(url, { headers: { 'user-agent': 'curl/8', authorization: `Negotiate ${await negotiateToken(lab, pcCache, HOST)}` } }));
