@@ -11,6 +11,8 @@ RUN npm ci && npm prune --omit=dev
 FROM node:26-bookworm-slim
 ENV NODE_ENV=production
 WORKDIR /app
+# MIT Kerberos's GSSAPI library, which the kerberos module needs for Windows sign-in (kerberos.enabled).
+RUN apt-get update && apt-get install -y --no-install-recommends libgssapi-krb5-2 && rm -rf /var/lib/apt/lists/*
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json ./

@@ -29,6 +29,13 @@ export const MFA = {
   multipleAuthn: 'http://schemas.microsoft.com/claims/multipleauthn',
   /** The claim ADFS passes on the Office 365 trust, with multipleAuthn as its value. */
   authnMethodsReferences: 'http://schemas.microsoft.com/claims/authnmethodsreferences',
+  /**
+   * What Entra asks for when Windows authentication or MFA will do (device registration; ADFS's
+   * AllowedAuthenticationClassReferences wiaormultiauthn).
+   */
+  wiaOrMultipleAuthn: 'http://schemas.microsoft.com/claims/wiaormultiauthn',
+  /** The authnmethodsreferences value ADFS issues after Windows authentication. */
+  windowsMethodReference: 'http://schemas.microsoft.com/ws/2008/06/identity/authenticationmethod/windows',
 } as const;
 
 /** What ADFS writes for Windows Integrated Authentication (Kerberos), as SAML 1.1 AuthenticationMethod and SAML 2.0 AuthnContextClassRef alike. */

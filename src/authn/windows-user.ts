@@ -38,15 +38,24 @@ export async function checkAccountState(directory: Directory, user: DirectoryUse
   if (computed & UF_PASSWORD_EXPIRED) throw new GatehouseError('GH_PASSWORD_EXPIRED', { detail: `${who}: password expired` });
 }
 
+/** A machine principal: the computer account's sAMAccountName, which ends in `$` (WS01$@CORP.EXAMPLE.COM). */
+export function isComputerAccount(account: { sam: string } | { upn: string }): boolean {
+  return 'sam' in account && account.sam.endsWith('$') && account.sam.length > 1;
+}
+
 /**
- * The directory user of a Kerberos principal, usable now.
+ * The directory user of a Kerberos principal, usable now. A computer's principal (`WS01$@REALM`) is
+ * looked up among computers only when `computers` is true (WS-Trust windowstransport, the hybrid join);
+ * a browser never signs in as a computer.
  * @throws GH_AUTHN_FAILED (no such user in this directory), the account-state errors, GH_DIRECTORY_UNAVAILABLE
  */
-export async function windowsUser(directory: Directory, principal: string, realm: string): Promise<DirectoryUser> {
+export async function windowsUser(directory: Directory, principal: string, realm: string, opts: { computers?: boolean } = {}): Promise<DirectoryUser> {
   const account = accountOfPrincipal(principal, realm);
   if (!account) throw new GatehouseError('GH_AUTHN_FAILED', { detail: `Kerberos principal ${principal} is not a user of realm ${realm}` });
-  const user = await directory.findUser('sam' in account ? account.sam : account.upn);
-  if (!user) throw new GatehouseError('GH_AUTHN_FAILED', { detail: `Kerberos principal ${principal}: no such user in the directory` });
+  const computer = isComputerAccount(account);
+  if (computer && !opts.computers) throw new GatehouseError('GH_AUTHN_FAILED', { detail: `Kerberos principal ${principal} is a computer; computers sign in at windowstransport only` });
+  const user = computer ? await directory.findComputer((account as { sam: string }).sam) : await directory.findUser('sam' in account ? account.sam : account.upn);
+  if (!user) throw new GatehouseError('GH_AUTHN_FAILED', { detail: `Kerberos principal ${principal}: no such ${computer ? 'computer' : 'user'} in the directory` });
   await checkAccountState(directory, user);
   return user;
 }

@@ -15,7 +15,7 @@ export function releaseOptions(config: Config): ReleaseOptions {
   return {
     expiryNotifyDays: config.passwordExpiry.notifyDays,
     passwordChangeUrl: config.passwordExpiry.changeUrl ?? `${config.publicUrl}/adfs/portal/updatepassword`,
-    domains: { issuer: config.issuer, federatedDomains: config.federatedDomains },
+    domains: { issuer: config.issuer, federatedDomains: config.federatedDomains, computerDomain: config.kerberos.computerDomain },
   };
 }
 

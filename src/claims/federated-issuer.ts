@@ -1,4 +1,4 @@
-import { federatedDomainOf, issuerUriOf, issuersPerDomain } from '../config/federated-domains.js';
+import { domainIssuerUri, federatedDomainOf, issuerUriOf, issuersPerDomain } from '../config/federated-domains.js';
 import { GatehouseError } from '../errors.js';
 import type { AssertionAttribute } from '../tokens/assertion.js';
 
@@ -9,6 +9,8 @@ export interface FederatedDomains {
   /** The configured `issuer`: Gatehouse's own identifier (metadata entityID), the token Issuer with one domain. */
   issuer: string;
   federatedDomains: readonly string[];
+  /** kerberos.computerDomain: the federated domain of domain-joined computers (default the first). */
+  computerDomain?: string | undefined;
 }
 
 /**
@@ -31,4 +33,17 @@ export function microsoft365Issuer(signInName: string, domains: FederatedDomains
   }
   const issuer = issuerUriOf(domains, domain);
   return issuersPerDomain(domains) ? { issuer, issuerId: { type: ISSUER_ID_CLAIM, values: [issuer] } } : { issuer };
+}
+
+/**
+ * The Issuer and issuerid of a domain-joined computer's token. A computer has no UPN to take a domain
+ * from: ADFS's device rule ("Issue issuerid for DJ computer auth") names one verified domain,
+ * http://<domain>/adfs/services/trust/, always, and Entra finds the computer's domain by it. With several
+ * federated domains the token's Issuer is that domain's IssuerUri too; with one it is `issuer`.
+ */
+export function computerIssuer(domains: FederatedDomains): { issuer: string; issuerId?: AssertionAttribute } {
+  const domain = domains.computerDomain ?? domains.federatedDomains[0];
+  if (!domain) return { issuer: domains.issuer };
+  const uri = domainIssuerUri(domain);
+  return { issuer: issuersPerDomain(domains) ? uri : domains.issuer, issuerId: { type: ISSUER_ID_CLAIM, values: [uri] } };
 }

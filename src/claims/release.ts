@@ -6,7 +6,7 @@ import type { ResolvedClaims } from './resolved.js';
 import { applyRules, mergeClaims } from './rules.js';
 import type { ClaimRules } from '../config/schema/claim-rules.js';
 import { MICROSOFT_365 } from '../config/relying-parties.js';
-import { microsoft365Issuer, type FederatedDomains } from './federated-issuer.js';
+import { computerIssuer, microsoft365Issuer, type FederatedDomains } from './federated-issuer.js';
 
 export interface ReleasedClaims {
   subject: AssertionSubject;
@@ -109,6 +109,29 @@ function microsoft365Claims(claims: ResolvedClaims, opts: ReleaseOptions | undef
   ];
 }
 
+/** The claims of ADFS's device rules (hybrid Entra join), for domain-joined computers only. */
+export const DEVICE_CLAIMS = {
+  accountType: `${CLAIM_NS.ws2012}/accounttype`,
+  onPremObjectGuid: 'http://schemas.microsoft.com/identity/claims/onpremobjectguid',
+  primarySid: 'http://schemas.microsoft.com/ws/2008/06/identity/claims/primarysid',
+} as const;
+
+/**
+ * The `microsoft365` preset for a domain-joined computer (the hybrid join), as ADFS's device rules issue
+ * it: ImmutableID (its source anchor, as for users), accounttype DJ, onpremobjectguid (its objectGUID in
+ * base64), primarysid (its objectSid), and the claims about the sign-in. A computer has no UPN. Users get
+ * no accounttype: ADFS's rule for them only adds "User" to its own pipeline (add, not issue).
+ */
+function computerClaims(claims: ResolvedClaims, computer: NonNullable<ResolvedClaims['computer']>, opts: ReleaseOptions | undefined): AssertionAttribute[] {
+  return [
+    { type: `${CLAIM_NS.liveId}/ImmutableID`, values: [claims.immutableId] },
+    { type: DEVICE_CLAIMS.accountType, values: ['DJ'] },
+    { type: DEVICE_CLAIMS.onPremObjectGuid, values: [computer.onPremObjectGuid] },
+    { type: DEVICE_CLAIMS.primarySid, values: [computer.sid] },
+    ...signInClaims(opts?.signIn),
+  ];
+}
+
 const NAMEID_FORMAT = {
   persistent: 'urn:oasis:names:tc:SAML:2.0:nameid-format:persistent',
   email: 'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress',
@@ -146,10 +169,15 @@ function subjectOf(rp: RelyingPartyConfig, claims: ResolvedClaims): AssertionSub
 export function releaseClaims(rp: RelyingPartyConfig, claims: ResolvedClaims, opts?: ReleaseOptions): ReleasedClaims {
   const rules: ClaimRules | undefined = rp.claims;
   const preset = rules?.preset ?? 'microsoft365';
-  const attributes = preset === 'microsoft365' ? microsoft365Claims(claims, opts) : [];
+  const computer = claims.computer;
+  const attributes = preset !== 'microsoft365' ? [] : computer ? computerClaims(claims, computer, opts) : microsoft365Claims(claims, opts);
   // Microsoft 365 itself (not every party with its preset): the Issuer follows the user's domain.
   let issuer: string | undefined;
-  if (rp.id === MICROSOFT_365.id && opts?.domains?.federatedDomains.length) {
+  if (rp.id === MICROSOFT_365.id && computer && opts?.domains) {
+    const chosen = computerIssuer(opts.domains);
+    if (chosen.issuer !== opts.domains.issuer) issuer = chosen.issuer;
+    if (chosen.issuerId) mergeClaims(attributes, [chosen.issuerId]);
+  } else if (rp.id === MICROSOFT_365.id && opts?.domains?.federatedDomains.length) {
     if (!claims.signInName) throw new GatehouseError('GH_USER_INCOMPLETE', { detail: `${claims.sAMAccountName} has no sign-in name for Microsoft 365` });
     const chosen = microsoft365Issuer(claims.signInName, opts.domains);
     issuer = chosen.issuer;

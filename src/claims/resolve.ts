@@ -44,6 +44,7 @@ export function resolveClaims(user: DirectoryUser): ResolvedClaims {
     passwordExpires: user.passwordExpires,
     attributes: baseAttributes(user),
     memberOf: new Map(),
+    ...(user.computer ? { computer: { onPremObjectGuid: user.objectGUID.toString('base64'), sid: user.computer.sid } } : {}),
   };
 }
 

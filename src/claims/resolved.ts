@@ -24,4 +24,6 @@ export interface ResolvedClaims {
   attributes: ReadonlyMap<string, AttributeValues>;
   /** Group DNs (as written in the rules) and whether the user is a member, directly or nested. */
   memberOf: ReadonlyMap<string, boolean>;
+  /** A domain-joined computer (WS-Trust windowstransport): what its device claims say. */
+  computer?: { onPremObjectGuid: string; sid: string } | undefined;
 }

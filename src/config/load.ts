@@ -256,7 +256,7 @@ function resolveConfig(raw: RawConfig, cwd: string, source: string): Config {
     },
     languages: { ...raw.languages, ...(raw.languages.overridesFile ? { overridesFile: resolve(cwd, raw.languages.overridesFile) } : {}) },
     stateDir: resolve(cwd, raw.stateDir),
-    kerberos: resolveKerberos(raw.kerberos, pub.hostname, dir.baseDn, cwd),
+    kerberos: resolveKerberos(raw.kerberos, pub.hostname, dir.baseDn, cwd, checkFederatedDomains(raw.federatedDomains)),
     state: resolveStateConfig(raw.state, cwd, resolve(cwd, raw.session.keyFile)),
     mfa: { ...raw.mfa, keyFile: raw.mfa.keyFile ? resolve(cwd, raw.mfa.keyFile) : join(dirname(resolve(cwd, raw.session.keyFile)), 'mfa.key') },
     metrics: resolveMetricsConfig(raw.metrics, cwd),

@@ -84,6 +84,11 @@ export class Directory {
     return this.lookup.findUser(input);
   }
 
+  /** A domain-joined computer by its account name (`WS01$`); see Lookup.findComputer. @throws GH_AUTHN_FAILED, GH_DIRECTORY_UNAVAILABLE */
+  findComputer(sam: string): Promise<DirectoryUser | undefined> {
+    return this.lookup.findComputer(sam);
+  }
+
   /**
    * Reads a known user again (single sign-on): undefined when the account is gone, moved or disabled.
    * @throws GH_DIRECTORY_UNAVAILABLE

@@ -4,7 +4,14 @@ import type { DirectoryOptions } from './connection.js';
 import { parseLoginName, userFilter } from './login-name.js';
 import type { ServiceConnection } from './service-connection.js';
 import { GatehouseError } from '../errors.js';
-import { BINARY_ATTRIBUTES, isDisabled, toUser, userAttributes, type DirectoryUser } from './user.js';
+import { BINARY_ATTRIBUTES, isDisabled, str, toUser, userAttributes, type DirectoryUser } from './user.js';
+import { sidToString } from './sid.js';
+
+/** The RID of Domain Computers, the primary group of workstations and member servers (ADFS's "-515$" rule). */
+const DOMAIN_COMPUTERS_RID = 515;
+
+/** What the computer look-up reads: a user's attributes, the SID and the primary group. */
+const USER_ATTRIBUTES_FOR_COMPUTERS = [...userAttributes(undefined), 'objectSid', 'primaryGroupID'];
 
 /** More than one entry matched a look-up that must find one. */
 const AMBIGUOUS: unique symbol = Symbol('ambiguous');
@@ -29,6 +36,32 @@ export class Lookup {
       throw new GatehouseError('GH_LOGIN_AMBIGUOUS', { detail: `more than one account answers to ${JSON.stringify(input.trim())} (${this.dir.loginAttribute ?? 'userPrincipalName'} or sAMAccountName)` });
     }
     return found;
+  }
+
+  /**
+   * The computer account of a Kerberos machine principal (`WS01$`), by its sAMAccountName, found only
+   * when it is a domain-joined workstation or member server (primary group Domain Computers, as ADFS's
+   * device rules require): undefined when there is no such computer.
+   * @throws GH_AUTHN_FAILED for a computer of another kind (a domain controller), GH_DIRECTORY_UNAVAILABLE
+   */
+  async findComputer(sam: string): Promise<DirectoryUser | undefined> {
+    const entries = await this.search(this.dir.baseDn, {
+      scope: 'sub',
+      filter: escapeFilter`(&(objectCategory=computer)(sAMAccountName=${sam}))`,
+      attributes: [...USER_ATTRIBUTES_FOR_COMPUTERS],
+      explicitBufferAttributes: [...BINARY_ATTRIBUTES, 'objectSid'],
+      sizeLimit: 2,
+    });
+    if (entries.length !== 1) return undefined;
+    const entry = entries[0]!;
+    const primaryGroup = Number(str(entry.primaryGroupID) ?? 0);
+    if (primaryGroup !== DOMAIN_COMPUTERS_RID) {
+      throw new GatehouseError('GH_AUTHN_FAILED', { detail: `${sam} is a computer whose primary group is ${primaryGroup}, not Domain Computers (515)` });
+    }
+    const sid = entry.objectSid;
+    const raw = Array.isArray(sid) ? sid[0] : sid;
+    if (!Buffer.isBuffer(raw)) throw new GatehouseError('GH_AUTHN_FAILED', { detail: `${sam} has no objectSid` });
+    return { ...toUser(entry), computer: { sid: sidToString(raw) } };
   }
 
   /** A known user read again: undefined when the account is gone, moved or disabled. @throws GH_DIRECTORY_UNAVAILABLE */

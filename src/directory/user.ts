@@ -24,6 +24,11 @@ export interface DirectoryUser {
   passwordExpires: Date | undefined;
   /** AD's own bad-password counter as the DC that answered the look-up has it (smart lockout's guard). */
   adCounter?: { badPwdCount: number; badPasswordTime: number };
+  /**
+   * Set when the account is a domain-joined computer (found by Directory.findComputer, for the hybrid
+   * Entra join through WS-Trust windowstransport): its objectSid as text, S-1-5-21-...
+   */
+  computer?: { sid: string } | undefined;
 }
 
 /** What the sign-in look-up reads of a user. */

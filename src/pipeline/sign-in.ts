@@ -43,6 +43,14 @@ export interface RequestedAuthn {
   password?: { username: string; password: string } | undefined;
   /** The relying party asks for multi-factor authentication (wauth, RequestedAuthnContext: multipleauthn). */
   mfa?: boolean | undefined;
+  /**
+   * The relying party asks for Windows authentication or MFA (wauth, RequestedAuthnContext:
+   * wiaormultiauthn, as Entra's device registration does): a Kerberos sign-in is enough, anything else
+   * needs the second factor.
+   */
+  wiaOrMfa?: boolean | undefined;
+  /** The endpoint authenticates with HTTP Negotiate whatever the client (WS-Trust windowstransport). */
+  negotiate?: boolean | undefined;
 }
 
 /**

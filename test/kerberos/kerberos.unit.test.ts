@@ -1,5 +1,6 @@
 // The pieces of Windows sign-in that need no KDC: reading the Negotiate header, the keytab, the mapping
-// of a principal to an account, and the kerberos section of the configuration.
+// of a principal to an account, the kerberos section of the configuration, and a computer's token
+// claims (the hybrid join).
 import { describe, expect, it } from 'vitest';
 import { readNegotiateHeader } from '../../src/authn/negotiate-token.js';
 import { readKeytab } from '../../src/authn/keytab.js';
@@ -7,6 +8,12 @@ import { accountOfPrincipal } from '../../src/authn/windows-user.js';
 import { realmOfBaseDn, resolveKerberos } from '../../src/config/kerberos.js';
 import { DEFAULT_NEGOTIATE_USER_AGENTS } from '../../src/config/schema/kerberos.js';
 import { ConfigError } from '../../src/errors.js';
+import { isComputerAccount } from '../../src/authn/windows-user.js';
+import { sidToString } from '../../src/directory/sid.js';
+import { computerIssuer } from '../../src/claims/federated-issuer.js';
+import { releaseClaims } from '../../src/claims/release.js';
+import { resolveClaims } from '../../src/claims/resolve.js';
+import { MICROSOFT_365, checkRelyingParty } from '../../src/config/relying-parties.js';
 
 // A GSS InitialContextToken (tag 0x60) with SPNEGO's OID and the Kerberos 5 mechanism OID in it.
 const SPNEGO_KRB5 = Buffer.concat([Buffer.from('6082', 'hex'), Buffer.from('06062b0601050502', 'hex'), Buffer.from('06092a864886f712010202', 'hex'), Buffer.alloc(20, 1)]);
@@ -103,7 +110,7 @@ describe('the account of a principal', () => {
 });
 
 describe('the kerberos configuration', () => {
-  const raw = { enabled: true, keytab: 'http.keytab', userAgents: DEFAULT_NEGOTIATE_USER_AGENTS, maxTokenBytes: 16384 };
+  const raw = { enabled: true, keytab: 'http.keytab', userAgents: DEFAULT_NEGOTIATE_USER_AGENTS, maxTokenBytes: 16384, windowsTransport: 'intranet' as const };
   it('derives the realm from the base DN and the principal from the public host', () => {
     expect(realmOfBaseDn('DC=corp, dc=Example,DC=com')).toBe('CORP.EXAMPLE.COM');
     const k = resolveKerberos(raw, 'sts.corp.example.com', 'OU=x,DC=corp,DC=example,DC=com', '/etc/gatehouse');
@@ -124,5 +131,74 @@ describe('the kerberos configuration', () => {
     expect(known('Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36')).toBe(false);
     expect(known('Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1')).toBe(false);
     expect(known('curl/7.88.1')).toBe(false);
+  });
+});
+
+describe('windowstransport and the computers\' domain in the configuration', () => {
+  const raw = { enabled: true, keytab: 'k', userAgents: [], maxTokenBytes: 16384, windowsTransport: 'intranet' as const };
+  it('serves windowstransport only with kerberos on; computers take the first federated domain unless told', () => {
+    expect(resolveKerberos(raw, 'h', 'DC=a', '/').windowsTransport).toBe('intranet');
+    expect(resolveKerberos({ ...raw, enabled: false }, 'h', 'DC=a', '/').windowsTransport).toBe('off');
+    expect(resolveKerberos({ ...raw, windowsTransport: 'off' }, 'h', 'DC=a', '/').windowsTransport).toBe('off');
+    expect(resolveKerberos(raw, 'h', 'DC=a', '/', ['a.example', 'b.example']).computerDomain).toBe('a.example');
+    expect(resolveKerberos({ ...raw, computerDomain: 'B.example.' }, 'h', 'DC=a', '/', ['a.example', 'b.example']).computerDomain).toBe('b.example');
+    expect(resolveKerberos(raw, 'h', 'DC=a', '/').computerDomain).toBeUndefined();
+  });
+  it('names the key when the computers\' domain is not federated', () => {
+    expect(() => resolveKerberos({ ...raw, computerDomain: 'c.example' }, 'h', 'DC=a', '/', ['a.example'])).toThrow(/^kerberos\.computerDomain: c\.example is not one of federatedDomains \(a\.example\)/);
+  });
+});
+
+describe('a computer account (the hybrid join)', () => {
+  it('is a principal whose account name ends in $', () => {
+    expect(isComputerAccount({ sam: 'WS01$' })).toBe(true);
+    expect(isComputerAccount({ sam: 'alice' })).toBe(false);
+    expect(isComputerAccount({ sam: '$' })).toBe(false);
+    expect(isComputerAccount({ upn: 'ws01$@x' })).toBe(false);
+  });
+
+  it('has its objectSid written as Windows writes it', () => {
+    // S-1-5-21-1004336348-1177238915-682003330-1105, built byte by byte.
+    const sid = Buffer.alloc(28);
+    sid[0] = 1;
+    sid[1] = 5;
+    sid.writeUIntBE(5, 2, 6);
+    [21, 1004336348, 1177238915, 682003330, 1105].forEach((n, i) => sid.writeUInt32LE(n, 8 + 4 * i));
+    expect(sidToString(sid)).toBe('S-1-5-21-1004336348-1177238915-682003330-1105');
+    expect(() => sidToString(Buffer.alloc(3))).toThrow(/not a SID/);
+    expect(() => sidToString(sid.subarray(0, 20))).toThrow(/not a SID/);
+  });
+
+  const issuer = 'http://sts.corp.example.com/adfs/services/trust';
+  it('gets issuerid http://<domain>/adfs/services/trust/ always, and that as Issuer only with several domains', () => {
+    const id = (v: string) => ({ type: 'http://schemas.microsoft.com/ws/2008/06/identity/claims/issuerid', values: [v] });
+    expect(computerIssuer({ issuer, federatedDomains: ['a.example'] })).toEqual({ issuer, issuerId: id('http://a.example/adfs/services/trust/') });
+    expect(computerIssuer({ issuer, federatedDomains: ['a.example', 'b.example'], computerDomain: 'b.example' })).toEqual({
+      issuer: 'http://b.example/adfs/services/trust/',
+      issuerId: id('http://b.example/adfs/services/trust/'),
+    });
+    expect(computerIssuer({ issuer, federatedDomains: [] })).toEqual({ issuer });
+  });
+
+  it("gets Microsoft 365's device claims and no UPN; with several domains the token's Issuer is the computers' domain", () => {
+    const guid = Buffer.from('00112233445566778899aabbccddeeff', 'hex');
+    const computer = {
+      dn: 'CN=WS01,CN=Computers,DC=corp,DC=example,DC=com', sAMAccountName: 'WS01$', userPrincipalName: undefined, objectGUID: guid, consistencyGuid: undefined,
+      displayName: undefined, givenName: undefined, surname: undefined, mail: undefined, userAccountControl: 4096, passwordExpires: undefined,
+      computer: { sid: 'S-1-5-21-1-2-3-1105' },
+    };
+    const m365 = checkRelyingParty(MICROSOFT_365, 'built-in');
+    const out = releaseClaims(m365, resolveClaims(computer), {
+      expiryNotifyDays: 14, passwordChangeUrl: 'x', domains: { issuer, federatedDomains: ['a.example', 'b.example'] },
+    });
+    expect(out.issuer).toBe('http://a.example/adfs/services/trust/');
+    expect(out.subject.nameId).toBe(guid.toString('base64'));
+    expect(Object.fromEntries(out.attributes.map((a) => [a.type, a.values]))).toEqual({
+      'http://schemas.microsoft.com/LiveID/Federation/2008/05/ImmutableID': [guid.toString('base64')],
+      'http://schemas.microsoft.com/ws/2012/01/accounttype': ['DJ'],
+      'http://schemas.microsoft.com/identity/claims/onpremobjectguid': [guid.toString('base64')],
+      'http://schemas.microsoft.com/ws/2008/06/identity/claims/primarysid': ['S-1-5-21-1-2-3-1105'],
+      'http://schemas.microsoft.com/ws/2008/06/identity/claims/issuerid': ['http://a.example/adfs/services/trust/'],
+    });
   });
 });

@@ -91,6 +91,16 @@ describe('metadata exchange (/adfs/services/trust/mex)', () => {
     expect(locations).toEqual([`${gh.url}/adfs/services/trust/13/usernamemixed`, `${gh.url}/adfs/services/trust/2005/usernamemixed`]);
   });
 
+  it('does not list windowstransport when Windows sign-in is off, and its paths are not served', async () => {
+    const xml = await (await fetch(`${gh.url}/adfs/services/trust/mex`)).text();
+    expect(xml).not.toContain('windowstransport');
+    expect(xml).not.toContain('NegotiateAuthentication');
+    for (const path of ['/adfs/services/trust/13/windowstransport', '/adfs/services/trust/2005/windowstransport']) {
+      const res = await fetch(`${gh.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/soap+xml' }, body: '<x/>' });
+      expect(res.status).toBe(404);
+    }
+  });
+
   it('the advertised endpoints answer SOAP (a fault for an empty envelope, not a 404)', async () => {
     for (const path of ['/adfs/services/trust/13/usernamemixed', '/adfs/services/trust/2005/usernamemixed']) {
       const res = await fetch(`${gh.url}${path}`, {

@@ -54,6 +54,18 @@ export const KerberosConfigSchema = Type.Object(
       description:
         'Regular expressions (case-insensitive) for the User-Agent of browsers known to answer Negotiate silently; others get the login form only, as with ADFS\'s WIASupportedUserAgents.',
     }),
+    windowsTransport: Type.Union([Type.Literal('intranet'), Type.Literal('off')], {
+      default: 'intranet',
+      description:
+        "WS-Trust windowstransport (/adfs/services/trust/13/windowstransport and 2005/): Kerberos for rich clients and the hybrid Entra join of domain-joined computers, listed in MEX. 'intranet': served to clients inside the corporate network only (others get a SOAP fault), as ADFS advises: on the extranet it would bypass lockout. 'off': not served. Needs kerberos.enabled.",
+    }),
+    computerDomain: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description:
+          "The Microsoft 365 domain whose IssuerUri the tokens of domain-joined computers carry as issuerid (and as Issuer with several federated domains), as ADFS's device rule does with one verified domain. Default: the first of federatedDomains (must be one of them when they are listed); neither set: no issuerid.",
+      }),
+    ),
     maxTokenBytes: Type.Integer({
       minimum: 1024,
       maximum: 65536,

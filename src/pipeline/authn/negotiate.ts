@@ -31,7 +31,9 @@ function asksForForm(request: FastifyRequest): boolean {
 export function offersNegotiate(ctx: SignInContext): boolean {
   const k = ctx.services.config.kerberos;
   const { authn } = ctx.request;
-  if (!k.enabled || !ctx.adapter.browser || ctx.request.insideCorporateNetwork !== true) return false;
+  if (!k.enabled || ctx.request.insideCorporateNetwork !== true) return false;
+  // WS-Trust windowstransport: Negotiate is the endpoint's only way in (its route is intranet-only).
+  if (!ctx.adapter.browser) return authn.negotiate === true;
   if (authn.passwordRequired || authn.passive || authn.form !== undefined || asksForForm(ctx.http.request)) return false;
   const agent = ctx.http.request.headers['user-agent'] ?? '';
   return k.userAgents.some((re) => re.test(agent));
@@ -58,9 +60,10 @@ export const negotiate: AuthnMethod = {
       reply.header('www-authenticate', 'Negotiate');
       return undefined;
     }
+    const then = ctx.adapter.browser ? 'login form shown' : 'SOAP fault sent';
     const audit = { event: 'signin_attempt', method: 'windows', addresses: ctx.request.addresses, protocol: ctx.request.endpoint, realm: ctx.rp.id };
     if (token.kind !== 'kerberos') {
-      request.log.info({ ...audit, outcome: 'form', reason: token.kind === 'ntlm' ? 'NTLM token' : token.why }, 'windows sign-in: token refused, login form shown');
+      request.log.info({ ...audit, outcome: ctx.adapter.browser ? 'form' : 'failure', reason: token.kind === 'ntlm' ? 'NTLM token' : token.why }, `windows sign-in: token refused, ${then}`);
       return undefined;
     }
     let principal: string;
@@ -69,12 +72,12 @@ export const negotiate: AuthnMethod = {
       ({ principal, response } = await acceptorFor(config.kerberos).accept(token.base64));
     } catch (err) {
       if (!(err instanceof KerberosRefusal)) throw err;
-      request.log.warn({ ...audit, outcome: 'form', reason: 'kerberos', detail: err.message }, 'windows sign-in: ticket refused, login form shown');
+      request.log.warn({ ...audit, outcome: ctx.adapter.browser ? 'form' : 'failure', reason: 'kerberos', detail: err.message }, `windows sign-in: ticket refused, ${then}`);
       return undefined;
     }
     let user;
     try {
-      user = await windowsUser(directory, principal, config.kerberos.realm);
+      user = await windowsUser(directory, principal, config.kerberos.realm, { computers: !ctx.adapter.browser });
     } catch (err) {
       const e = err instanceof GatehouseError ? err : undefined;
       request.log.warn({ ...audit, principal, outcome: 'failure', reason: e?.code, detail: e?.detail }, 'windows sign-in: refused');
@@ -84,6 +87,7 @@ export const negotiate: AuthnMethod = {
     // Mutual authentication: the browser may check the server's answer token.
     if (response) reply.header('www-authenticate', `Negotiate ${response}`);
     request.log.info({ ...audit, principal, user: user.userPrincipalName ?? user.sAMAccountName, outcome: 'success' }, 'windows sign-in: accepted');
+    if (!ctx.adapter.browser) return { authenticated: { user, method: this.name, context: 'windows', instant: Date.now() } };
     ctx.services.accounts.remember(user);
     const session = { ...ctx.services.sessions.start(user), windows: true as const };
     return { authenticated: { user, method: this.name, context: 'windows', instant: session.authInstant, session, newSession: true } };

@@ -19,7 +19,7 @@ export function audit(ctx: SignInContext): void {
       protocol: request.protocol,
       endpoint: request.endpoint,
       realm: rp.id,
-      user: authentication.user.userPrincipalName,
+      user: authentication.user.userPrincipalName ?? authentication.user.sAMAccountName,
       addresses: request.addresses,
       authnMethod: authentication.method,
       sid: authentication.session?.sid,

@@ -45,11 +45,16 @@ export async function secondFactor(ctx: SignInContext): Promise<StepResult> {
   const mfa = ctx.services.mfa;
   if (!mfa) return undefined;
   const { user, session } = ctx.authentication;
-  const form = ctx.request.authn.form;
+  // A computer (the hybrid join) has no second factor; its Kerberos ticket is what Entra asks of it.
+  if (user.computer) return undefined;
+  const { authn } = ctx.request;
+  const form = authn.form;
   const inside = ctx.request.insideCorporateNetwork === true;
+  // wiaormultiauthn: Windows authentication is enough, anything else needs the second factor.
+  const requested = authn.mfa === true || (authn.wiaOrMfa === true && ctx.authentication.context !== 'windows');
   const reason = await mfaReason(
     mfa.config,
-    { relyingParty: ctx.rp.id, user, insideCorporateNetwork: inside, requested: ctx.request.authn.mfa === true },
+    { relyingParty: ctx.rp.id, user, insideCorporateNetwork: inside, requested },
     (dn, group) => ctx.services.directory.isMemberOf(dn, group),
   );
   if (!reason) return undefined;

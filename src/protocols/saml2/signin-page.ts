@@ -29,7 +29,7 @@ function signInPageSignIn(pending: Sealer): SignInAdapter<{ ctx: string }, SamlS
         relyingParty: p.rp,
         messageId: p.id,
         reply: { url: p.acs },
-        authn: { notBefore: p.forceAuthn ? p.at : undefined, form: postedLoginForm(ctx.http.request), mfa: p.mfa, passwordRequired: p.passwordRequired },
+        authn: { notBefore: p.forceAuthn ? p.at : undefined, form: postedLoginForm(ctx.http.request), mfa: p.mfa, wiaOrMfa: p.wiaOrMfa, passwordRequired: p.passwordRequired },
       });
       return { request, message: { relayState: p.relayState, forceAuthn: p.forceAuthn, at: p.at, passwordRequired: p.passwordRequired } };
     },

@@ -30,6 +30,8 @@ export interface Pending {
   at: number;
   /** RequestedAuthnContext asked for multi-factor authentication. */
   mfa?: boolean;
+  /** RequestedAuthnContext asked for Windows authentication or MFA (wiaormultiauthn). */
+  wiaOrMfa?: boolean;
   /** RequestedAuthnContext asks for a password class: no Windows sign-in. */
   passwordRequired?: boolean;
 }
@@ -95,6 +97,7 @@ export function redirectToSignInPage(pending: Sealer) {
       at,
       ...(relayState !== undefined ? { relayState } : {}),
       ...(ctx.request.authn.mfa ? { mfa: true } : {}),
+      ...(ctx.request.authn.wiaOrMfa ? { wiaOrMfa: true } : {}),
       ...(passwordRequired ? { passwordRequired } : {}),
     };
     const url = `${ctx.services.config.publicUrl}${SIGNIN_PATH}?ctx=${pending.seal(p, PENDING_TTL_SECONDS)}`;
@@ -166,7 +169,7 @@ export function authnRequestSignIn(pending: Sealer): SignInAdapter<AuthnRequestI
       }
       ctx.message.forceAuthn = req.forceAuthn;
       ctx.message.passwordRequired = req.authnContextClassRefs.some((c) => PASSWORD_CLASSES.has(c));
-      ctx.request.authn = { notBefore: req.forceAuthn ? ctx.message.at : undefined, passive: req.isPassive, passwordRequired: ctx.message.passwordRequired, mfa: req.authnContextClassRefs.includes(MFA.multipleAuthn) };
+      ctx.request.authn = { notBefore: req.forceAuthn ? ctx.message.at : undefined, passive: req.isPassive, passwordRequired: ctx.message.passwordRequired, mfa: req.authnContextClassRefs.includes(MFA.multipleAuthn), wiaOrMfa: req.authnContextClassRefs.includes(MFA.wiaOrMultipleAuthn) };
     },
     challenge: redirectToSignInPage(pending),
     moveToSignInPage: redirectToSignInPage(pending),

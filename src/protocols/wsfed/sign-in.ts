@@ -32,6 +32,7 @@ export const wsFedSignIn: SignInAdapter<WsFedSignIn, WsFedMessage> = {
         notBefore: req.freshness === undefined ? undefined : Date.now() - req.freshness * 60_000,
         form: postedLoginForm(ctx.http.request),
         mfa: req.wauth === MFA.multipleAuthn,
+        wiaOrMfa: req.wauth === MFA.wiaOrMultipleAuthn,
         passwordRequired: req.passwordRequired,
       },
       hints: { username: req.loginHint },

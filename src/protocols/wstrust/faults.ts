@@ -8,12 +8,13 @@ import type { TrustVersion } from './versions.js';
  * The faults a WS-Trust client can get. Deliberately few: a caller learns "your credentials were not
  * accepted", "your message was not acceptable" or "try again later", never which check failed.
  */
-export type FaultKind = 'FailedAuthentication' | 'InvalidRequest' | 'MustUnderstand' | 'TooManyRequests' | 'DirectoryUnavailable' | 'Internal';
+export type FaultKind = 'FailedAuthentication' | 'InvalidRequest' | 'MustUnderstand' | 'IntranetOnly' | 'TooManyRequests' | 'DirectoryUnavailable' | 'Internal';
 
 const REASONS: Record<FaultKind, string> = {
   FailedAuthentication: 'The security token could not be authenticated or authorized.',
   InvalidRequest: 'The request was invalid or malformed.',
   MustUnderstand: 'A header marked mustUnderstand was not understood.',
+  IntranetOnly: 'Windows authentication (windowstransport) is only available inside the corporate network. Use usernamemixed, or connect to the corporate network.',
   TooManyRequests: 'Too many sign-in attempts. Try again later.',
   DirectoryUnavailable: 'The directory is unavailable. Try again later.',
   Internal: 'The server could not process the request.',
@@ -62,6 +63,9 @@ function code(version: TrustVersion, f: WsTrustFault): string {
       );
     case 'MustUnderstand':
       return '<s:Code><s:Value>s:MustUnderstand</s:Value></s:Code>';
+    case 'IntranetOnly':
+      // WS-Trust's own "the request could not be honoured", from the client's side of the line.
+      return `<s:Code><s:Value>s:Sender</s:Value><s:Subcode><s:Value xmlns:t="${version.trustNs}">t:RequestFailed</s:Value></s:Subcode></s:Code>`;
     case 'TooManyRequests':
     case 'DirectoryUnavailable':
     case 'Internal':

@@ -12,11 +12,15 @@ const MEX_NS = {
   /** The 2005/07 draft (WS-Trust 2005 policies). */
   sp2005: 'http://schemas.xmlsoap.org/ws/2005/07/securitypolicy',
   tns: 'http://schemas.microsoft.com/ws/2008/06/identity/securitytokenservice',
+  /** WCF's HTTP authentication policy assertions: NegotiateAuthentication is what MSAL reads as "integrated auth". */
+  http: 'http://schemas.microsoft.com/ws/06/2004/policy/http',
   soapHttp: 'http://schemas.xmlsoap.org/soap/http',
 } as const;
 
 interface Endpoint {
   version: TrustVersion;
+  /** usernamemixed (a UsernameToken in the message) or windowstransport (HTTP Negotiate). */
+  windows: boolean;
   /** ADFS's names, so that tools comparing with an ADFS MEX document find the same ones. */
   binding: string;
   portType: string;
@@ -29,6 +33,7 @@ interface Endpoint {
 const ENDPOINTS: Endpoint[] = [
   {
     version: TRUST_13,
+    windows: false,
     binding: 'UserNameWSTrustBinding_IWSTrust13Async',
     portType: 'IWSTrust13Async',
     operation: 'Trust13IssueAsync',
@@ -37,6 +42,7 @@ const ENDPOINTS: Endpoint[] = [
   },
   {
     version: TRUST_2005,
+    windows: false,
     binding: 'UserNameWSTrustBinding_IWSTrustFeb2005Async',
     portType: 'IWSTrustFeb2005Async',
     operation: 'TrustFeb2005IssueAsync',
@@ -45,12 +51,37 @@ const ENDPOINTS: Endpoint[] = [
   },
 ];
 
+/** windowstransport, under ADFS's binding names; the port types and operations are the usernamemixed ones. */
+const WINDOWS_ENDPOINTS: Endpoint[] = ENDPOINTS.map((e) => ({
+  ...e,
+  windows: true,
+  binding: e.version === TRUST_13 ? 'CustomBinding_IWSTrust13Async' : 'CustomBinding_IWSTrustFeb2005Async',
+}));
+
+/** "HTTPS transport, and HTTP Negotiate (Kerberos) for the client": MSAL's MexDocument reads it as integrated auth. */
+function windowsPolicy(e: Endpoint): string {
+  return (
+    `<wsp:Policy wsu:Id="${e.binding}_policy">` +
+    '<wsp:ExactlyOne><wsp:All>' +
+    `<http:NegotiateAuthentication xmlns:http="${MEX_NS.http}"/>` +
+    `<sp:TransportBinding xmlns:sp="${e.securityPolicy}"><wsp:Policy>` +
+    '<sp:TransportToken><wsp:Policy><sp:HttpsToken RequireClientCertificate="false"/></wsp:Policy></sp:TransportToken>' +
+    '<sp:AlgorithmSuite><wsp:Policy><sp:Basic256/></wsp:Policy></sp:AlgorithmSuite>' +
+    '<sp:Layout><wsp:Policy><sp:Strict/></wsp:Policy></sp:Layout>' +
+    '</wsp:Policy></sp:TransportBinding>' +
+    '<wsaw:UsingAddressing/>' +
+    '</wsp:All></wsp:ExactlyOne>' +
+    '</wsp:Policy>'
+  );
+}
+
 /**
  * "HTTPS transport, and a UsernameToken (WSS 1.0 profile) in the security header" — the shape MSAL's
  * MexDocument looks for: wsp:Policy[@wsu:Id]/ExactlyOne/All with sp:TransportBinding and the
  * supporting tokens → wsp:Policy → sp:UsernameToken → wsp:Policy → sp:WssUsernameToken10.
  */
 function policy(e: Endpoint): string {
+  if (e.windows) return windowsPolicy(e);
   const sp = e.securityPolicy;
   return (
     `<wsp:Policy wsu:Id="${e.binding}_policy">` +
@@ -100,7 +131,7 @@ function binding(e: Endpoint): string {
 }
 
 function port(e: Endpoint, publicUrl: string): string {
-  const url = `${publicUrl}${e.version.path}`;
+  const url = `${publicUrl}${e.windows ? e.version.windowsPath : e.version.path}`;
   return (
     `<wsdl:port name="${e.binding}" binding="tns:${e.binding}">` +
     `<soap12:address location="${a(url)}"/>` +
@@ -111,19 +142,22 @@ function port(e: Endpoint, publicUrl: string): string {
 
 /**
  * The WS-MetadataExchange document at /adfs/services/trust/mex: a WSDL naming the two usernamemixed
- * endpoints, their bindings and security policies. Clients (MSAL, ADAL) read it to find where to send
- * the user's name and password; WS-Trust 1.3 is listed first, as clients prefer it.
+ * endpoints and, when they are served, the two windowstransport ones, their bindings and security
+ * policies. Clients (MSAL, ADAL, Windows's device registration) read it to find where to send the user's
+ * name and password, or where to authenticate with Kerberos; WS-Trust 1.3 is listed first, as clients
+ * prefer it.
  */
-export function buildMexDocument(publicUrl: string): string {
+export function buildMexDocument(publicUrl: string, opts: { windowsTransport?: boolean } = {}): string {
+  const all = opts.windowsTransport ? [...ENDPOINTS, ...WINDOWS_ENDPOINTS] : ENDPOINTS;
   return (
     `<wsdl:definitions name="SecurityTokenService" targetNamespace="${MEX_NS.tns}"` +
     ` xmlns:wsdl="${MEX_NS.wsdl}" xmlns:tns="${MEX_NS.tns}" xmlns:soap12="${MEX_NS.soap12}"` +
     ` xmlns:wsu="${NS.wsu}" xmlns:wsp="${NS.wsp}" xmlns:wsa10="${NS.wsa}" xmlns:wsaw="${MEX_NS.wsaw}"` +
     ` xmlns:trust="${NS.trust13}" xmlns:t="${NS.trust2005}">` +
-    ENDPOINTS.map(policy).join('') +
+    all.map(policy).join('') +
     ENDPOINTS.map(messagesAndPortType).join('') +
-    ENDPOINTS.map(binding).join('') +
-    `<wsdl:service name="SecurityTokenService">${ENDPOINTS.map((e) => port(e, publicUrl)).join('')}</wsdl:service>` +
+    all.map(binding).join('') +
+    `<wsdl:service name="SecurityTokenService">${all.map((e) => port(e, publicUrl)).join('')}</wsdl:service>` +
     '</wsdl:definitions>'
   );
 }

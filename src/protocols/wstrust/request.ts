@@ -5,12 +5,15 @@ import { BEARER_KEY_TYPES, type TrustVersion } from './versions.js';
 import { elementChildren } from '../../xml/dom.js';
 import { one, optional, text } from './xml-read.js';
 
-/** A WS-Trust Issue request for a bearer token, with the user's name and password, fully checked. */
+/**
+ * A WS-Trust Issue request for a bearer token, fully checked: with the user's name and password
+ * (usernamemixed), or with none (windowstransport: the client is authenticated by HTTP Negotiate).
+ */
 export interface IssueRequest {
   /** wsa:MessageID, echoed as wsa:RelatesTo. */
   messageId: string;
-  username: string;
-  password: string;
+  /** Absent at windowstransport. */
+  credentials: { username: string; password: string } | undefined;
   /** The relying party the token is for (AppliesTo/EndpointReference/Address). */
   appliesTo: string;
   keyType: string;
@@ -56,7 +59,7 @@ function mustUnderstand(el: Element): boolean {
 export function readIssueRequest(
   doc: Document,
   version: TrustVersion,
-  opts: { endpointUrl: string; now?: number },
+  opts: { endpointUrl: string; now?: number; windows?: boolean },
   seen: { messageId?: string } = {},
 ): IssueRequest {
   const envelope = doc.documentElement;
@@ -98,21 +101,32 @@ export function readIssueRequest(
     if (address !== WSA.anonymous) throw new WsTrustFault('InvalidRequest', 'wsa:ReplyTo is not anonymous');
   }
 
-  // WS-Security: timestamp, then the username token
-  const security = one(header, NS.wsse, 'Security', 'wsse:Security');
-  const timestamp = one(security, NS.wsu, 'Timestamp', 'wsu:Timestamp');
-  const created = parseDateTime(text(one(timestamp, NS.wsu, 'Created', 'wsu:Created')), 'wsu:Created');
-  const expires = parseDateTime(text(one(timestamp, NS.wsu, 'Expires', 'wsu:Expires')), 'wsu:Expires');
-  checkTimestamp(created, expires, opts.now);
-
-  const token = one(security, NS.wsse, 'UsernameToken', 'wsse:UsernameToken');
-  const username = text(one(token, NS.wsse, 'Username', 'wsse:Username'));
-  const passwordEl = one(token, NS.wsse, 'Password', 'wsse:Password');
-  const passwordType = passwordEl.getAttribute('Type');
-  // A digest cannot be checked against AD (it needs the clear password on our side).
-  if (passwordType && passwordType !== WSSE.passwordText) throw new WsTrustFault('InvalidRequest', 'password type is not PasswordText');
-  const password = passwordEl.textContent ?? '';
-  if (username.length > MAX.username || password.length > MAX.password) throw new WsTrustFault('InvalidRequest', 'overlong user name or password');
+  // WS-Security: timestamp, then the username token. At windowstransport the security header is
+  // optional (MSAL sends none), its timestamp checked when there is one, and a password refused: the
+  // client is authenticated at the HTTP layer, and a password there would skip the lockout checks.
+  let credentials: IssueRequest['credentials'];
+  const security = opts.windows ? optional(header, NS.wsse, 'Security', 'wsse:Security') : one(header, NS.wsse, 'Security', 'wsse:Security');
+  const timestamp = security && (opts.windows ? optional(security, NS.wsu, 'Timestamp', 'wsu:Timestamp') : one(security, NS.wsu, 'Timestamp', 'wsu:Timestamp'));
+  if (timestamp) {
+    const created = parseDateTime(text(one(timestamp, NS.wsu, 'Created', 'wsu:Created')), 'wsu:Created');
+    const expires = parseDateTime(text(one(timestamp, NS.wsu, 'Expires', 'wsu:Expires')), 'wsu:Expires');
+    checkTimestamp(created, expires, opts.now);
+  }
+  if (opts.windows) {
+    if (security && optional(security, NS.wsse, 'UsernameToken', 'wsse:UsernameToken')) {
+      throw new WsTrustFault('InvalidRequest', 'a UsernameToken at windowstransport (its credentials are HTTP Negotiate; passwords go to usernamemixed)');
+    }
+  } else {
+    const token = one(security!, NS.wsse, 'UsernameToken', 'wsse:UsernameToken');
+    const username = text(one(token, NS.wsse, 'Username', 'wsse:Username'));
+    const passwordEl = one(token, NS.wsse, 'Password', 'wsse:Password');
+    const passwordType = passwordEl.getAttribute('Type');
+    // A digest cannot be checked against AD (it needs the clear password on our side).
+    if (passwordType && passwordType !== WSSE.passwordText) throw new WsTrustFault('InvalidRequest', 'password type is not PasswordText');
+    const password = passwordEl.textContent ?? '';
+    if (username.length > MAX.username || password.length > MAX.password) throw new WsTrustFault('InvalidRequest', 'overlong user name or password');
+    credentials = { username, password };
+  }
 
   // The body: one RequestSecurityToken in this endpoint's WS-Trust version
   const bodyParts = elementChildren(body);
@@ -131,5 +145,5 @@ export function readIssueRequest(
   const address = text(one(epr, WSA_ANY, 'Address', 'AppliesTo/EndpointReference/Address'));
   if (!address) throw new WsTrustFault('InvalidRequest', 'empty AppliesTo address');
 
-  return { messageId, username, password, appliesTo: address, keyType };
+  return { messageId, credentials, appliesTo: address, keyType };
 }

@@ -1,7 +1,9 @@
 import fp from 'fastify-plugin';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { credentialRateLimits } from '../../authn/forms.js';
+import { insideCorporateNetwork } from '../../http/network-location.js';
 import { runSignIn } from '../../pipeline/run.js';
+import { WsTrustFault } from './faults.js';
 import { buildMexDocument } from './mex.js';
 import { BODY_LIMIT, sendFault, wsTrustIssue } from './sign-in.js';
 import { MEX_PATH, TRUST_13, TRUST_2005, type TrustVersion } from './versions.js';
@@ -12,13 +14,16 @@ const routeSchema = {
 } as const;
 
 function versionOf(request: FastifyRequest): TrustVersion {
-  return request.routeOptions.url === TRUST_2005.path ? TRUST_2005 : TRUST_13;
+  const url = request.routeOptions.url;
+  return url === TRUST_2005.path || url === TRUST_2005.windowsPath ? TRUST_2005 : TRUST_13;
 }
 
 /**
  * WS-Trust 1.3 and 2005 "usernamemixed" endpoints (rich clients: Outlook, ActiveSync via Exchange
- * Online, PowerShell modules, MSAL's username/password flow), each a run of the sign-in pipeline
- * (sign-in.ts), and the metadata exchange document that lists them.
+ * Online, PowerShell modules, MSAL's username/password flow) and, with kerberos.windowsTransport, the
+ * "windowstransport" ones (HTTP Negotiate: MSAL's Windows authentication, the hybrid join of
+ * domain-joined computers), each a run of the sign-in pipeline (sign-in.ts), and the metadata exchange
+ * document that lists them.
  *
  * Encapsulated: the SOAP content types and the fault-writing error handler apply to these routes only.
  */
@@ -35,12 +40,24 @@ async function wsTrustPlugin(app: FastifyInstance): Promise<void> {
     app.post<{ Body: string }>(
       version.path,
       { schema: routeSchema, bodyLimit: BODY_LIMIT, preHandler: credentialRateLimits(app) },
-      (request, reply) => runSignIn(wsTrustIssue, services, { request, reply }, { version, body: request.body, seen: {} }),
+      (request, reply) => runSignIn(wsTrustIssue, services, { request, reply }, { version, windows: false, body: request.body, seen: {} }),
     );
   }
 
+  // windowstransport: intranet only. ADFS warns that publishing it on the extranet bypasses lockout (a
+  // Kerberos or NTLM attempt there never counts as a bad password for extranet lockout).
+  const windows = services.config.kerberos.windowsTransport === 'intranet';
+  for (const version of windows ? [TRUST_13, TRUST_2005] : []) {
+    app.post<{ Body: string }>(version.windowsPath, { schema: routeSchema, bodyLimit: BODY_LIMIT, preHandler: credentialRateLimits(app) }, (request, reply) => {
+      if (!insideCorporateNetwork(request, services.config.network)) {
+        return sendFault(request, reply, version, new WsTrustFault('IntranetOnly', `windowstransport from ${request.ip}, outside the corporate network`), undefined, 403);
+      }
+      return runSignIn(wsTrustIssue, services, { request, reply }, { version, windows: true, body: request.body, seen: {} });
+    });
+  }
+
   // The document only depends on configuration: built once.
-  const mex = buildMexDocument(services.config.publicUrl);
+  const mex = buildMexDocument(services.config.publicUrl, { windowsTransport: windows });
   app.get(MEX_PATH, (_req, reply) => reply.type('text/xml; charset=utf-8').header('cache-control', 'public, max-age=3600').send(mex));
 }
 

@@ -5,6 +5,8 @@ export interface TrustVersion {
   name: '1.3' | '2005';
   /** ADFS's path for the username/password ("usernamemixed") endpoint. */
   path: string;
+  /** ADFS's path for the Kerberos ("windowstransport") endpoint: HTTP Negotiate, no credentials in the message. */
+  windowsPath: string;
   trustNs: string;
   /** WS-Addressing Action of the request (also the WSDL soapAction). */
   requestAction: string;
@@ -18,6 +20,7 @@ export interface TrustVersion {
 export const TRUST_13: TrustVersion = {
   name: '1.3',
   path: '/adfs/services/trust/13/usernamemixed',
+  windowsPath: '/adfs/services/trust/13/windowstransport',
   trustNs: NS.trust13,
   requestAction: WSTRUST13.rstIssue,
   responseAction: WSTRUST13.rstrcIssueFinal,
@@ -28,6 +31,7 @@ export const TRUST_13: TrustVersion = {
 export const TRUST_2005: TrustVersion = {
   name: '2005',
   path: '/adfs/services/trust/2005/usernamemixed',
+  windowsPath: '/adfs/services/trust/2005/windowstransport',
   trustNs: NS.trust2005,
   requestAction: WSTRUST2005.rstIssue,
   responseAction: WSTRUST2005.rstrIssue,
