@@ -2,12 +2,14 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { GatehouseError } from '../errors.js';
 import { clientAddresses } from '../http/client-address.js';
-import { renderPage } from '../http/pages.js';
+import { pageText, renderPage } from '../http/pages.js';
 import { publicUrlOf } from '../http/public-url.js';
 import { renderLogin } from '../authn/login-page.js';
 import { credentialFormSchema, credentialRateLimits, type CredentialForm } from '../authn/forms.js';
 import type { Session } from '../authn/session.js';
 import { activityReport } from './report.js';
+import { activityView } from './page-view.js';
+import { hintQuery } from '../i18n/negotiate.js';
 
 const PATH = '/adfs/portal/activity';
 const RESET_PATH = `${PATH}/reset`;
@@ -20,7 +22,14 @@ const resetSchema = {
   additionalProperties: false,
 } as const;
 
-const iso = (t: number) => (t ? new Date(t).toISOString().replace('.000Z', 'Z') : '–');
+/** The request's language hints (ui_locales, mkt, lc), to carry to the page's next request. */
+function hintsOf(request: FastifyRequest): URLSearchParams {
+  const q = request.url.indexOf('?');
+  return new URLSearchParams(hintQuery(q < 0 ? undefined : new URLSearchParams(request.url.slice(q + 1))));
+}
+
+/** How the login form names this page ("to continue to Sign-in activity (help desk)"), in the page's language. */
+const loginRp = (reply: FastifyReply) => ({ id: 'activity', name: pageText(reply).t('activity.loginName') });
 
 /**
  * The help desk's activity page (read-only, plus a lockout reset): recent sign-ins and refusals, smart
@@ -34,26 +43,22 @@ async function activityPage(app: FastifyInstance): Promise<void> {
   /** The signed-in admin, or the page that answers instead (login form, refusal). */
   const admin = async (request: FastifyRequest, reply: FastifyReply, offerLogin = true): Promise<{ name: string } | FastifyReply> => {
     if (!group) {
-      return renderPage(reply, 'error', { title: 'Activity', heading: 'The activity page is not set up', message: 'An administrator must name the help desk\'s AD group in activity.adminGroup first.', correlationId: request.id }, 404);
+      return renderPage(reply, 'error', { titleKey: 'activity.title', headingKey: 'activity.notSetUpHeading', messageKey: 'activity.notSetUpMessage', correlationId: request.id }, 404);
     }
     const session: Session | undefined = await sessions.read(request);
     const user = session ? await directory.findByDn(session.dn) : undefined;
     if (!session || !user) {
-      if (offerLogin) return renderLogin(request, reply, config, { rp: { id: 'activity', name: 'Sign-in activity (help desk)' } });
-      return renderPage(reply, 'error', { title: 'Not signed in', heading: 'You are not signed in', message: 'Open the activity page and sign in there first.', correlationId: request.id }, 403);
+      if (offerLogin) return renderLogin(request, reply, config, { rp: loginRp(reply) });
+      return renderPage(reply, 'error', { titleKey: 'activity.notSignedInTitle', headingKey: 'activity.notSignedInHeading', messageKey: 'activity.notSignedInMessage', correlationId: request.id }, 403);
     }
     const name = user.userPrincipalName ?? user.sAMAccountName;
     if (!(await directory.isMemberOf(user.dn, group))) {
       request.log.warn({ event: 'activity_page_refused', user: name }, 'activity page: not a member of activity.adminGroup');
+      const { t } = pageText(reply);
       return renderPage(
         reply,
         'error',
-        {
-          title: 'Not allowed',
-          heading: 'You may not see sign-in activity',
-          message: `You are signed in as ${name}, who is not in the help desk's group. Ask an administrator to add you to it, or sign out and sign in as a help-desk user.`,
-          correlationId: request.id,
-        },
+        { title: t('activity.notAllowedTitle'), heading: t('activity.notAllowedHeading'), message: t('activity.notAllowedMessage', { user: name }), correlationId: request.id },
         403,
       );
     }
@@ -66,24 +71,19 @@ async function activityPage(app: FastifyInstance): Promise<void> {
     const user = request.query.user?.trim() || undefined;
     const report = await activityReport({ activity: state.activity, lockout: state.lockout }, { user, limit: 100 });
     const now = Date.now();
+    const hints = hintsOf(request);
+    const view = activityView(report, pageText(reply), (r) => ({ unknown: lockout.isLocked(r, 'unknown', now), familiar: lockout.isLocked(r, 'familiar', now) }));
     return renderPage(reply, 'activity', {
-      title: 'Sign-in activity',
       admin: who.name,
       user: user ?? '',
       reset: request.query.reset,
-      retentionDays: config.activity.retentionDays,
+      retentionDays: String(config.activity.retentionDays),
       action: publicUrlOf(request, config.publicUrl).split('?')[0],
-      resetAction: `${config.publicUrl}${RESET_PATH}`,
+      // A GET form drops its action's query: the hints go as fields; the reset's POST keeps them in its URL.
+      hintFields: [...hints].map(([name, value]) => ({ name, value })),
+      resetAction: `${config.publicUrl}${RESET_PATH}${hints.size ? `?${hints}` : ''}`,
       csrf: reply.generateCsrf(),
-      events: report.events.map((e) => ({ ...e, when: iso(e.time), source: e.addresses.join(', ') })),
-      lockouts: report.lockouts.map((r) => ({
-        user: r.userName,
-        badUnknown: r.badUnknown,
-        badFamiliar: r.badFamiliar,
-        lastBad: iso(Math.max(r.lastBadUnknown, r.lastBadFamiliar)),
-        locked: [lockout.isLocked(r, 'unknown', now) ? 'unknown locations' : '', lockout.isLocked(r, 'familiar', now) ? 'familiar locations' : ''].filter(Boolean).join(', ') || 'no',
-      })),
-      spray: report.spray.map((s) => ({ ...s, firstAt: iso(s.first), lastAt: iso(s.last) })),
+      view,
     });
   });
 
@@ -102,7 +102,7 @@ async function activityPage(app: FastifyInstance): Promise<void> {
         return reply.redirect(publicUrlOf(request, config.publicUrl), 303);
       } catch (err) {
         if (err instanceof GatehouseError && err.status < 500) {
-          return renderLogin(request, reply, config, { rp: { id: 'activity', name: 'Sign-in activity (help desk)' }, username: b.UserName, error: err });
+          return renderLogin(request, reply, config, { rp: loginRp(reply), username: b.UserName, error: err });
         }
         throw err;
       }
@@ -124,6 +124,7 @@ async function activityPage(app: FastifyInstance): Promise<void> {
       const back = new URL(`${config.publicUrl}${PATH}`);
       back.searchParams.set('user', user);
       back.searchParams.set('reset', n ? 'done' : 'none');
+      for (const [name, value] of hintsOf(request)) back.searchParams.set(name, value);
       return reply.redirect(back.toString(), 303);
     },
   );

@@ -3,7 +3,7 @@ import type {} from '@fastify/view';
 import type { FastifyReply } from 'fastify';
 import { ERRORS, type GatehouseError } from '../errors.js';
 import { directionOf, fill, SOURCE_LANGUAGE } from '../i18n/catalogue.js';
-import { chooseLanguage } from '../i18n/negotiate.js';
+import { chooseLanguage, formatLocale, hintsFromQuery } from '../i18n/negotiate.js';
 import type { LayoutBrand, PageKit } from './page-kit.js';
 
 declare module 'fastify' {
@@ -36,6 +36,8 @@ export function contentSecurityPolicy(formAction?: string, scripts = false): str
 /** A page's language and its texts. */
 export interface PageText {
   lang: string;
+  /** The locale dates and numbers are formatted in: `lang`, or a regional tag of it the request names (en-GB). */
+  locale: string;
   dir: 'ltr' | 'rtl';
   /** The text of `key` in the page's language, placeholders filled (the key itself if no catalogue has it). */
   t(key: string, params?: Record<string, string>): string;
@@ -58,6 +60,7 @@ function textsOf(kit: PageKit, lang: string): PageText {
     const catalogue = kit.catalogues.get(lang) ?? kit.catalogues.get(SOURCE_LANGUAGE)!;
     text = {
       lang,
+      locale: lang,
       dir: directionOf(lang),
       t: (key, params) => fill(catalogue[key] ?? key, params),
       around(key, name, params) {
@@ -78,17 +81,12 @@ export function pageText(reply: FastifyReply): PageText {
   const kit = reply.server.pageKit;
   const q = request.url.indexOf('?');
   const query = q < 0 ? undefined : new URLSearchParams(request.url.slice(q + 1));
-  const lang = chooseLanguage(
-    {
-      uiLocales: query?.get('ui_locales') ?? undefined,
-      mkt: query?.get('mkt') ?? undefined,
-      lc: query?.get('lc') ?? undefined,
-      acceptLanguage: request.headers['accept-language'],
-    },
-    kit.languages,
-    kit.defaultLanguage,
-  );
-  text = textsOf(kit, lang);
+  // The hints are in the URL, so a form that posts back to it (login, change password, second factor)
+  // answers in the same language, its error page too.
+  const hints = { ...hintsFromQuery(query), acceptLanguage: request.headers['accept-language'] };
+  const lang = chooseLanguage(hints, kit.languages, kit.defaultLanguage);
+  const locale = formatLocale(lang, hints);
+  text = locale === lang ? textsOf(kit, lang) : { ...textsOf(kit, lang), locale };
   texts.set(request, text);
   return text;
 }

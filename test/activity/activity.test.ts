@@ -65,11 +65,14 @@ describe('activity view', () => {
     const events = rows(page, 'events');
     const refused = events.filter((e) => e[1] === `${sprayed[0]} (no such account)`);
     expect(refused).toHaveLength(1);
-    expect(refused[0]!.slice(2, 6)).toEqual(['signin_attempt', 'GH_AUTHN_FAILED', 'urn:federation:MicrosoftOnline', SPRAYER]);
+    // Kinds, reasons and protocols in words, the refusal's code beside its reason (as the log has it).
+    expect(refused[0]!.slice(2, 6)).toEqual(['Password check', 'Wrong password or no such user GH_AUTHN_FAILED', 'urn:federation:MicrosoftOnline WS-Federation', SPRAYER]);
     expect(refused[0]![6]).toMatch(/^[0-9a-f-]{36}$/);
     // The victim's success: the password check and the token, both with the request's correlation ID.
-    const ok = events.filter((e) => e[1] === victim.upn && e[3] === 'ok').map((e) => e[2]);
-    expect(ok).toEqual(expect.arrayContaining(['signin_attempt', 'token_issued']));
+    const ok = events.filter((e) => e[1] === victim.upn && e[3] === 'Succeeded').map((e) => e[2]);
+    expect(ok).toEqual(expect.arrayContaining(['Password check', 'Token issued']));
+    // Times in the page's language, UTC, with the machine form in <time datetime>.
+    expect(page.body).toMatch(/<time datetime="\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z">\d{1,2}\/\d{1,2}\/\d{2}, \d{1,2}:\d\d:\d\d\s?[AP]M<\/time>/);
     // Smart lockout: the victim's bad password from the unknown address is counted.
     expect(rows(page, 'lockouts').find((l) => l[0] === victim.upn)?.slice(1, 3)).toEqual(['1', '0']);
   });
@@ -89,6 +92,31 @@ describe('activity view', () => {
     await gh.app.gatehouse.activity.flush();
     const reset = (await gh.app.gatehouse.state.activity.recent({ user: victim.upn, limit: 10 })).find((e) => e.kind === 'lockout_reset');
     expect(reset).toMatchObject({ outcome: 'success', detail: `by ${admin.upn}` });
+  });
+
+  it('speaks the browser\'s language (German dates), or the one lc asks for (Arabic, right to left), through a reset', async () => {
+    const { browser } = await openActivityPage(gh, admin.upn, admin.password);
+    browser.headers['accept-language'] = 'de-CH,de;q=0.9';
+    const de = await browser.get(`${gh.url}${PAGE}`);
+    expect(de.headers.get('content-language')).toBe('de');
+    expect(de.text('h1')).toBe('Anmeldeaktivität');
+    expect(de.text('#spray-heading')).toBe('Häufigste Quellen falscher Kennwörter, letzte Stunde');
+    expect(de.body).toMatch(/<time datetime="[^"]+Z">\d\d\.\d\d\.\d\d, \d\d:\d\d:\d\d<\/time>/);
+    const refused = rows(de, 'events').find((e) => e[1] === `${sprayed[1]} (kein solches Konto)`);
+    expect(refused?.slice(2, 4)).toEqual(['Kennwortprüfung', 'Falsches Kennwort oder unbekannter Benutzer GH_AUTHN_FAILED']);
+
+    const ar = await browser.get(`${gh.url}${PAGE}?lc=1025&user=${encodeURIComponent(victim.upn)}`);
+    expect(/<html lang="([^"]+)" dir="([^"]+)"/.exec(ar.body)?.slice(1)).toEqual(['ar', 'rtl']);
+    expect(ar.text('h1')).toBe('نشاط تسجيل الدخول');
+    // The hint goes with the "Show" form (a field) and the reset (its URL, then the redirect back).
+    expect(ar.body).toContain('<input type="hidden" name="lc" value="1025">');
+    const reset = /<form method="post" action="([^"]+)">/.exec(ar.body)![1]!.replace(/&amp;/g, '&');
+    expect(new URL(reset).searchParams.get('lc')).toBe('1025');
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(ar.body)![1]!;
+    const done = await browser.post(reset, { _csrf: csrf, user: victim.upn, location: 'all' });
+    expect(new URL(done.headers.get('location')!).searchParams.get('lc')).toBe('1025');
+    const after = await browser.get(done.headers.get('location')!);
+    expect(after.text('#reset-done')).toBe(`تمت إعادة تعيين عدّادات القفل الذكي للمستخدم ${victim.upn}.`);
   });
 
   it('a non-admin cannot reset either, even with a valid CSRF token', async () => {

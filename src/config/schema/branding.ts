@@ -41,7 +41,7 @@ export const LanguagesSchema = Type.Object(
     default: Type.String({
       pattern: '^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$',
       default: 'en',
-      description: 'Language of the pages when neither the request\'s hints (ui_locales, mkt, lc) nor the browser\'s Accept-Language name an offered one. One of the shipped languages (en, de, fr, es, nl, pt, ar).',
+      description: 'Language of the pages when neither the request\'s hints (ui_locales, mkt, lc or lcid) nor the browser\'s Accept-Language name an offered one. One of the shipped languages (en, de, fr, es, nl, pt, ar).',
     }),
     offered: Type.Array(Type.String({ pattern: '^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$' }), {
       default: [],

@@ -12,6 +12,7 @@ import { SignatureError } from '../../xml/signature.js';
 import { checkSignature } from './signature-policy.js';
 import { isReplayedRequest } from '../../state/replay-guards.js';
 import type { Sealer } from '../../crypto/sealed.js';
+import { hintQuery } from '../../i18n/negotiate.js';
 
 export const SIGNIN_PATH = '/adfs/ls/saml2/signin';
 /** RequestedAuthnContext classes that ask for a password (Entra's prompt=login asks for PasswordProtectedTransport). */
@@ -100,7 +101,10 @@ export function redirectToSignInPage(pending: Sealer) {
       ...(ctx.request.authn.wiaOrMfa ? { wiaOrMfa: true } : {}),
       ...(passwordRequired ? { passwordRequired } : {}),
     };
-    const url = `${ctx.services.config.publicUrl}${SIGNIN_PATH}?ctx=${pending.seal(p, PENDING_TTL_SECONDS)}`;
+    // The request's language hints (mkt, lc, ui_locales) go along: the sign-in page and its form's answers speak that language.
+    const q = ctx.http.request.url.indexOf('?');
+    const hints = hintQuery(q < 0 ? undefined : new URLSearchParams(ctx.http.request.url.slice(q + 1)));
+    const url = `${ctx.services.config.publicUrl}${SIGNIN_PATH}?ctx=${pending.seal(p, PENDING_TTL_SECONDS)}${hints ? `&${hints}` : ''}`;
     return ctx.http.reply.header('cache-control', 'no-store').redirect(url, 303);
   };
 }
