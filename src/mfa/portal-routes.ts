@@ -230,6 +230,14 @@ async function mfaPortal(app: FastifyInstance): Promise<void> {
   async function change(request: FastifyRequest, reply: FastifyReply, s: Ready, act: Action, b: PortalForm) {
     const { user, session, factors } = s;
     const account = accountKey(user);
+    /**
+     * A first factor was just proven (its first code, a registration with user verification): it is the
+     * session's second factor now, as after enrolment at a sign-in, so the page stays open.
+     */
+    const added = (method: string) => {
+      if (!MfaService.hasFactor(factors)) sessions.write(reply, { ...session, mfa: { at: Date.now(), methods: [method] } });
+      audit(request, 'mfa_factor_added', user, session, { method, account, ...(method === 'totp' ? { replaced: Boolean(factors?.totp) } : {}) });
+    };
     // A first factor from outside when mfa.enrolment.onlyFromCorporateNetwork: the same rule as at sign-in
     // (a stolen password alone must not enrol the thief's app from anywhere).
     const adding = act === 'mfaAddTotp' || act === 'mfaEnrol' || act === 'mfaEnrolWebauthn';
@@ -249,7 +257,7 @@ async function mfaPortal(app: FastifyInstance): Promise<void> {
         }
         try {
           const codes = await mfa.confirmTotp(user, secret, b.Code ?? '');
-          audit(request, 'mfa_factor_added', user, session, { method: 'totp', account, replaced: Boolean(factors?.totp) });
+          added('totp');
           return codes.length ? renderRecoveryCodesPage(request, reply, publicUrl, codes) : back(reply, 'totpAdded');
         } catch (err) {
           if (!(err instanceof GatehouseError) || err.code !== 'GH_MFA_CODE_WRONG') throw err;
@@ -259,7 +267,7 @@ async function mfaPortal(app: FastifyInstance): Promise<void> {
       case 'mfaEnrolWebauthn': {
         try {
           const codes = await mfa.confirmWebauthn(user, b.WebauthnState, b.WebauthnResponse ?? '', b.KeyName ?? '');
-          audit(request, 'mfa_factor_added', user, session, { method: 'webauthn', account });
+          added('webauthn');
           return codes.length ? renderRecoveryCodesPage(request, reply, publicUrl, codes) : back(reply, 'keyAdded');
         } catch (err) {
           if (!(err instanceof GatehouseError) || err.code !== 'GH_MFA_CODE_WRONG') throw err;
