@@ -2,8 +2,9 @@
 // authenticators: a first passkey added on the page after the password, a second one after a sign-in with
 // the first, renaming and removing, the last factor kept for a user whose group requires MFA (and let go,
 // with an explanation, for one whom no rule always covers), new recovery codes (the old ones refused at the
-// next sign-in, a new one accepted), and a stale or half-finished sign-in refused for every change. Every
-// page passes axe-core at 390 px under the strict CSP.
+// next sign-in, a new one accepted), a stale or half-finished sign-in refused for every change, and a
+// first factor from outside refused when enrolment is for the office only. Every page passes axe-core at
+// 390 px under the strict CSP.
 import type { Browser, BrowserContext, CDPSession, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFormCatcher, type FormCatcher } from '../support/form-catcher.js';
@@ -315,5 +316,28 @@ describe('what a session cookie alone cannot do', () => {
     const res = await http.post(`${base}/adfs/portal/mfa`, { Action: 'mfaNewRecoveryCodes' });
     expect(res.status).toBe(403);
     expect((await factorsOf(kim)).recoveryLeft).toBe(9);
+  });
+});
+
+describe('a first factor from outside the corporate network', () => {
+  it('is refused on the page when mfa.enrolment.onlyFromCorporateNetwork (a stolen password alone enrols nothing)', async () => {
+    const outsider = freshUser('selfsvc-out', 'Passw0rd!SelfOut1');
+    const office = await startGatehouse((c) => {
+      c.mfa = { enabled: true, require: { always: true }, enrolment: { onlyFromCorporateNetwork: true } };
+      c.network = { corporate: ['10.0.0.0/8'] };
+    });
+    try {
+      const http = new HttpClient();
+      const login = await http.get(`${office.url}/adfs/portal/mfa`);
+      const signedIn = await http.post(`${office.url}/adfs/portal/mfa`, { ...login.form().fields, UserName: outsider.upn, Password: outsider.password });
+      expect(signedIn.status).toBe(303);
+      const portalPage = await http.get(signedIn.headers.get('location')!);
+      expect(portalPage.body).toContain('id="addTotp"');
+      const refused = await http.post(`${office.url}/adfs/portal/mfa`, { _csrf: portalPage.form().fields._csrf!, Action: 'mfaAddTotp' });
+      expect(refused.text('#error')).toMatch(/only be done from the office network/);
+      expect(refused.body).not.toContain('id="secret"');
+    } finally {
+      await office.close();
+    }
   });
 });
