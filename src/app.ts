@@ -34,6 +34,7 @@ import { portalRoutes } from './authn/portal-routes.js';
 import { MfaService } from './mfa/service.js';
 import { webAuthnRp } from './mfa/webauthn.js';
 import { mfaStaticRoutes } from './mfa/static-routes.js';
+import { mfaPortalRoutes } from './mfa/portal-routes.js';
 import { loadSessionKeys } from './keys/keystore.js';
 import { assertKerberosReady } from './authn/kerberos-acceptor.js';
 import { metricsRoutes } from './health/metrics-route.js';
@@ -188,6 +189,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(healthRoutes);
   await app.register(metricsRoutes);
   await app.register(activityRoutes);
+  if (services.mfa && config.mfa.selfService.enabled) await app.register(mfaPortalRoutes);
   return app;
 }
 

@@ -5,10 +5,13 @@ import { errorText, pageText, renderPage } from '../http/pages.js';
 import { publicUrlOf } from '../http/public-url.js';
 import { WEBAUTHN_REFUSED } from './service.js';
 
-/** The second-factor pages; their texts are the `mfaCode.*`, `mfaEnrol.*` and `mfaRecoveryCodes.*` keys of locales/*.json. */
-type Page = 'code' | 'enrol' | 'recoveryCodes';
+/**
+ * The second-factor pages and the self-service page; their texts are the `mfaCode.*`, `mfaEnrol.*`,
+ * `mfaRecoveryCodes.*` and `mfaPortal.*` keys of locales/*.json.
+ */
+type Page = 'code' | 'enrol' | 'recoveryCodes' | 'portal';
 
-const VIEWS: Record<Page, string> = { code: 'mfa-code', enrol: 'mfa-enrol', recoveryCodes: 'mfa-recovery-codes' };
+const VIEWS: Record<Page, string> = { code: 'mfa-code', enrol: 'mfa-enrol', recoveryCodes: 'mfa-recovery-codes', portal: 'mfa-portal' };
 
 /** The passkey pages' script files (src/mfa/static-routes.ts serves them), loaded by the layout at the end of the page. */
 const WEBAUTHN_SCRIPTS = ['/adfs/portal/simplewebauthn-browser.js', '/adfs/portal/mfa-webauthn.js'];
@@ -57,12 +60,45 @@ export function renderEnrolPage(
   request: FastifyRequest,
   reply: FastifyReply,
   publicUrl: string,
-  opts: { qrSvg: string; secret: string; token: string; canSkip: boolean; webauthn: PageCeremony; error?: GatehouseError | undefined },
+  opts: { qrSvg: string; secret: string; token: string; canSkip: boolean; webauthn?: PageCeremony | undefined; error?: GatehouseError | undefined; selfService?: boolean },
 ) {
-  return render(request, reply, publicUrl, 'enrol', { qrSvg: opts.qrSvg, secret: opts.secret, token: opts.token, canSkip: opts.canSkip, webauthn: opts.webauthn }, opts.error);
+  return render(
+    request,
+    reply,
+    publicUrl,
+    'enrol',
+    { qrSvg: opts.qrSvg, secret: opts.secret, token: opts.token, canSkip: opts.canSkip, webauthn: opts.webauthn, selfService: opts.selfService ?? false },
+    opts.error,
+  );
 }
 
-/** The recovery codes, shown once; Continue posts back and the sign-in carries on. */
-export function renderRecoveryCodesPage(request: FastifyRequest, reply: FastifyReply, publicUrl: string, codes: string[]) {
-  return render(request, reply, publicUrl, 'recoveryCodes', { codes });
+/**
+ * The recovery codes, shown once; Continue posts back and the sign-in carries on (or, with `renewed`, the
+ * self-service page's new codes: the old ones no longer work).
+ */
+export function renderRecoveryCodesPage(request: FastifyRequest, reply: FastifyReply, publicUrl: string, codes: string[], renewed = false) {
+  return render(request, reply, publicUrl, 'recoveryCodes', { codes, renewed });
+}
+
+/** What the self-service page shows: the user's factors (no secrets) and what they may do with them. */
+export interface PortalView {
+  user: string;
+  totp: { added: string } | undefined;
+  keys: { id: string; name: string; added: string; lastUsed: string | undefined }[];
+  recoveryLeft: number;
+  /** The factor being removed would be the last: removing it is refused (policy) or explained. */
+  lastFactor: 'kept' | 'mayGo' | undefined;
+  /** A change just made (from a fixed list, never text from the request). */
+  done: string | undefined;
+  webauthn: PageCeremony;
+  error?: GatehouseError | undefined;
+  /** A refusal of the page's own (`mfaPortal.error.<key>`): the last factor kept, a key gone meanwhile. */
+  refusal?: string | undefined;
+}
+
+/** The self-service page (src/mfa/portal-routes.ts); its passkey form needs the two script files. */
+export function renderPortalPage(request: FastifyRequest, reply: FastifyReply, publicUrl: string, action: string, view: PortalView) {
+  const { error, refusal, ...data } = view;
+  const own = refusal ? { error: pageText(reply).t(`mfaPortal.error.${refusal}`) } : {};
+  return render(request, reply, publicUrl, 'portal', { ...data, ...own, portalAction: action }, error);
 }

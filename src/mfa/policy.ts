@@ -36,3 +36,16 @@ export function inGracePeriod(cfg: Pick<MfaConfig, 'enrolment'>, now = new Date(
   const until = cfg.enrolment.graceUntil;
   return until !== undefined && now.toISOString().slice(0, 10) <= until;
 }
+
+/**
+ * Whether every sign-in of this user needs the second factor (mfa.require.always, or a member of
+ * mfa.require.groups): the self-service page then keeps their last factor. The other rules depend on the
+ * sign-in (relying party, network, request), so a user they cover may remove it and enrols again when
+ * one of them next asks.
+ * @throws GH_DIRECTORY_UNAVAILABLE from the group look-up
+ */
+export async function alwaysRequired(cfg: Pick<MfaConfig, 'require'>, user: DirectoryUser, isMemberOf: (dn: string, groupDn: string) => Promise<boolean>): Promise<boolean> {
+  if (cfg.require.always) return true;
+  for (const group of cfg.require.groups) if (await isMemberOf(user.dn, group)) return true;
+  return false;
+}

@@ -18,6 +18,13 @@ export interface Factors {
   webauthn?: { keys: StoredKey[] };
 }
 
+/** A user's factors as the self-service page lists them (no secrets). */
+export interface FactorSummary {
+  totp: { added: number } | undefined;
+  keys: { id: string; name: string; added: number; lastUsed: number | undefined }[];
+  recoveryLeft: number;
+}
+
 /** A WebAuthn ceremony waiting for the browser's answer, sealed into the page. */
 interface PendingCeremony {
   account: string;
@@ -242,9 +249,55 @@ export class MfaService {
       used = undefined;
     }
     if (!used) return this.wrongCode(user, 'passkey not accepted');
-    await this.save(user, { ...factors, webauthn: { keys: keys.map((k) => (k.id === used.id ? used : k)) } });
+    const signedWith = { ...used, lastUsed: Date.now() };
+    await this.save(user, { ...factors, webauthn: { keys: keys.map((k) => (k.id === used.id ? signedWith : k)) } });
     await available(() => this.store.clearFailures(accountKey(user)));
     return 'webauthn';
+  }
+
+  /** What the self-service page lists of the user's factors: names and dates, never a secret. */
+  static summary(factors: Factors | undefined): FactorSummary {
+    return {
+      totp: factors?.totp ? { added: factors.totp.added } : undefined,
+      keys: (factors?.webauthn?.keys ?? []).map((k) => ({ id: k.id, name: k.name, added: k.added, lastUsed: k.lastUsed })),
+      recoveryLeft: factors?.recovery?.hashes.length ?? 0,
+    };
+  }
+
+  /** A passkey's new name. @returns false when the user has no key of that id */
+  async renameKey(user: DirectoryUser, id: string, name: string): Promise<boolean> {
+    const factors = await this.factorsOf(user);
+    const keys = factors?.webauthn?.keys ?? [];
+    if (!keys.some((k) => k.id === id)) return false;
+    await this.save(user, { ...factors, webauthn: { keys: keys.map((k) => (k.id === id ? { ...k, name: name.trim() || k.name } : k)) } });
+    return true;
+  }
+
+  /**
+   * Removes the authenticator app or one passkey. The last factor goes only when `mayRemoveLast` (the
+   * policy does not require MFA for this user); the recovery codes go with it, as they only stand in for
+   * a factor. @returns what happened
+   */
+  async removeFactor(user: DirectoryUser, which: 'totp' | { key: string }, mayRemoveLast: boolean): Promise<'removed' | 'notFound' | 'lastFactor'> {
+    const factors = await this.factorsOf(user);
+    if (!factors) return 'notFound';
+    const keys = factors.webauthn?.keys ?? [];
+    let next: Factors;
+    if (which === 'totp') {
+      if (!factors.totp) return 'notFound';
+      const { totp: _removed, ...rest } = factors;
+      next = rest;
+    } else {
+      if (!keys.some((k) => k.id === which.key)) return 'notFound';
+      next = { ...factors, webauthn: { keys: keys.filter((k) => k.id !== which.key) } };
+    }
+    if (!MfaService.hasFactor(next)) {
+      if (!mayRemoveLast) return 'lastFactor';
+      const { recovery: _codes, ...without } = next;
+      next = without;
+    }
+    await this.save(user, next);
+    return 'removed';
   }
 
   /** Ten new recovery codes in place of the old ones. @returns the codes, to show once */

@@ -15,6 +15,8 @@ export interface StoredKey {
   /** The user's name for it ("work laptop", "YubiKey"). */
   name: string;
   added: number;
+  /** The last sign-in with it (ms since epoch); absent until the first. */
+  lastUsed?: number | undefined;
 }
 
 /** The relying party of the ceremonies: the host of publicUrl, and its origin. */

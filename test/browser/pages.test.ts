@@ -1,4 +1,4 @@
-// Every page Gatehouse shows (the second-factor pages, the password-expiry notice and the help desk's activity page too), in Chromium, with branding on: axe-core finds no WCAG 2.1 AA violation in
+// Every page Gatehouse shows (the second-factor pages, the self-service page, the password-expiry notice and the help desk's activity page too), in Chromium, with branding on: axe-core finds no WCAG 2.1 AA violation in
 // English, German and Arabic (right to left); nothing scrolls sideways on a phone (390 px) or at 200 % zoom;
 // fields an error is about say so (aria-invalid, aria-describedby); the organisation's override file and
 // a relying party's own line show. Screenshots of each page (desktop and phone, each language) go to
@@ -7,7 +7,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Cookie, Page } from 'playwright-core';
 import { Secret, TOTP } from 'otpauth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGatehouse, type RunningGatehouse } from '../support/gatehouse.js';
@@ -16,6 +16,8 @@ import { freshUser } from '../support/users.js';
 import { launchChromium, watch } from '../support/chromium.js';
 import { attempt, helpDeskGroup } from '../activity/support.js';
 
+/** A text of the shipped Arabic catalogue. */
+const arabic = async (key: string): Promise<string> => (JSON.parse(readFileSync(join(import.meta.dirname, '../../locales/ar.json'), 'utf8')) as Record<string, string>)[key]!;
 const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const SHOTS = join(process.env.GATEHOUSE_TEST_RUN_DIR ?? tmpdir(), 'screenshots');
 const REALM = 'urn:test:pages';
@@ -62,16 +64,20 @@ beforeAll(async () => {
       { id: 'urn:test:pages:saml', name: 'Wiki', protocol: 'saml2', replyUrls: ['https://wiki.test.invalid/acs'], idpInitiated: true },
       { id: MFA_REALM, name: 'Finance', replyUrls: [REPLY] },
     );
-    c.mfa = { enabled: true, require: { relyingParties: [MFA_REALM] } };
+    // The self-service page's sign-in stays fresh for the whole run (the pages reuse one signed-in browser's cookies).
+    c.mfa = { enabled: true, require: { relyingParties: [MFA_REALM] }, selfService: { freshMinutes: 60 } };
     c.passwordExpiry = { noticeDays: 20 };
     c.activity = { adminGroup: helpDeskDn };
   });
   browser = await launchChromium();
   mkdirSync(SHOTS, { recursive: true });
-  await enrolAuthenticatorApp(mfaApp);
+  portalCookies = await enrolAuthenticatorApp(mfaApp);
   await attempt(gh, '127.0.0.1', victim.upn, 'not the password');
   await gh.app.gatehouse.activity.flush();
 });
+
+/** The cookies of mfaApp's browser right after enrolment (password and second factor just given): the self-service page opens with them. */
+let portalCookies: Cookie[] = [];
 
 async function password(page: Page, url: string, user: { upn: string; password: string }) {
   await page.goto(url);
@@ -80,8 +86,8 @@ async function password(page: Page, url: string, user: { upn: string; password: 
   await Promise.all([page.waitForLoadState('load'), page.locator('#submitButton').click()]);
 }
 
-/** Enrols the user's authenticator app the way a person does: the key read off the page, its first code. */
-async function enrolAuthenticatorApp(user: { upn: string; password: string }) {
+/** Enrols the user's authenticator app the way a person does: the key read off the page, its first code. @returns the browser's cookies then */
+async function enrolAuthenticatorApp(user: { upn: string; password: string }): Promise<Cookie[]> {
   const c = await browser.newContext();
   try {
     const page = await c.newPage();
@@ -90,6 +96,7 @@ async function enrolAuthenticatorApp(user: { upn: string; password: string }) {
     await page.locator('#Code').fill(new TOTP({ secret: Secret.fromBase32(secret), digits: 6, period: 30 }).generate());
     await Promise.all([page.waitForLoadState('load'), page.locator('#submitButton').click()]);
     await page.locator('#recoveryCodes').waitFor(WAIT);
+    return await c.cookies();
   } finally {
     await c.close();
   }
@@ -147,6 +154,18 @@ const PAGES: Record<string, (page: Page) => Promise<unknown>> = {
   'mfa-code': async (page) => {
     await password(page, signIn('', MFA_REALM), mfaApp);
     await page.locator('#Code').waitFor(WAIT);
+  },
+  // The self-service page, in the signed-in browser of a user with an authenticator app.
+  'mfa-portal': async (page) => {
+    await page.context().addCookies(portalCookies);
+    await page.goto(`${gh.url}/adfs/portal/mfa`);
+    await page.locator('#removeTotp').waitFor(WAIT);
+  },
+  // The recovery codes, shown once: here the self-service page's new ones.
+  'mfa-recovery-codes': async (page) => {
+    await PAGES['mfa-portal']!(page);
+    await Promise.all([page.waitForLoadState('load'), page.locator('#newRecoveryCodes').click()]);
+    await page.locator('#recoveryCodes').waitFor(WAIT);
   },
   'password-expiry-notice': async (page) => {
     await password(page, signIn(), expiring);
@@ -317,6 +336,14 @@ describe('what the branded pages say', () => {
         '/adfs/portal/simplewebauthn-browser.js',
         '/adfs/portal/mfa-webauthn.js',
       ]);
+    });
+    await visit('de', 'mfa-portal', async (page) => {
+      expect(await page.locator('h1').textContent()).toBe('Ihre Anmeldemethoden');
+      expect(await page.locator('#removeTotp').textContent()).toBe('Authentifizierungs-App entfernen');
+    });
+    await visit('ar', 'mfa-recovery-codes', async (page) => {
+      expect(await page.locator('h1').textContent()).toBe(await arabic('mfaRecoveryCodes.heading'));
+      expect(await page.locator('#recoveryCodes').getAttribute('dir')).toBe('ltr');
     });
     await visit('de', 'password-expiry-notice', async (page) => {
       expect(await page.locator('#notice').textContent()).toMatch(/^Ihr Kennwort läuft in \d+ Tagen ab$/);

@@ -6,13 +6,14 @@ import { Secret, TOTP } from 'otpauth';
 import { describe, expect, it } from 'vitest';
 import { Value } from '@sinclair/typebox/value';
 import { MfaConfigSchema, type MfaConfig } from '../../src/config/schema/mfa.js';
-import { inGracePeriod, mfaReason } from '../../src/mfa/policy.js';
+import { alwaysRequired, inGracePeriod, mfaReason } from '../../src/mfa/policy.js';
 import { hashRecoveryCode, newRecoveryCodes } from '../../src/mfa/recovery-codes.js';
 import { MfaService } from '../../src/mfa/service.js';
 import { SqliteMfaStore } from '../../src/mfa/store.js';
 import { webAuthnRp } from '../../src/mfa/webauthn.js';
 import { matchingStep, newTotpSecret, qrSvg, totpUri } from '../../src/mfa/totp.js';
 import { SqliteReplayCache } from '../../src/state/replay-cache.js';
+import { SoftAuthenticator } from '../support/soft-authenticator.js';
 import type { DirectoryUser } from '../../src/directory/user.js';
 
 const config = (over: Record<string, unknown> = {}): MfaConfig => Value.Default(MfaConfigSchema, structuredClone({ enabled: true, ...over })) as MfaConfig;
@@ -129,5 +130,60 @@ describe('MfaService on SQLite', () => {
     await mfa.confirmTotp(user, secret, code(secret, Date.now()));
     const other = new MfaService(config(), store, [randomBytes(32)], new SqliteReplayCache(db), webAuthnRp('https://sts.corp.example.com', 'Gatehouse'));
     await expect(other.factorsOf(user)).rejects.toMatchObject({ code: 'GH_INTERNAL' });
+  });
+
+  describe('what the self-service page changes', () => {
+    /** A passkey registered through the service's own ceremony, with a key made here. */
+    async function addKey(mfa: MfaService, name: string) {
+      const started = (await mfa.startWebauthnRegistration(user, await mfa.factorsOf(user))) as { options: { challenge: string }; token: string };
+      return mfa.confirmWebauthn(user, started.token, JSON.stringify(new SoftAuthenticator().register(started.options, 'https://sts.corp.example.com')), name);
+    }
+
+    it('lists names and dates, renames and removes a passkey; the last factor only when allowed, and the recovery codes go with it', async () => {
+      const { mfa, db } = service();
+      expect(await addKey(mfa, 'Laptop')).toHaveLength(10);
+      expect(await addKey(mfa, 'Phone')).toEqual([]);
+      let summary = MfaService.summary(await mfa.factorsOf(user));
+      expect(summary).toMatchObject({ totp: undefined, recoveryLeft: 10 });
+      expect(summary.keys.map((k) => [k.name, k.lastUsed])).toEqual([
+        ['Laptop', undefined],
+        ['Phone', undefined],
+      ]);
+      // Nothing of a key but its id, name and dates reaches the page.
+      expect(Object.keys(summary.keys[0]!).sort()).toEqual(['added', 'id', 'lastUsed', 'name']);
+
+      const [laptop, phone] = summary.keys;
+      expect(await mfa.renameKey(user, phone!.id, '  YubiKey  ')).toBe(true);
+      expect(await mfa.renameKey(user, 'no-such-key', 'x')).toBe(false);
+      expect(await mfa.removeFactor(user, { key: laptop!.id }, false)).toBe('removed');
+      expect(await mfa.removeFactor(user, { key: laptop!.id }, false)).toBe('notFound');
+      expect(await mfa.removeFactor(user, 'totp', true)).toBe('notFound');
+      summary = MfaService.summary(await mfa.factorsOf(user));
+      expect(summary.keys.map((k) => k.name)).toEqual(['YubiKey']);
+
+      expect(await mfa.removeFactor(user, { key: phone!.id }, false)).toBe('lastFactor');
+      expect(MfaService.summary(await mfa.factorsOf(user)).keys).toHaveLength(1);
+      expect(await mfa.removeFactor(user, { key: phone!.id }, true)).toBe('removed');
+      expect(MfaService.summary(await mfa.factorsOf(user))).toEqual({ totp: undefined, keys: [], recoveryLeft: 0 });
+      expect(JSON.stringify(db.prepare('SELECT factors FROM mfa_enrolments').all())).toBe('[{"factors":""}]');
+    });
+
+    it('new recovery codes replace the old ones', async () => {
+      const { mfa } = service();
+      const { secret } = mfa.startTotpEnrolment(user);
+      const old = await mfa.confirmTotp(user, secret, code(secret, Date.now()));
+      const fresh = await mfa.newRecoveryCodes(user);
+      await expect(mfa.verify(user, old[0]!, 'recovery')).rejects.toMatchObject({ code: 'GH_MFA_CODE_WRONG' });
+      expect(await mfa.verify(user, fresh[0]!, 'recovery')).toBe('recovery');
+    });
+
+    it('a user whom every sign-in asks for MFA (always, or a group) keeps the last factor', async () => {
+      const member = async () => true;
+      const never = async () => false;
+      expect(await alwaysRequired(config({ require: { always: true } }), user, never)).toBe(true);
+      expect(await alwaysRequired(config({ require: { groups: ['CN=g'] } }), user, member)).toBe(true);
+      expect(await alwaysRequired(config({ require: { groups: ['CN=g'] } }), user, never)).toBe(false);
+      expect(await alwaysRequired(config({ require: { relyingParties: ['urn:x'], outsideCorporateNetwork: true } }), user, member)).toBe(false);
+    });
   });
 });

@@ -55,6 +55,22 @@ export const MfaConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    selfService: Type.Object(
+      {
+        enabled: Type.Boolean({
+          default: true,
+          description: 'The page where users manage their own factors (/adfs/portal/mfa): add an authenticator app or a passkey, rename or remove one, new recovery codes.',
+        }),
+        freshMinutes: Type.Integer({
+          minimum: 1,
+          maximum: 60,
+          default: 10,
+          description:
+            'The self-service page needs a sign-in this recent: the password and, for a user with a factor, the second factor given at most this many minutes ago (a stolen or old session cookie alone cannot change factors). Older: the page asks again.',
+        }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     totp: Type.Object(
       {
         issuer: Type.String({ default: 'Gatehouse', minLength: 1, maxLength: 64, description: 'Name the authenticator app shows next to the account.' }),
