@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // npm run bench -- <name> [--duration SECONDS] [--connections N]
+// npm run bench -- signin [--clients 1,16,64]
 // npm run bench -- memory
 // npm run bench -- sync [--users N] [--time-scale S] [--max-minutes M] [--fresh] [--dc-dir DIR]
 // Each benchmark prints a table and writes bench/results/<name>.json. Every figure is a ratio against a
@@ -13,6 +14,8 @@ const { positionals, values } = parseArgs({
   options: {
     duration: { type: 'string', default: '10' },
     connections: { type: 'string', default: '16' },
+    // signin: which client counts to measure (comma-separated)
+    clients: { type: 'string', default: '1,16,64' },
     // sync: directory size, emulator time scale (0.1 = Graph's windows 10x shorter), minutes allowed for generating the directory and for the full cycle each
     users: { type: 'string', default: '10000' },
     'time-scale': { type: 'string', default: '0.1' },
@@ -32,6 +35,7 @@ const machine = { cpu: cpus()[0]?.model, cores: cpus().length, memGiB: Math.roun
 const result = await run({
   duration: Number(values.duration),
   connections: Number(values.connections),
+  clients: values.clients.split(',').map(Number),
   users: Number(values.users),
   timeScale: Number(values['time-scale']),
   maxMinutes: Number(values['max-minutes']),

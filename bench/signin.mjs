@@ -102,7 +102,7 @@ async function interleaved(a, b) {
   return [mean(a1, a2), mean(b1, b2)];
 }
 
-export default async function run({ duration, dcDir }) {
+export default async function run({ duration, clients = [1, 16, 64] }) {
   ensureDc();
   const added = await ensureAccounts({ dcDir: process.env.SAMBA_DC_DIR ?? '/tmp/gatehouse-samba-dc', ou: OU, count: ACCOUNTS, password: PASSWORD, prefix: 'sign' });
   if (added) console.log(`added ${ACCOUNTS} accounts in ${added.toFixed(1)} s`);
@@ -120,7 +120,7 @@ export default async function run({ duration, dcDir }) {
     // address is familiar), as in a deployment that has run for a day.
     console.log(`warm-up: one sign-in per account on each server...`);
     for (const server of [gh, ghOff]) await warmUp(server);
-    for (const c of [1, 16, 64]) {
+    for (const c of clients) {
       console.log(`concurrency ${c}: raw ldapts (a) new connection per bind, (b) reused connection, ${duration} s each...`);
       const base = await rawLdap(c, duration, { reuse: false });
       const reused = await rawLdap(c, duration, { reuse: true });
@@ -157,7 +157,7 @@ export default async function run({ duration, dcDir }) {
       ` Sign-ins go round ${ACCOUNTS} accounts.`,
   );
   table(rows);
-  const at16 = results.find((r) => r.concurrency === 16);
+  const at16 = results.find((r) => r.concurrency === 16) ?? results.at(-1);
   return {
     placement: isolation.note,
     results,
