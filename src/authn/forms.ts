@@ -1,4 +1,4 @@
-import type { FastifyInstance, preHandlerAsyncHookHandler } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import { GatehouseError } from '../errors.js';
 import { rateLimitRefusals } from '../metrics/metrics.js';
 
@@ -56,30 +56,78 @@ export const credentialFormSchema = {
   additionalProperties: false,
 } as const;
 
-const shared = new WeakMap<object, preHandlerAsyncHookHandler>();
+declare module 'fastify' {
+  interface FastifyRequest {
+    /**
+     * The rate limits' verdict, still on its way (see credentialRateLimits' `defer`): the password check
+     * awaits it before it reserves the attempt or binds, and it rejects with GH_RATE_LIMITED.
+     */
+    credentialAllowance?: Promise<void>;
+  }
+}
+
+interface Limits {
+  awaited: preHandlerAsyncHookHandler;
+  deferred: preHandlerAsyncHookHandler;
+}
+
+const shared = new WeakMap<object, Limits>();
+
+/**
+ * Whether a post's credential is checked by the PasswordVerifier (which awaits a deferred verdict): a
+ * WS-Trust message (usernamemixed), or a form with a password that is not a second-factor page's.
+ */
+function goesToPasswordCheck(body: unknown): boolean {
+  if (typeof body === 'string') return true;
+  const form = body as CredentialForm | undefined;
+  return !isSecondFactorForm(form) && Boolean(form?.Password || form?.OldPassword);
+}
+
+/** At most this many addresses remembered as refused (the oldest forgotten first). */
+const MAX_REFUSED = 10_000;
 
 /**
  * Rate limits for every endpoint that takes a password: per client address and for the whole server.
- * One hook per server, shared by all credential routes, so the allowance is not multiplied by the number
- * of endpoints.
+ * One allowance per server, shared by all credential routes, so it is not multiplied by the number of
+ * endpoints.
+ *
+ * `defer` (the sign-in endpoints whose password goes through the PasswordVerifier): the verdict is asked
+ * for here and awaited by the password check, so in a farm its Redis round trip runs while the directory
+ * looks the user up instead of before. The verdict still comes before any bind. An address (or the
+ * whole server) this process has seen refused is awaited here, so a flood costs the directory nothing.
+ * Anything else (second-factor pages, SAML messages) always waits here.
  */
-export function credentialRateLimits(app: FastifyInstance): preHandlerAsyncHookHandler[] {
-  let hook = shared.get(app.gatehouse);
-  if (!hook) {
+export function credentialRateLimits(app: FastifyInstance, opts: { defer?: boolean } = {}): preHandlerAsyncHookHandler[] {
+  let limits = shared.get(app.gatehouse);
+  if (!limits) {
     const { perAddressPerMinute, globalPerMinute } = app.gatehouse.config.rateLimit;
     // Counters live in each server process (the cluster spreads connections evenly, so split the limits), or in Redis for a farm.
     const share = (limit: number) => (app.gatehouse.state.backend === 'redis' ? limit : Math.max(1, Math.ceil(limit / app.gatehouse.serverProcesses)));
     const limiter = app.gatehouse.state.credentialLimiter({ perAddress: share(perAddressPerMinute), global: share(globalPerMinute), windowMs: 60_000 });
-    hook = async (request, reply) => {
+    const refusedUntil = new Map<string, number>();
+    const GLOBAL = '';
+    const knownRefused = (ip: string, now = Date.now()) => (refusedUntil.get(ip) ?? 0) > now || (refusedUntil.get(GLOBAL) ?? 0) > now;
+    const decide = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
       const verdict = await limiter.check(request.ip);
-      if (!verdict.allowed) {
-        rateLimitRefusals.inc({ limit: verdict.limit });
-        reply.header('retry-after', String(verdict.retryAfterSeconds));
-        const who = verdict.limit === 'address' ? `ip:${request.ip}` : 'all';
-        throw new GatehouseError('GH_RATE_LIMITED', { detail: `${who}: more than ${verdict.max} a minute` });
-      }
+      if (verdict.allowed) return;
+      rateLimitRefusals.inc({ limit: verdict.limit });
+      const who = verdict.limit === 'address' ? request.ip : GLOBAL;
+      refusedUntil.delete(who);
+      refusedUntil.set(who, Date.now() + verdict.retryAfterSeconds * 1000);
+      if (refusedUntil.size > MAX_REFUSED) refusedUntil.delete(refusedUntil.keys().next().value!);
+      reply.header('retry-after', String(verdict.retryAfterSeconds));
+      throw new GatehouseError('GH_RATE_LIMITED', { detail: `${verdict.limit === 'address' ? `ip:${request.ip}` : 'all'}: more than ${verdict.max} a minute` });
     };
-    shared.set(app.gatehouse, hook);
+    limits = {
+      awaited: (request, reply) => decide(request, reply),
+      deferred: async (request, reply) => {
+        const pending = decide(request, reply);
+        if (knownRefused(request.ip) || !goesToPasswordCheck(request.body)) return pending;
+        pending.catch(() => {}); // handled where the password check awaits it
+        request.credentialAllowance = pending;
+      },
+    };
+    shared.set(app.gatehouse, limits);
   }
-  return [hook];
+  return [opts.defer ? limits.deferred : limits.awaited];
 }

@@ -17,6 +17,8 @@ export interface Attempt {
   realm?: string | undefined;
   /** The request's ID, kept with the event for the activity view. */
   correlationId?: string | undefined;
+  /** The rate limits' verdict when the route deferred it (request.credentialAllowance): awaited before anything else counts. */
+  allowance?: Promise<void> | undefined;
 }
 
 /**
@@ -56,17 +58,23 @@ export class PasswordVerifier {
   ): Promise<DirectoryUser> {
     const started = performance.now();
     const audit = { event, username: attempt.username, addresses: attempt.addresses, protocol: attempt.protocol, realm: attempt.realm };
+    // The look-up runs while a deferred rate-limit verdict is on its way (in a farm, a Redis round trip
+    // that then costs no time of its own); a refusal still comes before any reservation, bind or audit line.
+    const lookup = attempt.password ? this.directory.findUser(attempt.username) : undefined;
+    lookup?.catch(() => {}); // awaited below, unless the rate limits refuse first
+    if (lookup) this.lockout.prefetch(attempt.username);
+    if (attempt.allowance) await attempt.allowance;
     let user: DirectoryUser | undefined;
     try {
       // AD would take an empty password as an anonymous bind and say yes.
-      if (!attempt.password) throw new GatehouseError('GH_PASSWORD_EMPTY', { detail: 'empty password' });
-      user = await this.directory.findUser(attempt.username);
+      if (!lookup) throw new GatehouseError('GH_PASSWORD_EMPTY', { detail: 'empty password' });
+      user = await lookup;
       if (!user) {
         await this.directory.dummyBind(attempt.password);
         await this.timing.pad(op, started);
         throw new GatehouseError('GH_AUTHN_FAILED', { detail: 'no such user' });
       }
-      const decision = await this.lockout.admit(user, attempt.addresses, log);
+      const decision = await this.lockout.admit(user, attempt.addresses, log, attempt.username);
       if (decision.refuse) {
         await this.timing.pad(op, started);
         throw new GatehouseError('GH_EXTRANET_LOCKOUT', { detail: `smart lockout (${decision.location} location)` });

@@ -18,6 +18,8 @@ export interface ApplyContext {
  */
 export interface AccountActivityStore {
   apply<T>(account: string, userName: string, change: (a: AccountActivity, ctx: ApplyContext) => { next: AccountActivity; result: T }, now?: number): T | Promise<T>;
+  /** Starts reading an account's counters ahead of `apply` (a farm: the round trip overlaps the directory look-up). */
+  prefetch?(account: string): void;
   list(userName?: string): AccountActivityRow[] | Promise<AccountActivityRow[]>;
   reset(userName: string, location?: Location): number | Promise<number>;
 }

@@ -33,6 +33,19 @@ export class SmartLockout {
     return fallback ? { ...this.policy, threshold: Math.min(this.policy.threshold, this.fallbackThreshold) } : this.policy;
   }
 
+  /** The account each login name typed last stood for (lower case → key), for `prefetch`. */
+  private readonly accountOf = new Map<string, string>();
+
+  /**
+   * Starts reading the counters of the account a login name stood for last time, while the directory is
+   * asked who it is now (only a hint: `admit` reserves on the account the directory names).
+   */
+  prefetch(loginName: string): void {
+    if (this.mode === 'off' || !this.store.prefetch) return;
+    const account = this.accountOf.get(loginName.toLowerCase());
+    if (account) this.store.prefetch(account);
+  }
+
   private key(user: DirectoryUser): string {
     return user.objectGUID.toString('hex');
   }
@@ -46,8 +59,14 @@ export class SmartLockout {
    * them to be settled (at most `busyWaitMs`) and asks again: so concurrent sign-ins of one user are
    * serialised rather than refused, and concurrent wrong passwords still reach AD one budget at a time.
    */
-  async admit(user: DirectoryUser, addresses: string[], log: FastifyBaseLogger): Promise<LockoutDecision> {
+  async admit(user: DirectoryUser, addresses: string[], log: FastifyBaseLogger, loginName?: string): Promise<LockoutDecision> {
     if (this.mode === 'off') return { location: 'unknown', refuse: false };
+    if (loginName && this.store.prefetch) {
+      const name = loginName.toLowerCase();
+      this.accountOf.delete(name);
+      this.accountOf.set(name, this.key(user));
+      if (this.accountOf.size > 10_000) this.accountOf.delete(this.accountOf.keys().next().value!);
+    }
     const deadline = Date.now() + this.busyWaitMs;
     for (let pause = 10; ; pause = Math.min(pause * 2, 200)) {
       const decision = await this.tryAdmit(user, addresses, log, Date.now(), Date.now() >= deadline);

@@ -50,6 +50,8 @@ export class RedisLockoutStore implements AccountActivityStore {
   private readonly queue = new KeyedQueue();
   /** The raw value this server last read or wrote, per account (a hint: the script checks it). */
   private readonly known = new Map<string, string>();
+  /** Reads started by `prefetch`, used by the next apply within a second (a hint too). */
+  private readonly ahead = new Map<string, { read: Promise<string | undefined>; at: number }>();
 
   constructor(
     private readonly redis: RedisState,
@@ -84,9 +86,24 @@ export class RedisLockoutStore implements AccountActivityStore {
     });
   }
 
+  /**
+   * Reads an account's counters now, for the reservation that follows the directory look-up: the value
+   * this server remembers is stale whenever another server wrote last, and the compare-and-set would
+   * then cost a second round trip.
+   */
+  prefetch(account: string): void {
+    if (!this.redis.ok) return;
+    if (this.ahead.size >= 10_000) this.ahead.delete(this.ahead.keys().next().value!);
+    const read = this.redis.client.get(this.keyOf(account)).then((raw) => raw ?? '', () => undefined);
+    this.ahead.set(account, { read, at: Date.now() });
+  }
+
   private async applyShared<T>(account: string, userName: string, change: (a: AccountActivity, ctx: ApplyContext) => { next: AccountActivity; result: T }, now: number): Promise<T> {
     const key = this.keyOf(account);
-    let raw = this.known.get(account) ?? (await this.redis.client.get(key)) ?? '';
+    const ahead = this.ahead.get(account);
+    this.ahead.delete(account);
+    const fetched = ahead && Date.now() - ahead.at < 1000 ? await ahead.read : undefined;
+    let raw = fetched ?? this.known.get(account) ?? (await this.redis.client.get(key)) ?? '';
     for (let i = 0; i < MAX_TRIES; i++) {
       const before = raw ? (JSON.parse(raw) as Stored).a : EMPTY_ACTIVITY;
       const { next, result } = change(before, { fallback: false });

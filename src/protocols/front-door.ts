@@ -80,7 +80,7 @@ async function frontDoor(app: FastifyInstance, opts: { sessionKeys: Secrets }): 
       {
         schema: { querystring: wsFedQuerySchema, body: credentialFormSchema },
         preValidation: saml2,
-        preHandler: [...credentialRateLimits(app), app.csrfProtection],
+        preHandler: [...credentialRateLimits(app, { defer: true }), app.csrfProtection],
       },
       wsFederation,
     );

@@ -12,6 +12,7 @@ import { freshUser, adBadPwdCount } from '../support/users.js';
 import { unlockUser } from '../support/directory.js';
 import { ensureBuilt, ROOT, runCli } from '../support/cli.js';
 import { SessionCodec } from '../../src/authn/session.js';
+import { ldapDuration } from '../../src/metrics/metrics.js';
 
 const M365 = 'urn:federation:MicrosoftOnline';
 const M365_REPLY = 'https://login.microsoftonline.com/login.srf';
@@ -183,6 +184,27 @@ describe('rate limits on the credential endpoints', () => {
       const b = new Browser({ 'x-forwarded-for': '198.51.100.22' });
       const other = await openLogin(b, g);
       expectToken(await b.post(other.action, { ...other.fields, UserName: user.upn, Password: user.password }));
+    } finally {
+      await g.close();
+    }
+  });
+
+  it('a refused address: its next posts are refused before the directory is asked who the user is', async () => {
+    const g = await startGatehouse(noLockout((c) => (c.rateLimit = { perAddressPerMinute: 2, globalPerMinute: 100_000 })));
+    const searches = async () => (await ldapDuration.get()).values.filter((v) => v.labels.operation === 'search' && v.metricName?.endsWith('_count')).reduce((n, v) => n + v.value, 0);
+    try {
+      const start = await searches();
+      const b = new Browser();
+      const { action, fields } = await openLogin(b, g);
+      const wrong = { ...fields, UserName: NOBODY, Password: 'Wrong-1!x' };
+      for (let i = 0; i < 2; i++) expectRefusal(await b.post(action, wrong), 401, MSG.wrong);
+      // The verdict of a password post travels while the user is looked up, so the first refusal still
+      // costs one look-up (finishing after the answer); from then on this address is refused up front.
+      expectRefusal(await b.post(action, wrong), 429, MSG.rate);
+      await expect.poll(searches).toBe(start + 3);
+      for (let i = 0; i < 5; i++) expectRefusal(await b.post(action, wrong), 429, MSG.rate);
+      expect(await searches()).toBe(start + 3);
+      expect(g.logs.filter((l) => l.event === 'signin_attempt')).toHaveLength(2);
     } finally {
       await g.close();
     }

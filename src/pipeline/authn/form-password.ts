@@ -24,7 +24,7 @@ export const formPassword: AuthnMethod = {
     const { passwords, sessions, accounts, config } = ctx.services;
     const { request, reply } = ctx.http;
     const b = ctx.request.authn.form!;
-    const attempt = { username: b.UserName ?? '', addresses: ctx.request.addresses, protocol: ctx.request.endpoint, realm: ctx.rp.id, correlationId: request.id };
+    const attempt = { username: b.UserName ?? '', addresses: ctx.request.addresses, protocol: ctx.request.endpoint, realm: ctx.rp.id, correlationId: request.id, allowance: request.credentialAllowance };
     let user;
     if (b.Action === 'changePassword') {
       try {

@@ -12,7 +12,7 @@ export const messagePassword: AuthnMethod = {
   async authenticate(ctx) {
     const { username, password } = ctx.request.authn.password!;
     const user = await ctx.services.passwords.verify(
-      { username, password, addresses: ctx.request.addresses, protocol: ctx.request.endpoint, realm: ctx.rp.id, correlationId: ctx.http.request.id },
+      { username, password, addresses: ctx.request.addresses, protocol: ctx.request.endpoint, realm: ctx.rp.id, correlationId: ctx.http.request.id, allowance: ctx.http.request.credentialAllowance },
       ctx.http.request.log,
     );
     // A password sent in the message: SAML's "password" method, as ADFS writes for usernamemixed.

@@ -50,7 +50,7 @@ export function signInPageRoutes(app: FastifyInstance, services: PipelineService
   );
   app.post<{ Querystring: { ctx: string }; Body: CredentialForm }>(
     SIGNIN_PATH,
-    { schema: { querystring: ctxQuery, body: credentialFormSchema }, preHandler: [...credentialRateLimits(app), app.csrfProtection] },
+    { schema: { querystring: ctxQuery, body: credentialFormSchema }, preHandler: [...credentialRateLimits(app, { defer: true }), app.csrfProtection] },
     (request, reply) => runSignIn(adapter, services, { request, reply }, request.query),
   );
 }

@@ -39,7 +39,7 @@ async function wsTrustPlugin(app: FastifyInstance): Promise<void> {
   for (const version of [TRUST_13, TRUST_2005]) {
     app.post<{ Body: string }>(
       version.path,
-      { schema: routeSchema, bodyLimit: BODY_LIMIT, preHandler: credentialRateLimits(app) },
+      { schema: routeSchema, bodyLimit: BODY_LIMIT, preHandler: credentialRateLimits(app, { defer: true }) },
       (request, reply) => runSignIn(wsTrustIssue, services, { request, reply }, { version, windows: false, body: request.body, seen: {} }),
     );
   }
