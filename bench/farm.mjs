@@ -2,14 +2,17 @@
 // sign-in (login POST: look-up, smart lockout, bind, token).
 // - throughput: 2 servers in farm mode behind HAProxy vs 1 server in farm mode behind the same HAProxy;
 // - added latency of farm mode: 1 server with Redis vs 1 server with SQLite, both without a proxy;
-// - Redis commands per request, from Redis's own INFO counters.
+// - Redis commands per request, from Redis's own INFO counters;
+// - Redis round trips a request waits for: the same server on a slower link to Redis (a relay adding a
+//   fixed delay each way), one request at a time: the added time divided by the added round-trip time.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createSelfSignedCertificate } from '../dist/keys/generate.js';
-import { ensureDc, freePort, isolateDc, load, M365, sessionCookie, startGatehouse, table } from './lib.mjs';
+import { DC, ensureAccounts, ensureDc, freePort, isolateDc, load, M365, sessionCookie, startGatehouse, table } from './lib.mjs';
 
 const USER = { upn: 'alice@corp.example.test', password: 'Passw0rd!Alice' };
 const SIGN_IN = `/adfs/ls/?wa=wsignin1.0&wtrealm=${encodeURIComponent(M365)}`;
@@ -75,6 +78,55 @@ async function haproxy(dir, backends) {
     await new Promise((r) => setTimeout(r, 100));
   }
   return { url, stop: () => p.kill('SIGTERM') };
+}
+
+/** A TCP relay to `port` that holds every chunk `ms` milliseconds before passing it on, in each direction. */
+async function slowLink(port, ms) {
+  const delayed = (from, to) => from.on('data', (chunk) => setTimeout(() => to.write(chunk), ms));
+  const server = createServer((client) => {
+    const upstream = connect(port, '127.0.0.1');
+    // No Nagle: a small write must not wait for the other side's (delayed) acknowledgement.
+    client.setNoDelay(true);
+    upstream.setNoDelay(true);
+    delayed(client, upstream);
+    delayed(upstream, client);
+    const close = () => {
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on('error', close).on('close', close);
+    upstream.on('error', close).on('close', close);
+  });
+  const linkPort = await freePort();
+  await new Promise((r) => server.listen(linkPort, '127.0.0.1', r));
+  return { url: `redis://127.0.0.1:${linkPort}`, stop: () => server.close() };
+}
+
+/** The signin benchmark's accounts (OU=BenchSignin), so sequential sign-ins are of different users, as in real use. */
+const SLOW_ACCOUNTS = 40;
+const slowUpn = (i) => `sign-${String((i % SLOW_ACCOUNTS) + 1).padStart(5, '0')}@corp.example.test`;
+
+/** p50 (ms) of `n` sign-ins and of `n` token requests (single sign-on), one at a time. */
+async function oneAtATime(url, n) {
+  const p50 = (xs) => xs.sort((x, y) => x - y)[Math.floor(xs.length / 2)];
+  const { cookie, token } = await csrfPair(url);
+  const post = (i) => fetch(`${url}${SIGN_IN}`, { method: 'POST', headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ _csrf: token, UserName: slowUpn(i), Password: 'Passw0rd!Sign1' }) });
+  // A first round: every account's lockout row exists and its address is familiar, as in steady use.
+  for (let i = 0; i < SLOW_ACCOUNTS; i++) if (!(await (await post(i)).text()).includes('wresult')) throw new Error(`sign-in of ${slowUpn(i)} issued no token`);
+  const signIns = [];
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    await (await post(i)).text();
+    signIns.push(performance.now() - t0);
+  }
+  const session = await sessionCookie(url, USER.upn, USER.password);
+  const tokens = [];
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    await (await fetch(`${url}${SIGN_IN}`, { headers: { cookie: session } })).text();
+    tokens.push(performance.now() - t0);
+  }
+  return { signIn: p50(signIns), token: p50(tokens) };
 }
 
 async function csrfPair(url) {
@@ -151,6 +203,20 @@ export default async function run({ duration, connections }) {
     const perSignIn = (cs1 - cs0) / N;
     const perToken = (ct1 - ct0) / N;
 
+    // 1b. round trips waited for: the same server again, its Redis behind a link adding 2 × LINK_MS to
+    // every round trip; one request at a time, so the added time is the waited round trips' time.
+    const LINK_MS = 5;
+    await ensureAccounts({ dcDir: process.env.SAMBA_DC_DIR ?? '/tmp/gatehouse-samba-dc', ou: `OU=BenchSignin,${DC.baseDn}`, count: 500, password: 'Passw0rd!Sign1', prefix: 'sign' });
+    const link = await slowLink(redis.port, LINK_MS);
+    stops.push(link.stop);
+    const far = await startGatehouse({ keys, extra: { ...farm(), state: { redis: { url: link.url }, farmKeyFile: farmKey } }, cpuList: isolation.cpuList });
+    servers.push(far);
+    console.log(`one request at a time, Redis direct and over a link adding ${2 * LINK_MS} ms a round trip...`);
+    const near = await oneAtATime(one.url, 200);
+    const slow = await oneAtATime(far.url, 200);
+    const waited = { signIn: (slow.signIn - near.signIn) / (2 * LINK_MS), token: (slow.token - near.token) / (2 * LINK_MS) };
+    console.log(JSON.stringify({ near, slow, waited }));
+
     // 2. throughput: 2 servers behind HAProxy vs 1 behind the same configuration.
     const lbPort = await freePort();
     const lbUrl = `http://127.0.0.1:${lbPort}`;
@@ -193,8 +259,9 @@ export default async function run({ duration, connections }) {
         'sign-ins/s Redis vs SQLite': +(r.signin.rps / s.signin.rps).toFixed(2),
       },
       redisRoundTripCommands: { perSignIn: +perSignIn.toFixed(2), perTokenRequest: +perToken.toFixed(2), perRequestUnderLoad: +perRequest.toFixed(2) },
+      redisRoundTripsWaited: { linkAddsMs: 2 * LINK_MS, p50DirectMs: near, p50OverLinkMs: slow, perSignIn: +waited.signIn.toFixed(2), perTokenRequest: +waited.token.toFixed(2) },
     };
-    console.log(JSON.stringify({ ratios: result.ratios, redisRoundTripCommands: result.redisRoundTripCommands }, null, 2));
+    console.log(JSON.stringify({ ratios: result.ratios, redisRoundTripCommands: result.redisRoundTripCommands, redisRoundTripsWaited: result.redisRoundTripsWaited }, null, 2));
     return result;
   } finally {
     for (const stop of stops) stop();

@@ -25,8 +25,10 @@ export function redisOptions(cfg: StateConfig['redis']): { url?: string; options
     commandTimeout: cfg.commandTimeoutMs,
     connectTimeout: Math.max(1000, cfg.commandTimeoutMs * 4),
     retryStrategy: (times) => Math.min(100 * times, 1000),
-    // Commands issued in the same tick travel in one write (the rate limits, the lockout and the revocation checks of a request).
-    enableAutoPipelining: true,
+    // No auto-pipelining: ioredis keeps one auto-pipeline in flight per connection, so every command
+    // would wait for the round trip of whatever was sent before it (another request's settlement, say).
+    // Without it each command is written at once and many are in flight together on the connection.
+    enableAutoPipelining: false,
     lazyConnect: true,
   };
   if (cfg.sentinels.length) {
