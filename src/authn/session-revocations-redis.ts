@@ -122,11 +122,13 @@ export class RedisSessionRevocations implements SessionRevocations {
     if (await this.local.isRevoked(session)) return true;
     if (!this.redis.ok) return false;
     try {
-      const c = this.redis.client;
-      const [sid, cutoff] = await Promise.all([
-        c.exists(this.redis.key('revoked-session', session.sid)),
-        session.account ? c.get(this.redis.key('revoked-account', session.account)) : Promise.resolve(null),
-      ]);
+      // Both reads in one write and one round trip.
+      const p = this.redis.client.pipeline().exists(this.redis.key('revoked-session', session.sid));
+      if (session.account) p.get(this.redis.key('revoked-account', session.account));
+      const results = (await p.exec()) ?? [];
+      for (const [err] of results) if (err) throw err;
+      const sid = Number(results[0]?.[1] ?? 0);
+      const cutoff = (results[1]?.[1] as string | null | undefined) ?? null;
       return sid > 0 || (cutoff !== null && Number(cutoff) > session.authInstant);
     } catch (err) {
       this.redis.failed(err);
