@@ -1,4 +1,5 @@
 import type { Directory, DirectoryUser } from '../directory/directory.js';
+import { BoundedMap } from '../state/bounded-map.js';
 
 const MAX_ENTRIES = 10_000;
 
@@ -8,7 +9,7 @@ const MAX_ENTRIES = 10_000;
  * applications costs one LDAP read, not one per token. 0 reads AD every time.
  */
 export class AccountCache {
-  private readonly entries = new Map<string, { user: DirectoryUser | undefined; until: number }>();
+  private readonly entries = new BoundedMap<string, { user: DirectoryUser | undefined; until: number }>(MAX_ENTRIES);
 
   constructor(
     private readonly directory: Directory,
@@ -20,12 +21,7 @@ export class AccountCache {
     const hit = this.entries.get(key);
     if (hit && hit.until > now) return hit.user;
     const user = await this.directory.findByDn(dn);
-    if (this.ttlSeconds > 0) {
-      this.entries.delete(key);
-      this.entries.set(key, { user, until: now + this.ttlSeconds * 1000 });
-      // Oldest first in a Map: drop from the front to stay bounded.
-      if (this.entries.size > MAX_ENTRIES) this.entries.delete(this.entries.keys().next().value!);
-    }
+    if (this.ttlSeconds > 0) this.entries.set(key, { user, until: now + this.ttlSeconds * 1000 });
     return user;
   }
 

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import { GatehouseError } from '../errors.js';
 import { rateLimitRefusals } from '../metrics/metrics.js';
+import { BoundedMap } from '../state/bounded-map.js';
 
 /** Fields the login and change-password forms post. */
 export interface CredentialForm {
@@ -104,7 +105,7 @@ export function credentialRateLimits(app: FastifyInstance, opts: { defer?: boole
     // Counters live in each server process (the cluster spreads connections evenly, so split the limits), or in Redis for a farm.
     const share = (limit: number) => (app.gatehouse.state.backend === 'redis' ? limit : Math.max(1, Math.ceil(limit / app.gatehouse.serverProcesses)));
     const limiter = app.gatehouse.state.credentialLimiter({ perAddress: share(perAddressPerMinute), global: share(globalPerMinute), windowMs: 60_000 });
-    const refusedUntil = new Map<string, number>();
+    const refusedUntil = new BoundedMap<string, number>(MAX_REFUSED);
     const GLOBAL = '';
     const knownRefused = (ip: string, now = Date.now()) => (refusedUntil.get(ip) ?? 0) > now || (refusedUntil.get(GLOBAL) ?? 0) > now;
     const decide = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
@@ -112,9 +113,7 @@ export function credentialRateLimits(app: FastifyInstance, opts: { defer?: boole
       if (verdict.allowed) return;
       rateLimitRefusals.inc({ limit: verdict.limit });
       const who = verdict.limit === 'address' ? request.ip : GLOBAL;
-      refusedUntil.delete(who);
       refusedUntil.set(who, Date.now() + verdict.retryAfterSeconds * 1000);
-      if (refusedUntil.size > MAX_REFUSED) refusedUntil.delete(refusedUntil.keys().next().value!);
       reply.header('retry-after', String(verdict.retryAfterSeconds));
       throw new GatehouseError('GH_RATE_LIMITED', { detail: `${verdict.limit === 'address' ? `ip:${request.ip}` : 'all'}: more than ${verdict.max} a minute` });
     };

@@ -4,6 +4,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { DirectoryUser } from '../directory/directory.js';
 import type { AccountActivityStore } from './lockout-store.js';
 import { lockoutRefusals } from '../metrics/metrics.js';
+import { BoundedMap } from '../state/bounded-map.js';
 import { locationOf, reserve, settle, type Location, type LockoutMode, type LockoutPolicy, type Outcome } from './smart-lockout.js';
 
 export interface LockoutDecision {
@@ -34,7 +35,7 @@ export class SmartLockout {
   }
 
   /** The account each login name typed last stood for (lower case → key), for `prefetch`. */
-  private readonly accountOf = new Map<string, string>();
+  private readonly accountOf = new BoundedMap<string, string>(10_000);
 
   /**
    * Starts reading the counters of the account a login name stood for last time, while the directory is
@@ -61,12 +62,7 @@ export class SmartLockout {
    */
   async admit(user: DirectoryUser, addresses: string[], log: FastifyBaseLogger, loginName?: string): Promise<LockoutDecision> {
     if (this.mode === 'off') return { location: 'unknown', refuse: false };
-    if (loginName && this.store.prefetch) {
-      const name = loginName.toLowerCase();
-      this.accountOf.delete(name);
-      this.accountOf.set(name, this.key(user));
-      if (this.accountOf.size > 10_000) this.accountOf.delete(this.accountOf.keys().next().value!);
-    }
+    if (loginName && this.store.prefetch) this.accountOf.set(loginName.toLowerCase(), this.key(user));
     const deadline = Date.now() + this.busyWaitMs;
     for (let pause = 10; ; pause = Math.min(pause * 2, 200)) {
       const decision = await this.tryAdmit(user, addresses, log, Date.now(), Date.now() >= deadline);

@@ -2,6 +2,7 @@ import type { AccountActivityRow, AccountActivityStore, ApplyContext } from './l
 import type { LockoutStore } from './lockout-store.js';
 import { EMPTY_ACTIVITY, type AccountActivity, type Location } from './smart-lockout.js';
 import { KeyedQueue } from '../state/keyed-queue.js';
+import { BoundedMap } from '../state/bounded-map.js';
 import type { RedisState } from '../state/redis.js';
 
 /**
@@ -49,9 +50,9 @@ const MAX_TRIES = 100;
 export class RedisLockoutStore implements AccountActivityStore {
   private readonly queue = new KeyedQueue();
   /** The raw value this server last read or wrote, per account (a hint: the script checks it). */
-  private readonly known = new Map<string, string>();
+  private readonly known = new BoundedMap<string, string>(10_000);
   /** Reads started by `prefetch`, used by the next apply within a second (a hint too). */
-  private readonly ahead = new Map<string, { read: Promise<string | undefined>; at: number }>();
+  private readonly ahead = new BoundedMap<string, { read: Promise<string | undefined>; at: number }>(10_000);
 
   constructor(
     private readonly redis: RedisState,
@@ -93,7 +94,6 @@ export class RedisLockoutStore implements AccountActivityStore {
    */
   prefetch(account: string): void {
     if (!this.redis.ok) return;
-    if (this.ahead.size >= 10_000) this.ahead.delete(this.ahead.keys().next().value!);
     const read = this.redis.client.get(this.keyOf(account)).then((raw) => raw ?? '', () => undefined);
     this.ahead.set(account, { read, at: Date.now() });
   }
@@ -110,18 +110,12 @@ export class RedisLockoutStore implements AccountActivityStore {
       const nextRaw = next === before ? raw : JSON.stringify({ u: userName, a: next, t: now } satisfies Stored);
       const [written, current] = await this.cas.gatehouseLockoutCas(key, this.index, raw, nextRaw, account);
       if (written === 1) {
-        this.remember(account, nextRaw);
+        this.known.set(account, nextRaw);
         return result;
       }
       raw = current ?? '';
     }
     throw new Error(`lockout counters of ${account}: gave up after ${MAX_TRIES} concurrent changes by other servers`);
-  }
-
-  private remember(account: string, raw: string): void {
-    if (this.known.size >= 10_000) this.known.delete(this.known.keys().next().value!);
-    this.known.delete(account);
-    this.known.set(account, raw);
   }
 
   async list(userName?: string): Promise<AccountActivityRow[]> {
