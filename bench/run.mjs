@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // npm run bench -- <name> [--duration SECONDS] [--connections N]
 // npm run bench -- signin [--clients 1,16,64]
+// npm run bench -- farm [--duration SLICE_SECONDS] [--rounds N] [--placement one-core|whole-machine]
 // npm run bench -- memory
 // npm run bench -- sync [--users N] [--time-scale S] [--max-minutes M] [--fresh] [--dc-dir DIR]
 // Each benchmark prints a table and writes bench/results/<name>.json. Every figure is a ratio against a
@@ -14,6 +15,10 @@ const { positionals, values } = parseArgs({
   options: {
     duration: { type: 'string', default: '10' },
     connections: { type: 'string', default: '16' },
+    // farm: rounds of slices (each configuration gets a --duration slice of each kind per round)
+    rounds: { type: 'string', default: '5' },
+    // farm: one-core (the DC on one core, all else on the other) or whole-machine (nothing pinned)
+    placement: { type: 'string', default: 'one-core' },
     // signin: which client counts to measure (comma-separated)
     clients: { type: 'string', default: '1,16,64' },
     // sync: directory size, emulator time scale (0.1 = Graph's windows 10x shorter), minutes allowed for generating the directory and for the full cycle each
@@ -35,6 +40,8 @@ const machine = { cpu: cpus()[0]?.model, cores: cpus().length, memGiB: Math.roun
 const result = await run({
   duration: Number(values.duration),
   connections: Number(values.connections),
+  rounds: Number(values.rounds),
+  placement: values.placement,
   clients: values.clients.split(',').map(Number),
   users: Number(values.users),
   timeScale: Number(values['time-scale']),
