@@ -35,7 +35,8 @@ class Findings {
   line(label: string, text: string): void {
     const head = label === this.lastLabel ? '' : `${label}:`;
     this.lastLabel = label;
-    process.stdout.write(`${head.padEnd(LABEL)}${text}\n`);
+    // A label as long as the column ("next certificate:", "federated domains:") still gets its space.
+    process.stdout.write(`${head.padEnd(Math.max(LABEL, head.length + 1))}${text}\n`);
   }
 
   problem(label: string, text: string, raw?: string): void {

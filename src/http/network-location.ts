@@ -15,7 +15,25 @@ const matchers = new WeakMap<NetworkConfig, (addr: string) => boolean>();
 export function insideCorporateNetwork(request: FastifyRequest, network: NetworkConfig): boolean {
   if (network.corporate.length === 0) return false;
   if (network.extranetHeader && request.headers[network.extranetHeader.toLowerCase()] !== undefined) return false;
-  let inCorporateRange = matchers.get(network);
-  if (!inCorporateRange) matchers.set(network, (inCorporateRange = addressMatcher(network.corporate)));
-  return inCorporateRange(request.ip);
+  return inCorporateRange(network)(request.ip);
+}
+
+/**
+ * Where the client itself is, for the access policy's clientNetwork (ADFS's rules on x-ms-forwarded-client-ip):
+ * a rich client that Exchange Online relays over WS-Trust reaches Gatehouse from Microsoft's addresses,
+ * always outside, with its own address in X-MS-Forwarded-Client-IP (`forwarded`, believed only through
+ * trusted proxies). It is inside when every forwarded address is in network.corporate; the extranet marker
+ * does not count here, since the reverse proxy adds it to every Exchange Online call. Without forwarded
+ * addresses the request's own location (`requestInside`) decides.
+ */
+export function clientInsideCorporateNetwork(forwarded: readonly string[], requestInside: boolean, network: NetworkConfig): boolean {
+  if (forwarded.length === 0) return requestInside;
+  const inside = inCorporateRange(network);
+  return forwarded.every((addr) => inside(addr));
+}
+
+function inCorporateRange(network: NetworkConfig): (addr: string) => boolean {
+  let matcher = matchers.get(network);
+  if (!matcher) matchers.set(network, (matcher = addressMatcher(network.corporate)));
+  return matcher;
 }

@@ -6,6 +6,8 @@ export interface AccessFacts {
   protocol: Protocol;
   endpoint: string;
   insideCorporateNetwork: boolean;
+  /** Where the client itself is: Exchange Online's forwarded client address when there is one, else as above. */
+  clientInsideCorporateNetwork: boolean;
   /** The X-MS-Client-Application header, when the request has one. */
   clientApplication: string | undefined;
   /** Membership of a group (DN), nested groups included; asked only for the groups a rule names. */
@@ -24,6 +26,7 @@ async function holds(rule: AccessRule, f: AccessFacts, member: (dn: string) => P
   if (rule.protocol && !rule.protocol.includes(f.protocol)) return false;
   if (rule.endpoint && !rule.endpoint.includes(f.endpoint)) return false;
   if (rule.network && rule.network !== (f.insideCorporateNetwork ? 'inside' : 'outside')) return false;
+  if (rule.clientNetwork && rule.clientNetwork !== (f.clientInsideCorporateNetwork ? 'inside' : 'outside')) return false;
   if (rule.clientApplication) {
     const app = f.clientApplication?.toLowerCase();
     if (!app || !rule.clientApplication.some((c) => c.toLowerCase() === app)) return false;

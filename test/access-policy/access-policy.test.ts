@@ -49,6 +49,9 @@ beforeAll(async () => {
   sp = makeSp(dir, 'sp-access', testKeys().certPem, 'http://placeholder/adfs/ls/');
   gh = await startGatehouse((cfg) => {
     cfg.network = { corporate: ['127.0.0.0/8'], extranetHeader: 'x-ms-proxy' };
+    // The test's connections (127.0.0.1) stand for the reverse proxy in front of Gatehouse: its
+    // X-Forwarded-For and, on WS-Trust, X-MS-Forwarded-Client-IP are believed when it sends them.
+    cfg.trustedProxies = ['127.0.0.1'];
     cfg.relyingParties = [
       ...cfg.relyingParties,
       {
@@ -57,7 +60,8 @@ beforeAll(async () => {
         accessPolicy: {
           rules: [
             { name: 'no-activesync-basic-auth', effect: 'deny', clientApplication: ['Microsoft.Exchange.ActiveSync'], protocol: ['ws-trust'], network: 'outside' },
-            { name: 'legacy-mail-outside', effect: 'deny', protocol: ['ws-trust'], network: 'outside', notMemberOf: [groupDn(GROUPS.legacy)], message: DENIED_MAIL },
+            // Where the client itself is: Exchange Online's forwarded client address, when a trusted proxy passed it.
+            { name: 'legacy-mail-outside', effect: 'deny', protocol: ['ws-trust'], clientNetwork: 'outside', notMemberOf: [groupDn(GROUPS.legacy)], message: DENIED_MAIL },
           ],
         },
       },
@@ -193,6 +197,49 @@ describe('client access policy: WS-Trust (rich clients through Exchange Online)'
     // Another client application from outside: the group rule decides.
     const owa = await wsTrust(V2005, USERS.mia, { ...PROXY, 'x-ms-client-application': 'Microsoft.Exchange.Autodiscover' });
     expect(owa.status, owa.body.slice(0, 300)).toBe(200);
+  });
+});
+
+describe('client access policy: WS-Trust relayed by Exchange Online (clientNetwork, X-MS-Forwarded-Client-IP)', () => {
+  async function relayed(sam: string, headers: Record<string, string>) {
+    const res = await fetch(`${gh.url}${V2005.path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/soap+xml; charset=utf-8', ...headers },
+      body: buildRst(V2005, { baseUrl: gh.url, username: upn(sam), password: PASSWORD }),
+    });
+    const body = await res.text();
+    return { status: res.status, body, doc: parseXml(body) };
+  }
+  // Exchange Online's call comes from Microsoft's address through the reverse proxy, marked as extranet.
+  const EXO = { 'x-forwarded-for': '52.98.10.20', ...PROXY };
+
+  it("a client in the office (its forwarded address corporate) gets a token although Exchange Online's call is outside", async () => {
+    const r = await relayed(USERS.noah, { ...EXO, 'x-ms-forwarded-client-ip': '127.0.0.77' });
+    expect(r.status, r.body.slice(0, 300)).toBe(200);
+    expect(r.body).toContain('RequestedSecurityToken');
+  });
+
+  it('a client elsewhere is refused by the rule, audited with where the client is', async () => {
+    const logged = gh.logs.length;
+    const r = await relayed(USERS.noah, { ...EXO, 'x-ms-forwarded-client-ip': '203.0.113.9' });
+    expect(fault(r.doc).subcode).toBe('FailedAuthentication');
+    expect(r.body).not.toContain('RequestedSecurityToken');
+    expect(deniedLogs(logged)).toEqual([
+      expect.objectContaining({
+        realm: M365, protocol: 'ws-trust', rule: 'legacy-mail-outside', insideCorporateNetwork: false, clientInsideCorporateNetwork: false,
+        addresses: ['52.98.10.20', '203.0.113.9'],
+      }),
+    ]);
+    // The group's member is let through from anywhere.
+    expect((await relayed(USERS.mia, { ...EXO, 'x-ms-forwarded-client-ip': '203.0.113.9' })).status).toBe(200);
+  });
+
+  it('the header is believed only on a request a trusted proxy passed on: a client sending it itself is judged by its own place', async () => {
+    const logged = gh.logs.length;
+    // No X-Forwarded-For: a request the proxy did not pass on from anyone (see clientAddresses).
+    const r = await relayed(USERS.noah, { ...PROXY, 'x-ms-forwarded-client-ip': '127.0.0.77' });
+    expect(fault(r.doc).subcode).toBe('FailedAuthentication');
+    expect(deniedLogs(logged)).toEqual([expect.objectContaining({ rule: 'legacy-mail-outside', clientInsideCorporateNetwork: false })]);
   });
 });
 

@@ -1,16 +1,22 @@
 // The password-expiry notice in Chromium: a user whose AD password expires within passwordExpiry.noticeDays
 // (created 30 days in the past with libfaketime; the test domain's maximum password age is 42 days) signs
 // in with the password and sees "your password expires in N days" with a link to the change-password page;
-// the token is posted to the relying party (a local form catcher) only on Continue. Single sign-on and a
-// user with a younger password go straight through.
+// the token is posted to the relying party (a local form catcher) only on Continue, over WS-Federation and
+// SAML 2.0 (an @node-saml/node-saml SP whose ACS is the form catcher). Single sign-on and a user with a
+// younger password go straight through.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFormCatcher, type FormCatcher } from '../support/form-catcher.js';
-import { startGatehouse, type RunningGatehouse } from '../support/gatehouse.js';
+import { startGatehouse, testKeys, type RunningGatehouse } from '../support/gatehouse.js';
 import { freshUser } from '../support/users.js';
 import { attributes } from '../support/wsfed.js';
 import { parseXml } from '../support/xml.js';
 import { launchChromium, watch } from '../support/chromium.js';
+import { makeSp, type TestSp } from '../saml2/sp.js';
+import { redirectUrlOf } from '../saml2/support.js';
 
 const REALM = 'urn:test:expiry-notice';
 const UPN_CLAIM = 'http://schemas.xmlsoap.org/claims/UPN';
@@ -19,6 +25,7 @@ const WAIT = { timeout: 10_000 };
 let gh: RunningGatehouse;
 let browser: Browser;
 let rp: FormCatcher;
+let sp: TestSp;
 
 const users = {
   soon: freshUser('exp-notice-soon', 'Passw0rd!Soon1', { passwordAgeDays: 30 }),
@@ -27,10 +34,14 @@ const users = {
 
 beforeAll(async () => {
   rp = await startFormCatcher();
+  sp = makeSp(mkdtempSync(join(tmpdir(), 'expiry-notice-')), 'sp-expiry-notice', testKeys().certPem, 'http://placeholder/adfs/ls/', { callbackUrl: rp.acsUrl });
   gh = await startGatehouse((c) => {
     c.relyingParties.push({ id: REALM, name: 'Expiry notice RP', replyUrls: [rp.acsUrl] });
+    c.relyingParties.push({ id: sp.entityId, name: 'Expiry notice SAML app', protocol: 'saml2', metadataFile: sp.metadataFile });
     c.passwordExpiry = { noticeDays: 20 };
   });
+  sp.saml.options.entryPoint = `${gh.url}/adfs/ls/`;
+  sp.saml.options.idpIssuer = gh.config.issuer;
   browser = await launchChromium();
 });
 
@@ -87,6 +98,37 @@ describe('password expiry notice', () => {
       await page.goto(signInUrl());
       await page.waitForURL(rp.acsUrl, WAIT);
       expect(rp.received).toHaveLength(2);
+      expect(log.cspViolations).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('SAML 2.0: the same notice, and the SAMLResponse is posted only on Continue', async () => {
+    rp.received.length = 0;
+    const context = await browser.newContext();
+    try {
+      const page = await context.newPage();
+      const log = watch(page);
+      await page.goto(await redirectUrlOf(sp, 'notice-relay'));
+      await page.locator('#UserName').fill(users.soon.upn);
+      await page.locator('#Password').fill(users.soon.password);
+      await page.locator('#Password').press('Enter');
+
+      await page.locator('#notice').waitFor(WAIT);
+      expect((await page.locator('#notice').textContent())?.trim()).toMatch(/^Your password expires in 1[0-2] days$/);
+      expect(await page.locator('#changePassword').getAttribute('href')).toBe(`${gh.url}/adfs/portal/updatepassword?username=${encodeURIComponent(users.soon.upn)}`);
+      await page.waitForTimeout(300);
+      expect(rp.received).toEqual([]);
+
+      await page.locator('#continueButton').click();
+      await page.waitForURL(rp.acsUrl, WAIT);
+      expect(rp.received).toHaveLength(1);
+      const form = rp.received[0]!;
+      expect(form.get('RelayState')).toBe('notice-relay');
+      // The SP accepts it as it would without the notice: signature, audience, InResponseTo.
+      const { profile } = await sp.saml.validatePostResponseAsync({ SAMLResponse: form.get('SAMLResponse')! });
+      expect(profile?.nameID).toBeTruthy();
       expect(log.cspViolations).toEqual([]);
     } finally {
       await context.close();

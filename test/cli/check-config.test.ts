@@ -89,6 +89,16 @@ describe('gatehouse check-config: configuration and files', () => {
     expect(r.stdout.endsWith('\nOK\n')).toBe(true);
   });
 
+  it('lists each federated domain with the IssuerUri its users\' tokens carry', () => {
+    const dir = configDir((c) => (c.federatedDomains = ['corp.example.com', 'corp.example.co.uk']));
+    const r = check(dir, '--no-directory');
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(
+      /federated domains: +corp\.example\.com \(IssuerUri http:\/\/corp\.example\.com\/adfs\/services\/trust\/\), corp\.example\.co\.uk \(IssuerUri http:\/\/corp\.example\.co\.uk\/adfs\/services\/trust\/\)\n/,
+    );
+  });
+
   it('reads the file named by GATEHOUSE_CONFIG when --config is not given', () => {
     const dir = configDir();
     const r = runCli(['check-config', '--no-directory'], { cwd: dir, env: { GATEHOUSE_CONFIG: 'gatehouse.yaml' } });

@@ -11,7 +11,7 @@ import { ensureBuilt, writeConfig } from '../support/cli.js';
 import { addUpnSuffixes, domainUsers, upnSuffixes, UPN_SUFFIXES, type DomainUser } from '../support/upn-suffixes.js';
 import { attributes, value } from '../support/wsfed.js';
 import { parseXml, SAML11_ID, xmlsecVerify } from '../support/xml.js';
-import { base64, follow, PERSISTENT, posted, SAML2_ASSERTION_ID, val } from '../saml2/support.js';
+import { base64, expectErrorPage, follow, PERSISTENT, posted, SAML2_ASSERTION_ID, val } from '../saml2/support.js';
 import { buildRst, fault, postSoap, V13, value as soapValue } from '../wstrust/soap-client.js';
 import { gatehouse } from '../rollover/support.js';
 import { startGraphEmulator, type GraphEmulator } from '../graph-emulator/emulator.js';
@@ -133,8 +133,8 @@ describe('several federated domains (federatedDomains)', () => {
     expect(sub.claims[ISSUER_ID]).toEqual([ISSUER.com]);
   });
 
-  it('WS-Trust (rich clients): the same Issuer and issuerid per domain', async () => {
-    for (const [user, issuer] of [[u.uk, ISSUER.uk], [u.com, ISSUER.com]] as const) {
+  it('WS-Trust (rich clients): the same Issuer and issuerid per domain; a subdomain takes its parent\'s', async () => {
+    for (const [user, issuer] of [[u.uk, ISSUER.uk], [u.com, ISSUER.com], [u.sub, ISSUER.com]] as const) {
       const res = await postSoap(`${gh.url}${V13.path}`, buildRst(V13, { baseUrl: gh.url, username: user.upn, password: user.password }));
       expect(res.status, res.body.slice(0, 400)).toBe(200);
       expect(xmlsecVerify(res.body, testKeys().certPem, SAML11_ID).ok).toBe(true);
@@ -152,6 +152,13 @@ describe('several federated domains (federatedDomains)', () => {
     expect(t.claims[ISSUER_ID]).toEqual([ISSUER.uk]);
     // What node-saml, verifying the signature with the certificate tenant-setup gives Entra, reads as the issuer.
     expect(t.profile?.issuer).toBe(ISSUER.uk);
+    for (const user of [u.com, u.sub]) {
+      const other = await samlToken(user);
+      expect(other.assertionIssuer).toBe(ISSUER.com);
+      expect(other.responseIssuer).toBe(ISSUER.com);
+      expect(other.claims[ISSUER_ID]).toEqual([ISSUER.com]);
+      expect(other.profile?.nameID).toBe(objectGuidBase64(user.sam));
+    }
   });
 
   it('a user whose UPN is in no federated domain is refused, saying why, in every protocol', async () => {
@@ -165,6 +172,15 @@ describe('several federated domains (federatedDomains)', () => {
     expect(fault(parseXml(res.body)).subcode).toBeTruthy();
     const line = gh.logs.find((l) => l.reason === 'GH_DOMAIN_NOT_FEDERATED' || l.code === 'GH_DOMAIN_NOT_FEDERATED' || JSON.stringify(l).includes('GH_DOMAIN_NOT_FEDERATED'));
     expect(line, 'a log line names the refusal').toBeTruthy();
+    // SAML-P: the same error page, never a Response to Microsoft.
+    const logged = gh.logs.length;
+    const b = new Browser();
+    const first = await b.post(`${gh.url}/adfs/ls/`, { SAMLRequest: base64(microsoftAuthnRequest(`_${crypto.randomUUID()}`)) });
+    const { page: saml, prompted } = await follow(gh, b, first, { upn: u.out.upn, password: PASSWORD });
+    expect(prompted).toBe(true);
+    expectErrorPage(saml, 403, /is in a domain that does not sign in to Microsoft 365 here/);
+    expect(saml.text('#error') ?? saml.body).toContain(u.out.upn);
+    expect(gh.logs.slice(logged).some((l) => JSON.stringify(l).includes('GH_DOMAIN_NOT_FEDERATED'))).toBe(true);
   });
 
   it("the federation metadata keeps one entityID, Gatehouse's issuer (as ADFS publishes one metadata)", async () => {
@@ -209,6 +225,26 @@ describe('alternate login ID (directory.loginAttribute: mail)', () => {
     expect(t.claims[ALTERNATE_LOGIN_ID]).toEqual([u.alt.mail]);
   });
 
+  it('WS-Trust (Outlook, ActiveSync): the mail signs in and is the UPN claim; a shared mail gets a fault, audited', async () => {
+    const res = await postSoap(`${gh.url}${V13.path}`, buildRst(V13, { baseUrl: gh.url, username: u.alt.mail!, password: u.alt.password }));
+    expect(res.status, res.body.slice(0, 400)).toBe(200);
+    expect(xmlsecVerify(res.body, testKeys().certPem, SAML11_ID).ok).toBe(true);
+    const doc = parseXml(res.body);
+    const claims = attributes(doc);
+    expect(claims[UPN]).toEqual([u.alt.mail]);
+    expect(claims[ALTERNATE_LOGIN_ID]).toEqual([u.alt.mail]);
+    expect(claims[IMMUTABLE_ID]).toEqual([objectGuidBase64(u.alt.sam)]);
+    expect(soapValue(doc, '//saml:Assertion/@Issuer')).toBe(ISSUER.com);
+    expect(JSON.stringify(claims)).not.toContain('corp.local');
+
+    const logged = gh.logs.length;
+    const twin = await postSoap(`${gh.url}${V13.path}`, buildRst(V13, { baseUrl: gh.url, username: sharedMail, password: PASSWORD }));
+    expect(twin.status).toBe(500);
+    expect(twin.body).not.toContain('Assertion');
+    expect(fault(parseXml(twin.body)).subcode).toBeTruthy();
+    expect(gh.logs.slice(logged).filter((l) => l.event === 'signin_attempt' && l.username === sharedMail).at(-1)).toMatchObject({ outcome: 'failure', reason: 'GH_LOGIN_AMBIGUOUS' });
+  });
+
   it('a mail two accounts share is refused with a clear message and an audit line, never resolved to either', async () => {
     const page = await wsfedSignIn(sharedMail);
     expect(page.body).not.toContain('wresult');
@@ -251,6 +287,7 @@ describe('gatehouse tenant-setup --domain, one IssuerUri per domain (Graph emula
     expect(text.stdout).toContain(`issuer:              ${ISSUER.uk}  (corp.example.co.uk's own`);
 
     for (const [domain, issuer] of [['corp.example.com', ISSUER.com], ['corp.example.co.uk', ISSUER.uk]] as const) {
+      expect(JSON.parse((await run(domain, ['--json'])).stdout).issuerUri).toBe(issuer);
       const applied = await run(domain, ['--apply']);
       expect(applied.code, applied.stdout + applied.stderr).toBe(0);
       expect(store.byDomain.get(domain)?.issuerUri).toBe(issuer);

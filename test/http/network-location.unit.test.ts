@@ -1,7 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import { describe, expect, it } from 'vitest';
 import { isAddressRange } from '../../src/config/address-range.js';
-import { insideCorporateNetwork } from '../../src/http/network-location.js';
+import { clientInsideCorporateNetwork, insideCorporateNetwork } from '../../src/http/network-location.js';
 
 // The request as Fastify hands it over after trustProxy: only the resolved client address and the headers.
 const from = (ip: string, headers: Record<string, string> = {}) => ({ ip, headers }) as unknown as FastifyRequest;
@@ -31,5 +31,19 @@ describe('inside the corporate network', () => {
     for (const bad of ['10.0.0.0/33', '10.0.0/8', 'corp.example.com', '10.0.0.0/8/1', '::/129', '10.0.0.0/']) {
       expect(isAddressRange(bad), bad).toBe(false);
     }
+  });
+});
+
+describe("where the client itself is (X-MS-Forwarded-Client-IP, the access policy's clientNetwork)", () => {
+  it('a client Exchange Online relays: inside when every forwarded address is corporate, whatever the call itself', () => {
+    expect(clientInsideCorporateNetwork(['192.168.7.12'], false, network)).toBe(true);
+    expect(clientInsideCorporateNetwork(['10.1.2.3', '203.0.113.9'], false, network)).toBe(false);
+    expect(clientInsideCorporateNetwork(['203.0.113.9'], true, network)).toBe(false);
+  });
+
+  it('without forwarded addresses, the request decides; no corporate ranges, always outside', () => {
+    expect(clientInsideCorporateNetwork([], true, network)).toBe(true);
+    expect(clientInsideCorporateNetwork([], false, network)).toBe(false);
+    expect(clientInsideCorporateNetwork(['10.1.2.3'], false, { corporate: [], extranetHeader: '' })).toBe(false);
   });
 });

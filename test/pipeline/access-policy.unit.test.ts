@@ -11,6 +11,7 @@ function facts(over: Partial<AccessFacts> & { groups?: string[] } = {}): AccessF
   return {
     protocol: 'ws-trust', endpoint: 'ws-trust-2005', insideCorporateNetwork: false, clientApplication: undefined,
     ...over,
+    clientInsideCorporateNetwork: over.clientInsideCorporateNetwork ?? over.insideCorporateNetwork ?? false,
     asked,
     isMemberOf: async (dn) => {
       asked.push(dn);
@@ -49,5 +50,11 @@ describe('decideAccess', () => {
     expect(await decideAccess(p, f)).toEqual({ allowed: false, rule: 'default' });
     expect(f.asked).toEqual([G]);
     expect((await decideAccess(p, facts({ protocol: 'saml2', endpoint: 'saml2', groups: [G] }))).allowed).toBe(true);
+  });
+
+  it("clientNetwork: Exchange Online's call is outside, the client it relays may be inside", async () => {
+    const p: AccessPolicy = { rules: [{ name: 'basic-auth-outside', effect: 'deny', protocol: ['ws-trust'], clientNetwork: 'outside' }] };
+    expect(await decideAccess(p, facts({ insideCorporateNetwork: false, clientInsideCorporateNetwork: true }))).toEqual({ allowed: true, rule: 'default' });
+    expect(await decideAccess(p, facts({ insideCorporateNetwork: false, clientInsideCorporateNetwork: false }))).toMatchObject({ allowed: false, rule: 'basic-auth-outside' });
   });
 });

@@ -16,6 +16,8 @@ import { decodeSaml, deflate64, expectErrorPage, follow, posted, redirectUrlOf, 
 let gh: RunningGatehouse;
 let sp1: TestSp;
 let sp2: TestSp;
+/** A SAML application without a SingleLogoutService in its metadata: Gatehouse cannot tell it of a logout. */
+let sp3: TestSp;
 const idpCert = () => testKeys().certPem;
 
 beforeAll(async () => {
@@ -26,11 +28,19 @@ beforeAll(async () => {
     signRequests: true,
     editMetadata: (xml) => xml.replace('<SingleLogoutService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST"', '<SingleLogoutService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect"'),
   });
+  sp3 = makeSp(dir, 'sp-three', idpCert(), 'http://placeholder/adfs/ls/', {
+    editMetadata: (xml) => {
+      const without = xml.replace(/<SingleLogoutService\b[^>]*?(\/>|>[\s\S]*?<\/SingleLogoutService>)/g, '');
+      expect(without).not.toContain('SingleLogoutService');
+      return without;
+    },
+  });
   gh = await startGatehouse((cfg) => {
     cfg.relyingParties.push({ id: sp1.entityId, name: 'SP one', protocol: 'saml2', metadataFile: sp1.metadataFile });
     cfg.relyingParties.push({ id: sp2.entityId, name: 'SP two', protocol: 'saml2', metadataFile: sp2.metadataFile });
+    cfg.relyingParties.push({ id: sp3.entityId, name: 'SP three', protocol: 'saml2', metadataFile: sp3.metadataFile });
   });
-  for (const sp of [sp1, sp2]) {
+  for (const sp of [sp1, sp2, sp3]) {
     sp.saml.options.entryPoint = `${gh.url}/adfs/ls/`;
     sp.saml.options.logoutUrl = `${gh.url}/adfs/ls/`;
     sp.saml.options.idpIssuer = gh.config.issuer;
@@ -267,6 +277,23 @@ describe('single logout', () => {
         expectFinalAnswer(await b.get(broken(await sp2Answers(toSp2))), sp1RequestId, 'relay-broken', PARTIAL);
         expect(gh.logs.slice(logged).some((l) => l.event === 'slo_response_refused' && l.realm === sp2.entityId)).toBe(true);
       }
+    });
+
+    it('a SAML application of the session that has no SingleLogoutService: the others are told, the initiator gets PartialLogout', async () => {
+      const b = new Browser();
+      const { profile1 } = await signInBoth(b);
+      const third = await follow(gh, b, await b.get(await redirectUrlOf(sp3)));
+      expect(third.prompted).toBe(false);
+      expect(posted(third.page).action).toBe(sp3.acs);
+      const logged = gh.logs.length;
+      const logoutUrl = await sp1.saml.getLogoutUrlAsync(profile1, 'relay-no-slo', {});
+      const sp1RequestId = val(parseXml(decodeSaml(queryOf(logoutUrl).SAMLRequest!)), '/samlp:LogoutRequest/@ID');
+      const toSp2 = location(await b.get(logoutUrl));
+      expect(b.cookies.has(gh.config.session.cookieName)).toBe(false);
+      expectFinalAnswer(await b.get(await sp2Answers(toSp2)), sp1RequestId, 'relay-no-slo', PARTIAL);
+      const logs = gh.logs.slice(logged);
+      expect(logs.find((l) => l.event === 'slo_not_told')).toMatchObject({ realm: sp3.entityId });
+      expect(logs.filter((l) => l.event === 'slo_done').at(-1)).toMatchObject({ origin: sp1.entityId, partial: true });
     });
 
     it('an unreadable LogoutResponse outside any logout chain is a sign-out error, never called a sign-in error', async () => {

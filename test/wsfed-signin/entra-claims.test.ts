@@ -28,6 +28,8 @@ beforeAll(async () => {
     cfg.relyingParties.push({ id: sp.entityId, protocol: 'saml2', metadataFile: sp.metadataFile });
     cfg.session = { ...cfg.session, keepMeSignedIn: true, keepMeSignedInMinutes: 7 * 24 * 60 };
     cfg.network = { corporate: ['127.0.0.0/8'], extranetHeader: 'x-ms-proxy' };
+    // The test's own connections come from 127.0.0.1: as a trusted reverse proxy, its X-Forwarded-For counts.
+    cfg.trustedProxies = ['127.0.0.1'];
   });
 });
 afterAll(async () => gh?.close());
@@ -87,6 +89,13 @@ describe('claims about the sign-in for Microsoft 365', () => {
     expect(claims[INSIDE_CORPORATE_NETWORK]).toEqual(['false']);
   });
 
+  it('a client address outside network.corporate (behind a trusted proxy): insidecorporatenetwork=false', async () => {
+    const outside = claimsOf(await signIn(new Browser({ 'x-forwarded-for': '203.0.113.7' }), false));
+    expect(outside.claims[INSIDE_CORPORATE_NETWORK]).toEqual(['false']);
+    const inside = claimsOf(await signIn(new Browser({ 'x-forwarded-for': '127.0.0.9' }), false));
+    expect(inside.claims[INSIDE_CORPORATE_NETWORK]).toEqual(['true']);
+  });
+
   it('single sign-on keeps authenticationinstant at the password, and psso with the persistent session', async () => {
     const b = new Browser();
     const first = claimsOf(await signIn(b, true));
@@ -120,5 +129,16 @@ describe('claims about the sign-in for Microsoft 365', () => {
     expect(attr(INSIDE_CORPORATE_NETWORK)).toBe('false');
     expect(attr(PSSO)).toBeUndefined();
     expect(new Date(attr(AUTHN_INSTANT)!).getTime()).toBe(new Date(val(r.doc, '//saml:AuthnStatement/@AuthnInstant')!).getTime());
+  });
+
+  it('SAML 2.0 after "Keep me signed in" from inside: psso=true, insidecorporatenetwork=true', async () => {
+    const b = new Browser();
+    const first = await b.get(await redirectUrlOf(sp));
+    const page = await b.get(new URL(first.headers.get('location')!, gh.url).toString());
+    const form = page.form();
+    const r = posted(await b.post(new URL(form.action, gh.url).toString(), { ...form.fields, Kmsi: 'true', UserName: USERS.alice.upn, Password: USERS.alice.password }));
+    const attr = (name: string) => val(r.doc, `//saml:AttributeStatement/saml:Attribute[@Name="${name}"]/saml:AttributeValue`);
+    expect(attr(PSSO)).toBe('true');
+    expect(attr(INSIDE_CORPORATE_NETWORK)).toBe('true');
   });
 });

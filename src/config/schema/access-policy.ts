@@ -2,7 +2,7 @@ import { Type, type Static } from '@sinclair/typebox';
 
 /**
  * Client access policy of one relying party (ADFS's issuance authorization rules over x-ms-client-application,
- * x-ms-endpoint-absolute-path, x-ms-proxy, group membership): rules tried in order, the first whose
+ * x-ms-forwarded-client-ip, x-ms-endpoint-absolute-path, x-ms-proxy, group membership): rules tried in order, the first whose
  * conditions all hold allows or denies; when none does, `default`. Evaluated once the user is known, the
  * same way for every protocol.
  */
@@ -24,6 +24,14 @@ export const AccessRuleSchema = Type.Object(
         type: 'string',
         enum: ['inside', 'outside'],
         description: 'The client is inside (network.corporate, no extranet proxy marker) or outside the corporate network.',
+      }),
+    ),
+    clientNetwork: Type.Optional(
+      Type.Unsafe<'inside' | 'outside'>({
+        type: 'string',
+        enum: ['inside', 'outside'],
+        description:
+          "Where the client itself is. For a rich client Exchange Online relays over WS-Trust, its own address (X-MS-Forwarded-Client-IP, believed through trustedProxies) is inside when in network.corporate (list the office's public addresses there); any other request is judged as for network. What the caller says, like clientApplication: it narrows a deny.",
       }),
     ),
     clientApplication: nonEmptyList(

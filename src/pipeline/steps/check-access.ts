@@ -1,4 +1,5 @@
 import { GatehouseError } from '../../errors.js';
+import { clientInsideCorporateNetwork } from '../../http/network-location.js';
 import { decideAccess } from '../access-policy.js';
 import type { SignInContext } from '../sign-in.js';
 
@@ -14,10 +15,15 @@ export async function checkAccess(ctx: SignInContext): Promise<void> {
   const { request, authentication, services } = ctx;
   const header = ctx.http.request.headers['x-ms-client-application'];
   const clientApplication = Array.isArray(header) ? header[0] : header;
+  const inside = request.insideCorporateNetwork === true;
+  // addresses[0] is the request's own client address; any after it are X-MS-Forwarded-Client-IP's (WS-Trust
+  // through a trusted proxy only: see clientAddresses).
+  const clientInside = clientInsideCorporateNetwork(request.addresses.slice(1), inside, services.config.network);
   const decision = await decideAccess(policy, {
     protocol: request.protocol,
     endpoint: request.endpoint,
-    insideCorporateNetwork: request.insideCorporateNetwork === true,
+    insideCorporateNetwork: inside,
+    clientInsideCorporateNetwork: clientInside,
     clientApplication,
     isMemberOf: (dn) => services.directory.isMemberOf(authentication.user.dn, dn),
   });
@@ -30,7 +36,8 @@ export async function checkAccess(ctx: SignInContext): Promise<void> {
       realm: ctx.rp.id,
       user: authentication.user.userPrincipalName ?? authentication.user.sAMAccountName,
       addresses: request.addresses,
-      insideCorporateNetwork: request.insideCorporateNetwork === true,
+      insideCorporateNetwork: inside,
+      clientInsideCorporateNetwork: clientInside,
       clientApplication,
       rule: decision.rule,
     },
