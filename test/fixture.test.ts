@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import tls from 'node:tls';
 import { describe, expect, it } from 'vitest';
-import { DC, USERS, ldapBind, objectGuidBase64, searchAsService, unlockUser } from './support/directory.js';
+import { DC, USERS, ldapBind, objectGuidBase64, searchAsService, temporaryUser, unlockUser } from './support/directory.js';
 
 describe('Samba AD DC fixture', () => {
   it('finds alice as the service account', () => {
@@ -16,7 +16,13 @@ describe('Samba AD DC fixture', () => {
 
   it('answers simple binds like AD', () => {
     expect(ldapBind(USERS.bob.upn, USERS.bob.password)).toMatchObject({ ok: true });
-    expect(ldapBind(USERS.bob.upn, 'not-the-password')).toMatchObject({ ok: false, data: '52e' });
+    // A wrong password to a user of its own (see temporaryUser).
+    const { user, remove } = temporaryUser('fixture-wrongpw');
+    try {
+      expect(ldapBind(user.upn, 'not-the-password')).toMatchObject({ ok: false, data: '52e' });
+    } finally {
+      remove();
+    }
     expect(ldapBind(USERS.carol.upn, USERS.carol.password)).toMatchObject({ ok: false, data: '533' });
   });
 

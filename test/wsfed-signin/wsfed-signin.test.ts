@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Browser } from '../support/http.js';
 import { startGatehouse, TEST_RP, type RunningGatehouse } from '../support/gatehouse.js';
-import { DC, USERS, objectGuidBase64, samba, searchAsService, unlockUser, ldapBind } from '../support/directory.js';
+import { DC, USERS, objectGuidBase64, searchAsService, temporaryUser, unlockUser, ldapBind } from '../support/directory.js';
 import { attributes, count, expectMicrosoft365Subject, metadataSigningCert, value } from '../support/wsfed.js';
 import { parseXml, SAML11_ID, xmlsecVerify, certificatePem, METADATA_ID } from '../support/xml.js';
 import { createSelfSignedCertificate } from '../../src/keys/generate.js';
@@ -217,7 +217,12 @@ describe('Active Directory refusals: each has its own message and no token', () 
   }
 
   it('wrong password', async () => {
-    expect(await refused(USERS.bob.upn, 'not-the-password')).toEqual({ status: 401, message: 'The user name or password is incorrect.' });
+    const { user, remove } = temporaryUser('wsfed-wrongpw');
+    try {
+      expect(await refused(user.upn, 'not-the-password')).toEqual({ status: 401, message: 'The user name or password is incorrect.' });
+    } finally {
+      remove();
+    }
   });
 
   it('unknown user gets the same message as a wrong password', async () => {
@@ -272,15 +277,12 @@ describe('Active Directory refusals: each has its own message and no token', () 
   });
 
   it('the wrong password of a disabled account does not reveal its state', async () => {
-    // An account of its own: a wrong password moves AD's badPwdCount, and the shared disabled user (carol)
-    // is signed in to by other test files at the same time, from addresses their servers do not know.
-    const sam = 'wsfed-disabled';
-    samba('user', 'create', sam, 'Passw0rd!Disabled1');
+    // Not carol: a wrong password moves AD's badPwdCount (see temporaryUser).
+    const { user, remove } = temporaryUser('wsfed-disabled', { disabled: true });
     try {
-      samba('user', 'disable', sam);
-      expect(await refused(`${sam}@${DC.realm}`, 'wrong-password')).toEqual({ status: 401, message: 'The user name or password is incorrect.' });
+      expect(await refused(user.upn, 'wrong-password')).toEqual({ status: 401, message: 'The user name or password is incorrect.' });
     } finally {
-      samba('user', 'delete', sam);
+      remove();
     }
   });
 });
