@@ -72,9 +72,10 @@ export function samba(...args: string[]): string {
 }
 
 /**
- * A user of one test file, for what moves AD's counters (wrong passwords): the shared users are signed in
- * to by other files at the same time, and smart lockout refuses an address it does not know once AD's
- * badPwdCount is near the threshold. Returns the user and a function that deletes it.
+ * A user of one test file, for what moves AD's counters (wrong passwords). The next file often signs in
+ * as a shared user within AD's one-minute observation window, from a server that does not know its
+ * address yet, and smart lockout refuses that once AD's badPwdCount is near the threshold. Returns the
+ * user and a function that deletes it.
  */
 export function temporaryUser(sam: string, opts: { disabled?: boolean } = {}): { user: DirectoryUser; remove: () => void } {
   // AD's complexity rule refuses a password that contains the account name.
