@@ -141,8 +141,8 @@ describe.each([V13, V2005])('WS-Trust $name usernamemixed', (v) => {
 });
 
 describe('credentials refused: FailedAuthentication, the same answer whatever the reason', () => {
-  // Wrong passwords go to users of this file only (see temporaryUser): other files sign in as bob and ivan
-  // (the unlock this file used to do reset AD's lock, not the count within the observation window).
+  // Wrong passwords go to users of this file only (see temporaryUser), so bob and ivan, whom other files
+  // sign in as, never carry a bad-password count (this file used to clear theirs with an unlock).
   const own = ['wstrust-wrongpw13', 'wstrust-wrongpw05'];
   let removers: (() => void)[] = [];
   beforeAll(() => (removers = own.map((sam) => temporaryUser(sam).remove)));
