@@ -2,7 +2,8 @@
 import { readFileSync } from 'node:fs';
 import tls from 'node:tls';
 import { describe, expect, it } from 'vitest';
-import { DC, USERS, ldapBind, objectGuidBase64, searchAsService, temporaryUser, unlockUser } from './support/directory.js';
+import { DC, USERS, ldapBind, objectGuidBase64, samba, searchAsService, unlockUser } from './support/directory.js';
+import { freshUser } from './support/users.js';
 
 describe('Samba AD DC fixture', () => {
   it('finds alice as the service account', () => {
@@ -16,12 +17,12 @@ describe('Samba AD DC fixture', () => {
 
   it('answers simple binds like AD', () => {
     expect(ldapBind(USERS.bob.upn, USERS.bob.password)).toMatchObject({ ok: true });
-    // A wrong password to a user of its own (see temporaryUser).
-    const { user, remove } = temporaryUser('fixture-wrongpw');
+    // A wrong password to a user of its own (see freshUser).
+    const user = freshUser('fixture-wrongpw', 'Passw0rd!Temp1x');
     try {
       expect(ldapBind(user.upn, 'not-the-password')).toMatchObject({ ok: false, data: '52e' });
     } finally {
-      remove();
+      samba('user', 'delete', user.sam);
     }
     expect(ldapBind(USERS.carol.upn, USERS.carol.password)).toMatchObject({ ok: false, data: '533' });
   });

@@ -71,25 +71,6 @@ export function samba(...args: string[]): string {
   }
 }
 
-/**
- * A user of one test file, for what moves AD's counters (wrong passwords). The next file often signs in
- * as a shared user within AD's one-minute observation window, from a server that does not know its
- * address yet, and smart lockout refuses that once AD's badPwdCount is near the threshold. Returns the
- * user and a function that deletes it.
- */
-export function temporaryUser(sam: string, opts: { disabled?: boolean } = {}): { user: DirectoryUser; remove: () => void } {
-  // AD's complexity rule refuses a password that contains the account name.
-  const password = 'Passw0rd!Temp1x';
-  try {
-    samba('user', 'delete', sam); // left by a run that was cut short (a kept DC)
-  } catch {
-    // not there: the usual case
-  }
-  samba('user', 'create', sam, password);
-  if (opts.disabled) samba('user', 'disable', sam);
-  return { user: user(sam, password, opts.disabled ? '533' : null), remove: () => samba('user', 'delete', sam) };
-}
-
 export function unlockUser(sam: string): void {
   samba('user', 'unlock', sam);
 }

@@ -3,11 +3,13 @@ import { DC, samba } from './directory.js';
 
 /**
  * A user of the test's own, created anew (deleted first when a kept DC still has it), so tests that
- * change passwords or lock accounts never disturb the seeded ones.
+ * change passwords, lock accounts or send wrong passwords never disturb the seeded ones. (A wrong password
+ * moves AD's badPwdCount: the next file, signing in as a seeded user within AD's one-minute observation
+ * window from an address its server does not know, would be refused by smart lockout.)
  * `passwordAgeDays` creates the user that many days in the past (libfaketime), which is the only way
  * to get an old pwdLastSet: LDAP can only set it to 0 or -1.
  */
-export function freshUser(sam: string, password: string, opts: { mustChange?: boolean; passwordAgeDays?: number } = {}) {
+export function freshUser(sam: string, password: string, opts: { mustChange?: boolean; passwordAgeDays?: number; disabled?: boolean } = {}) {
   try {
     samba('user', 'delete', sam);
   } catch {
@@ -19,6 +21,7 @@ export function freshUser(sam: string, password: string, opts: { mustChange?: bo
   } else {
     samba(...args);
   }
+  if (opts.disabled) samba('user', 'disable', sam);
   return { sam, upn: `${sam}@${DC.realm}`, password, dn: `CN=${sam},CN=Users,${DC.baseDn}` };
 }
 

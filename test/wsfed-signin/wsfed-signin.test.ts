@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Browser } from '../support/http.js';
 import { startGatehouse, TEST_RP, type RunningGatehouse } from '../support/gatehouse.js';
-import { DC, USERS, objectGuidBase64, searchAsService, temporaryUser, unlockUser, ldapBind } from '../support/directory.js';
+import { DC, USERS, objectGuidBase64, samba, searchAsService, unlockUser, ldapBind } from '../support/directory.js';
+import { freshUser } from '../support/users.js';
 import { attributes, count, expectMicrosoft365Subject, metadataSigningCert, value } from '../support/wsfed.js';
 import { parseXml, SAML11_ID, xmlsecVerify, certificatePem, METADATA_ID } from '../support/xml.js';
 import { createSelfSignedCertificate } from '../../src/keys/generate.js';
@@ -217,11 +218,11 @@ describe('Active Directory refusals: each has its own message and no token', () 
   }
 
   it('wrong password', async () => {
-    const { user, remove } = temporaryUser('wsfed-wrongpw');
+    const user = freshUser('wsfed-wrongpw', 'Passw0rd!Temp1x');
     try {
       expect(await refused(user.upn, 'not-the-password')).toEqual({ status: 401, message: 'The user name or password is incorrect.' });
     } finally {
-      remove();
+      samba('user', 'delete', user.sam);
     }
   });
 
@@ -277,12 +278,12 @@ describe('Active Directory refusals: each has its own message and no token', () 
   });
 
   it('the wrong password of a disabled account does not reveal its state', async () => {
-    // Not carol: a wrong password moves AD's badPwdCount (see temporaryUser).
-    const { user, remove } = temporaryUser('wsfed-disabled', { disabled: true });
+    // Not carol: a wrong password moves AD's badPwdCount (see freshUser).
+    const user = freshUser('wsfed-disabled', 'Passw0rd!Temp1x', { disabled: true });
     try {
       expect(await refused(user.upn, 'wrong-password')).toEqual({ status: 401, message: 'The user name or password is incorrect.' });
     } finally {
-      remove();
+      samba('user', 'delete', user.sam);
     }
   });
 });

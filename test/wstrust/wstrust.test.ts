@@ -13,7 +13,8 @@ import pino from 'pino';
 import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGatehouse, baseConfig, type RunningGatehouse } from '../support/gatehouse.js';
-import { DC, USERS, objectGuidBase64, searchAsService, temporaryUser } from '../support/directory.js';
+import { DC, USERS, objectGuidBase64, samba, searchAsService } from '../support/directory.js';
+import { freshUser } from '../support/users.js';
 import { attributes, expectMicrosoft365Subject, metadataSigningCert } from '../support/wsfed.js';
 import { SAML11_ID, xmlsecVerify } from '../support/xml.js';
 import Fastify, { type FastifyInstance } from 'fastify';
@@ -141,12 +142,11 @@ describe.each([V13, V2005])('WS-Trust $name usernamemixed', (v) => {
 });
 
 describe('credentials refused: FailedAuthentication, the same answer whatever the reason', () => {
-  // Wrong passwords go to users of this file only (see temporaryUser), so bob and ivan, whom other files
+  // Wrong passwords go to users of this file only (see freshUser), so bob and ivan, whom other files
   // sign in as, never carry a bad-password count (this file used to clear theirs with an unlock).
   const own = ['wstrust-wrongpw13', 'wstrust-wrongpw05'];
-  let removers: (() => void)[] = [];
-  beforeAll(() => (removers = own.map((sam) => temporaryUser(sam).remove)));
-  afterAll(() => removers.forEach((remove) => remove()));
+  beforeAll(() => own.forEach((sam) => freshUser(sam, 'Passw0rd!Temp1x')));
+  afterAll(() => own.forEach((sam) => samba('user', 'delete', sam)));
   const reasons: string[] = [];
   it.each([
     ['wrong password (1.3)', V13, `${own[0]}@${DC.realm}`, 'not-the-password'],
