@@ -1,7 +1,6 @@
 // Runs the built command line (dist/cli.js) as a child process, the way an operator would.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
@@ -62,16 +61,7 @@ export function writeConfig(dir: string, name: string, data: unknown): string {
   return file;
 }
 
-/** A port that was free a moment ago (the server needs it in publicUrl before it listens). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer().once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
+export { freePort } from './ports.js';
 
 /** `gatehouse serve` in the background, with its output kept for assertions. */
 export class ServeProcess {

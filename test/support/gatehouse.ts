@@ -9,6 +9,7 @@ import { Directory } from '../../src/directory/directory.js';
 import { createSelfSignedCertificate, newSessionKey } from '../../src/keys/generate.js';
 import { loadSessionKeys, loadSigningKey } from '../../src/keys/keystore.js';
 import { DC } from './directory.js';
+import { freePort } from './ports.js';
 
 export interface RunningGatehouse {
   app: FastifyInstance;
@@ -114,13 +115,7 @@ export async function startGatehouse(
   const logOptions = { level: 'info', stream };
   const directory = new Directory(config.directory, (await import('pino')).default({ level: 'silent' }));
   // The public URL must be known before the app is built (metadata, cookies), so reserve the port first.
-  const { createServer } = await import('node:net');
-  const port: number = await new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => resolve(p));
-    });
-  });
+  const port = await freePort();
   // publicHost: 'localhost' where the browser needs a domain (WebAuthn refuses an IP address as relying party).
   const { publicHost = '127.0.0.1', ...appOpts } = opts;
   const url = `http://${publicHost}:${port}`;
