@@ -40,6 +40,8 @@ def sp_config(cfg):
         'signing_algorithm': SIG_RSA_SHA256,
         'digest_algorithm': DIGEST_SHA256,
         'accepted_time_diff': 60,
+        # Report Gatehouse's attributes by their SAML names (pysaml2 drops names it has no converter for).
+        'allow_unknown_attributes': True,
         'service': {
             'sp': {
                 'endpoints': {
