@@ -4,7 +4,8 @@
     pysaml2-sp.py CONFIG.json metadata   prints the SP's metadata (pysaml2's own) and exits
     pysaml2-sp.py CONFIG.json serve      serves the SP on 127.0.0.1:PORT until killed
 
-CONFIG.json: entityId, baseUrl (http://127.0.0.1:PORT), port, keyFile, certFile, idpMetadataFile (serve).
+CONFIG.json: entityId, baseUrl (http://127.0.0.1:PORT), port, keyFile, certFile, idpMetadataFile (serve),
+sloBinding ('redirect', the default, or 'post': the binding of its SingleLogoutService).
 Every SAML decision (signatures, conditions, bindings) is pysaml2's; this file only wires its calls to
 HTTP. What pysaml2 concluded is answered as JSON, and every SAML message it sent or took is kept in a
 list the test reads (GET /events), so the test asserts what pysaml2 did, not what this file guesses.
@@ -25,7 +26,6 @@ from saml2.saml import NAMEID_FORMAT_PERSISTENT
 from saml2.sigver import verify_redirect_signature
 from saml2.xmldsig import SIG_RSA_SHA256, DIGEST_SHA256
 
-COOKIE = 'pysaml2_sp'
 
 
 def sp_config(cfg):
@@ -46,7 +46,8 @@ def sp_config(cfg):
             'sp': {
                 'endpoints': {
                     'assertion_consumer_service': [(base + '/acs', BINDING_HTTP_POST)],
-                    'single_logout_service': [(base + '/slo', BINDING_HTTP_REDIRECT)],
+                    'single_logout_service': [
+                        (base + '/slo', BINDING_HTTP_POST if cfg.get('sloBinding') == 'post' else BINDING_HTTP_REDIRECT)],
                 },
                 'name_id_format': [NAMEID_FORMAT_PERSISTENT],
                 'authn_requests_signed': True,
@@ -76,6 +77,7 @@ class State:
 
 class Handler(BaseHTTPRequestHandler):
     state = None  # type: State
+    cookie_name = 'pysaml2_sp'
 
     def log_message(self, fmt, *args):  # the test reads /events; stderr stays for failures
         pass
@@ -97,7 +99,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def session(self):
         cookie = SimpleCookie(self.headers.get('Cookie', ''))
-        sid = cookie[COOKIE].value if COOKIE in cookie else None
+        sid = cookie[self.cookie_name].value if self.cookie_name in cookie else None
         return sid, self.state.sessions.get(sid)
 
     def query(self):
@@ -126,6 +128,8 @@ class Handler(BaseHTTPRequestHandler):
                 return self.logout()
             if path == '/slo' and method == 'GET':
                 return self.slo_redirect(self.query())
+            if path == '/slo' and method == 'POST':
+                return self.slo_post(self.form())
             return self.answer(404, {'error': 'no such endpoint'})
         except Exception as e:  # pysaml2 refusing a message raises; the test sees why
             self.state.events.append({'event': 'error', 'path': path, 'error': '%s: %s' % (type(e).__name__, e)})
@@ -162,7 +166,7 @@ class Handler(BaseHTTPRequestHandler):
             'assertionSigned': bool(resp.assertion.signature),
         }
         self.state.events.append(result)
-        self.answer(200, result, [('Set-Cookie', '%s=%s; Path=/; HttpOnly' % (COOKIE, sid))])
+        self.answer(200, result, [('Set-Cookie', '%s=%s; Path=/; HttpOnly' % (self.cookie_name, sid))])
 
     def logout(self):
         sid, name_id = self.session()
@@ -184,16 +188,10 @@ class Handler(BaseHTTPRequestHandler):
                 verify_redirect_signature(q, self.state.client.sec.sec_backend, cert=c) for c in certs)
             if not verified:
                 raise ValueError('the LogoutRequest query signature does not verify')
-            sid, name_id = self.session()
-            if name_id is None:  # the test's HTTP client sends our cookie; without it, no session here
-                raise ValueError('no session at this SP')
-            http_args = self.state.client.handle_logout_request(
-                q['SAMLRequest'], name_id, BINDING_HTTP_REDIRECT, relay_state=q.get('RelayState', ''),
-                sign_alg=SIG_RSA_SHA256, digest_alg=DIGEST_SHA256)
+            http_args = self.logout_request(q['SAMLRequest'], BINDING_HTTP_REDIRECT, q.get('RelayState', ''))
             location = dict(http_args['headers'])['Location']
-            self.state.sessions.pop(sid, None)
             self.state.events.append({'event': 'logout_request_handled', 'querySignatureVerified': True, 'answer': location})
-            return self.redirect(http_args, [('Set-Cookie', '%s=; Path=/; Max-Age=0' % COOKIE)])
+            return self.redirect(http_args, [('Set-Cookie', '%s=; Path=/; Max-Age=0' % self.cookie_name)])
         if 'SAMLResponse' in q:
             verified = 'Signature' in q and any(
                 verify_redirect_signature(q, self.state.client.sec.sec_backend, cert=c) for c in certs)
@@ -217,6 +215,30 @@ class Handler(BaseHTTPRequestHandler):
             return self.answer(200, result)
         return self.answer(400, {'error': 'no SAMLRequest or SAMLResponse'})
 
+    def logout_request(self, saml_request, binding, relay_state):
+        sid, name_id = self.session()
+        if name_id is None:  # the test's HTTP client sends our cookie; without it, no session here
+            raise ValueError('no session at this SP')
+        # pysaml2 parses the request and verifies an XML signature in it (against the IdP's metadata).
+        http_args = self.state.client.handle_logout_request(
+            saml_request, name_id, binding, relay_state=relay_state, sign_alg=SIG_RSA_SHA256, digest_alg=DIGEST_SHA256)
+        self.state.sessions.pop(sid, None)
+        return http_args
+
+    def slo_post(self, form):
+        if 'SAMLRequest' not in form:
+            return self.answer(400, {'error': 'no SAMLRequest'})
+        http_args = self.logout_request(form['SAMLRequest'], BINDING_HTTP_POST, form.get('RelayState', ''))
+        # The HTTP-POST binding: pysaml2's auto-posting HTML form, passed on as it made it.
+        self.state.events.append({'event': 'logout_request_handled', 'binding': 'post'})
+        data = http_args['data'].encode() if isinstance(http_args['data'], str) else http_args['data']
+        self.send_response(200)
+        self.send_header('Content-Type', 'text/html')
+        self.send_header('Content-Length', str(len(data)))
+        self.send_header('Set-Cookie', '%s=; Path=/; Max-Age=0' % self.cookie_name)
+        self.end_headers()
+        self.wfile.write(data)
+
 
 def main():
     cfg = json.load(open(sys.argv[1]))
@@ -224,6 +246,7 @@ def main():
         sys.stdout.write(create_metadata_string(None, config=sp_config(cfg)).decode())
         return
     Handler.state = State(cfg)
+    Handler.cookie_name = 'pysaml2_sp_%d' % cfg['port']  # two of these SPs in one test browser keep apart
     server = HTTPServer(('127.0.0.1', cfg['port']), Handler)
     print('listening', flush=True)
     server.serve_forever()

@@ -27,7 +27,8 @@ export interface Pysaml2Sp {
   stop(): void;
 }
 
-export async function preparePysaml2Sp(dir: string, name = 'pysaml2'): Promise<Pysaml2Sp> {
+/** `sloBinding`: the binding of pysaml2's SingleLogoutService (default HTTP-Redirect). */
+export async function preparePysaml2Sp(dir: string, name = 'pysaml2', opts: { sloBinding?: 'redirect' | 'post' } = {}): Promise<Pysaml2Sp> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const entityId = `https://${name}.test.invalid/sp`;
@@ -37,7 +38,7 @@ export async function preparePysaml2Sp(dir: string, name = 'pysaml2'): Promise<P
   writeFileSync(keyFile, keys.keyPem, { mode: 0o600 });
   writeFileSync(certFile, keys.certPem);
   const configFile = join(dir, `${name}.json`);
-  const config: Record<string, unknown> = { entityId, baseUrl: url, port, keyFile, certFile };
+  const config: Record<string, unknown> = { entityId, baseUrl: url, port, keyFile, certFile, sloBinding: opts.sloBinding ?? 'redirect' };
   writeFileSync(configFile, JSON.stringify(config));
   const metadataFile = join(dir, `${name}-metadata.xml`);
   writeFileSync(metadataFile, execFileSync(PYTHON, [SCRIPT, configFile, 'metadata'], { encoding: 'utf8', timeout: 60_000 }));

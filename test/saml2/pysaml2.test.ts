@@ -16,6 +16,8 @@ import { base64, count, decodeSaml, follow, PERSISTENT, posted, redirectUrlOf, S
 
 let gh: RunningGatehouse;
 let py: Pysaml2Sp;
+/** pysaml2 again, with an HTTP-POST SingleLogoutService. */
+let pyPost: Pysaml2Sp;
 /** A node-saml SP beside pysaml2 in the same Gatehouse session, for single logout. */
 let sp1: TestSp;
 const idpCert = () => testKeys().certPem;
@@ -25,11 +27,13 @@ const PARTIAL = { code: STATUS.success, subCode: 'urn:oasis:names:tc:SAML:2.0:st
 beforeAll(async () => {
   const dir = mkdtempSync(join(tmpdir(), 'pysaml2-'));
   py = await preparePysaml2Sp(dir);
+  pyPost = await preparePysaml2Sp(dir, 'pysaml2-post', { sloBinding: 'post' });
   sp1 = makeSp(dir, 'sp-one', idpCert(), 'http://placeholder/adfs/ls/', { signRequests: true });
   gh = await startGatehouse((cfg) => {
     cfg.relyingParties.push({ id: sp1.entityId, name: 'SP one', protocol: 'saml2', metadataFile: sp1.metadataFile });
     // pysaml2's own metadata (create_metadata_string): signing key, ACS (POST), SLO (Redirect).
     cfg.relyingParties.push({ id: py.entityId, name: 'pysaml2', protocol: 'saml2', metadataFile: py.metadataFile });
+    cfg.relyingParties.push({ id: pyPost.entityId, name: 'pysaml2 (POST logout)', protocol: 'saml2', metadataFile: pyPost.metadataFile });
   });
   sp1.saml.options.entryPoint = `${gh.url}/adfs/ls/`;
   sp1.saml.options.logoutUrl = `${gh.url}/adfs/ls/`;
@@ -38,9 +42,11 @@ beforeAll(async () => {
   const idpMetadata = join(dir, 'gatehouse-idp-metadata.xml');
   writeFileSync(idpMetadata, await (await fetch(`${gh.url}/saml/metadata`)).text());
   await py.start(idpMetadata);
+  await pyPost.start(idpMetadata);
 }, 120_000);
 afterAll(async () => {
   py?.stop();
+  pyPost?.stop();
   await gh?.close();
 });
 
@@ -52,24 +58,24 @@ const queryOf = (url: string) => Object.fromEntries(new URL(url).searchParams) a
 const lastEvent = async (name: string) => (await py.events()).filter((e) => e.event === name).at(-1);
 
 /** alice signs in at pysaml2 in `b`: pysaml2's AuthnRequest, Gatehouse's sign-in, and what pysaml2 made of the Response. */
-async function signInAtPysaml2(b: Browser, expectPrompt: boolean, beforeAcs?: (toAcs: ReturnType<typeof posted>) => Promise<void>) {
-  const toGatehouse = location(await b.get(`${py.url}/login`), py.url);
+async function signInAtPysaml2(b: Browser, expectPrompt: boolean, beforeAcs?: (toAcs: ReturnType<typeof posted>) => Promise<void>, sp = py) {
+  const toGatehouse = location(await b.get(`${sp.url}/login`), sp.url);
   expect(toGatehouse.startsWith(`${gh.url}/adfs/ls/?SAMLRequest=`)).toBe(true);
   const { page, prompted } = await follow(gh, b, await b.get(toGatehouse));
   expect(prompted).toBe(expectPrompt);
   const toAcs = posted(page);
-  expect(toAcs.action).toBe(`${py.url}/acs`);
+  expect(toAcs.action).toBe(`${sp.url}/acs`);
   await beforeAcs?.(toAcs);
   const answer = await b.post(toAcs.action, toAcs.fields);
-  expect(answer.status, `${answer.body}\n${py.output().slice(-2000)}`).toBe(200);
+  expect(answer.status, `${answer.body}\n${sp.output().slice(-2000)}`).toBe(200);
   return { reported: JSON.parse(answer.body) as Record<string, any>, authnRequest: queryOf(toGatehouse) };
 }
 
 /** alice at SP1 (node-saml) first, then at pysaml2 in the same Gatehouse session. */
-async function signInBoth(b: Browser) {
+async function signInBoth(b: Browser, sp = py) {
   const first = posted((await follow(gh, b, await b.get(await redirectUrlOf(sp1)))).page);
   const { profile } = await sp1.saml.validatePostResponseAsync({ SAMLResponse: first.b64 });
-  const { reported } = await signInAtPysaml2(b, false);
+  const { reported } = await signInAtPysaml2(b, false, undefined, sp);
   expect(reported.sessionIndex).toBe(profile?.sessionIndex);
   return profile!;
 }
@@ -158,6 +164,41 @@ describe('pysaml2 7 (Debian) as a SAML 2.0 SP', () => {
     expect(logs.filter((l) => l.event === 'slo_done').at(-1)).toMatchObject({ origin: sp1.entityId, partial: true });
     // The session ended all the same.
     expect((await follow(gh, b, await b.get(await redirectUrlOf(sp1)))).prompted).toBe(true);
+  });
+
+  it('single logout to pysaml2 over HTTP-POST: it verifies Gatehouse\'s XML-signed LogoutRequest, its XML-signed POST answer is taken, SP1 gets Success', async () => {
+    const b = new Browser();
+    const profile1 = await signInBoth(b, pyPost);
+    const logoutUrl = await sp1.saml.getLogoutUrlAsync(profile1, 'relay-post', {});
+    const toPy = posted(await b.get(logoutUrl), 'SAMLRequest');
+    expect(toPy.action).toBe(`${pyPost.url}/slo`);
+    expect(count(toPy.doc, '/samlp:LogoutRequest/ds:Signature')).toBe(1);
+
+    // pysaml2 checks the XML signature (with the certificate from Gatehouse's metadata): a changed NameID is refused.
+    const tampered = await b.post(toPy.action, { ...toPy.fields, SAMLRequest: base64(toPy.xml.replace(objectGuidBase64('alice'), objectGuidBase64('bob'))) });
+    expect(tampered.status).toBe(400);
+    expect(JSON.parse(tampered.body).error).toMatch(/^IncorrectlySigned/);
+
+    // Its answer: pysaml2's own auto-posting form, a LogoutResponse with an enveloped XML signature, which
+    // the HTTP-POST binding allows.
+    const answer = await b.post(toPy.action, toPy.fields);
+    expect(answer.status, `${answer.body}\n${pyPost.output().slice(-2000)}`).toBe(200);
+    const form = answer.form();
+    expect(form.action).toBe(`${gh.url}/adfs/ls/`);
+    const responseXml = decodeSaml(form.fields.SAMLResponse!);
+    const response = parseXml(responseXml);
+    expect(val(response, '/samlp:LogoutResponse/@InResponseTo')).toBe(val(toPy.doc, '/samlp:LogoutRequest/@ID'));
+    expect(statusOf(response)).toEqual({ code: STATUS.success, subCode: undefined });
+    expect(count(response, '/samlp:LogoutResponse/ds:Signature')).toBe(1);
+
+    const logged = gh.logs.length;
+    const final = posted(await b.post(form.action, form.fields), 'SAMLResponse');
+    expect(final.action).toBe(sp1.slo);
+    expect(final.fields.RelayState).toBe('relay-post');
+    expect(statusOf(final.doc)).toEqual({ code: STATUS.success, subCode: undefined });
+    const logs = gh.logs.slice(logged);
+    expect(logs.filter((l) => l.event === 'slo_response_refused')).toEqual([]);
+    expect(logs.filter((l) => l.event === 'slo_done').at(-1)).toMatchObject({ origin: sp1.entityId, partial: false });
   });
 
   it('single logout started by pysaml2: Gatehouse takes its LogoutRequest, tells SP1, and pysaml2 accepts the final Success', async () => {
