@@ -7,8 +7,8 @@
 CONFIG.json: entityId, baseUrl (http://127.0.0.1:PORT), port, keyFile, certFile, idpMetadataFile (serve),
 sloBinding ('redirect', the default, or 'post': the binding of its SingleLogoutService).
 Every SAML decision (signatures, conditions, bindings) is pysaml2's; this file only wires its calls to
-HTTP. What pysaml2 concluded is answered as JSON, and every SAML message it sent or took is kept in a
-list the test reads (GET /events), so the test asserts what pysaml2 did, not what this file guesses.
+HTTP. What pysaml2 concluded is answered as JSON (and kept in a list the test reads: GET /events), and
+the messages it sends are passed on as it made them, so the test asserts what pysaml2 itself does.
 """
 import json
 import sys
