@@ -14,9 +14,10 @@ DEMO=(samba samba-ad-dc samba-ad-provision samba-dsdb-modules python3-samba winb
       smbclient attr acl curl ca-certificates "${BUILD[@]}")
 # The tests' real parts: the DC, xmlsec1 (token verification), Chromium (pages), the Shibboleth SP behind
 # apache2, docker-compose (compose file), faketime, Redis, HAProxy and nginx (the farm), MIT Kerberos (kinit),
-# iproute2 (the tests' own network namespace), prometheus (promtool checks the alert rules in docs/).
+# iproute2 (the tests' own network namespace), prometheus (promtool checks the alert rules in docs/),
+# python3-pysaml2 (another SAML 2.0 SP, run by Debian's /usr/bin/python3).
 TEST=("${DEMO[@]}" faketime xmlsec1 docker-compose chromium apache2 libapache2-mod-shib shibboleth-sp-utils
-      redis-server haproxy nginx krb5-user iproute2 util-linux prometheus)
+      redis-server haproxy nginx krb5-user iproute2 util-linux prometheus python3-pysaml2)
 
 action=${1:-check}; purpose=${2:-test}
 case $purpose in demo) pkgs=("${DEMO[@]}") ;; test) pkgs=("${TEST[@]}") ;; *) echo "usage: $0 check|ensure demo|test" >&2; exit 2 ;; esac

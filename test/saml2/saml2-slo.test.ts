@@ -1,11 +1,9 @@
 // Single logout across two SAML 2.0 SPs (two @node-saml/node-saml instances registered from their
 // metadata), started by one of them (HTTP-Redirect) or by WS-Federation sign-out, against the Samba DC.
-import { sign as rsaSign } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SignedXml } from 'xml-crypto';
 import { Browser, type Page } from '../support/http.js';
 import { objectGuidBase64 } from '../support/directory.js';
 import { startGatehouse, testKeys, TEST_RP, type RunningGatehouse } from '../support/gatehouse.js';
@@ -82,38 +80,6 @@ async function sp2Answers(toSp2: string): Promise<string> {
   expect(loggedOut).toBe(true);
   expect(profile?.nameID).toBe(objectGuidBase64('alice'));
   return sp2.saml.getLogoutResponseUrlAsync(profile!, q.RelayState ?? '', {}, true);
-}
-
-/**
- * What pysaml2 7 sends over HTTP-Redirect: the LogoutResponse signed inside (an enveloped XML signature,
- * signed here by xml-crypto with the SP's key) and the query signed too (saml-bindings 3.4.4.1, RSA-SHA256).
- * The bindings forbid the XML signature in a Redirect message, so Gatehouse refuses the answer itself.
- */
-function pysaml2Style(responseUrl: string, keyPem: string): string {
-  const url = new URL(responseUrl);
-  const xml = decodeSaml(url.searchParams.get('SAMLResponse')!);
-  const sig = new SignedXml({
-    privateKey: keyPem,
-    canonicalizationAlgorithm: 'http://www.w3.org/2001/10/xml-exc-c14n#',
-    signatureAlgorithm: 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256',
-  });
-  sig.addReference({
-    xpath: '/*',
-    digestAlgorithm: 'http://www.w3.org/2001/04/xmlenc#sha256',
-    transforms: ['http://www.w3.org/2000/09/xmldsig#enveloped-signature', 'http://www.w3.org/2001/10/xml-exc-c14n#'],
-  });
-  sig.computeSignature(xml, { location: { reference: "/*/*[local-name()='Issuer']", action: 'after' } });
-  const signedXml = sig.getSignedXml();
-  expect(signedXml).toContain('SignatureValue');
-  const sigAlg = 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256';
-  const relay = url.searchParams.get('RelayState');
-  const signed = [
-    `SAMLResponse=${encodeURIComponent(deflate64(signedXml))}`,
-    ...(relay ? [`RelayState=${encodeURIComponent(relay)}`] : []),
-    `SigAlg=${encodeURIComponent(sigAlg)}`,
-  ].join('&');
-  const signature = rsaSign('sha256', Buffer.from(signed), keyPem).toString('base64');
-  return `${url.origin}${url.pathname}?${signed}&Signature=${encodeURIComponent(signature)}`;
 }
 
 /** SP1 starts a logout by HTTP-Redirect; returns where Gatehouse sends the browser next (SP2's LogoutRequest). */
@@ -241,21 +207,9 @@ describe('single logout', () => {
     expect((await follow(gh, b, await b.get(await redirectUrlOf(sp2)))).prompted).toBe(true);
   });
 
+  // An answer Gatehouse refuses for its form (pysaml2 7's XML-signed HTTP-Redirect LogoutResponse) is
+  // tested with pysaml2 itself in pysaml2.test.ts.
   describe('one relying party failing does not stop the logout: the initiator gets PartialLogout', () => {
-    it('SP2 answers like pysaml2 7 (HTTP-Redirect with an XML signature as well as the query signature)', async () => {
-      const b = new Browser();
-      const { toSp2, sp1RequestId } = await sp1StartsLogout(b, 'relay-pysaml2');
-      const answer = pysaml2Style(await sp2Answers(toSp2), sp2.keys.keyPem);
-      // The query signature alone is good: the refusal is for the XML signature the binding forbids.
-      expect(answer).toMatch(/&Signature=/);
-      const logged = gh.logs.length;
-      expectFinalAnswer(await b.get(answer), sp1RequestId, 'relay-pysaml2', PARTIAL);
-      const refused = gh.logs.slice(logged).find((l) => l.event === 'slo_response_refused');
-      expect(refused).toMatchObject({ realm: sp2.entityId, code: 'GH_SAML_LOGOUT_SIGNATURE' });
-      expect(String(refused?.reason)).toMatch(/XML signature inside a Redirect-bound message/);
-      expect(gh.logs.slice(logged).filter((l) => l.event === 'slo_done').at(-1)).toMatchObject({ origin: sp1.entityId, partial: true });
-    });
-
     it('SP2 answers with a failure status (Responder)', async () => {
       const b = new Browser();
       const { toSp2, sp1RequestId } = await sp1StartsLogout(b, 'relay-responder');
