@@ -60,7 +60,7 @@ export class RelyingPartyRegistry {
           throw new ConfigError(`${where}.metadataFile: cannot read ${rp.metadataFile} (${(err as NodeJS.ErrnoException).code})`);
         }
         try {
-          this.accept(rp, parseSpMetadata(xml, { pinned: this.pinned(rp), expectedEntityId: rp.id }));
+          this.accept(rp, parseSpMetadata(xml, { pinned: this.pinned(rp), expectedEntityId: rp.id, acceptSha1: rp.acceptSha1Signatures === true }));
         } catch (err) {
           if (err instanceof MetadataError) throw new ConfigError(`${where}.metadataFile: ${err.message}`);
           throw err;
@@ -116,7 +116,7 @@ export class RelyingPartyRegistry {
       if (!res.ok) throw new MetadataError(`HTTP ${res.status}`);
       const xml = await res.text();
       if (xml.length > MAX_METADATA_BYTES) throw new MetadataError('metadata larger than 1 MiB');
-      this.accept(rp, parseSpMetadata(xml, { pinned: this.pinned(rp), expectedEntityId: rp.id }));
+      this.accept(rp, parseSpMetadata(xml, { pinned: this.pinned(rp), expectedEntityId: rp.id, acceptSha1: rp.acceptSha1Signatures === true }));
       if (cache) {
         mkdirSync(join(cache, '..'), { recursive: true });
         writeFileSync(cache, xml);
@@ -127,7 +127,7 @@ export class RelyingPartyRegistry {
       log?.warn({ event: 'sp_metadata_failed', rp: rp.id, url: rp.metadataUrl, reason }, 'SAML SP metadata could not be refreshed');
       if (atStart && cache && !this.sps.has(rp.id)) {
         try {
-          this.accept(rp, parseSpMetadata(readFileSync(cache, 'utf8'), { pinned: this.pinned(rp), expectedEntityId: rp.id }));
+          this.accept(rp, parseSpMetadata(readFileSync(cache, 'utf8'), { pinned: this.pinned(rp), expectedEntityId: rp.id, acceptSha1: rp.acceptSha1Signatures === true }));
           log?.warn({ event: 'sp_metadata_cached', rp: rp.id }, 'using the cached SAML SP metadata');
           return;
         } catch {
@@ -202,5 +202,6 @@ function spFromConfig(rp: RelyingPartyConfig): SamlServiceProvider {
     authnRequestsSigned: false,
     wantAssertionsSigned: true,
     nameIdFormats: [],
+    acceptSha1: rp.acceptSha1Signatures === true,
   };
 }

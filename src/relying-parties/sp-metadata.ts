@@ -27,6 +27,8 @@ export interface SamlServiceProvider {
   authnRequestsSigned: boolean;
   wantAssertionsSigned: boolean;
   nameIdFormats: string[];
+  /** From the relying party's configuration (acceptSha1Signatures), not the metadata. */
+  acceptSha1: boolean;
 }
 
 export class MetadataError extends Error {
@@ -48,7 +50,7 @@ function pem(b64: string): X509Certificate {
  * entity, not only the one SPSSODescriptor checked here.
  * @throws MetadataError
  */
-export function parseSpMetadata(xml: string, opts: { pinned?: X509Certificate | undefined; expectedEntityId: string }): SamlServiceProvider {
+export function parseSpMetadata(xml: string, opts: { pinned?: X509Certificate | undefined; expectedEntityId: string; acceptSha1?: boolean }): SamlServiceProvider {
   let doc: Document;
   try {
     doc = parseXmlSafely(xml, { maxBytes: 1024 * 1024, maxElements: 50_000 });
@@ -61,7 +63,7 @@ export function parseSpMetadata(xml: string, opts: { pinned?: X509Certificate | 
   }
   if (opts.pinned) {
     try {
-      verifyRootSignature(xml, doc, [opts.pinned]);
+      verifyRootSignature(xml, doc, [opts.pinned], { sha1: opts.acceptSha1 === true });
     } catch (err) {
       throw new MetadataError(`metadata signature refused: ${(err as Error).message}`);
     }
@@ -116,5 +118,6 @@ export function parseSpMetadata(xml: string, opts: { pinned?: X509Certificate | 
     authnRequestsSigned: sp.getAttribute('AuthnRequestsSigned') === 'true',
     wantAssertionsSigned: sp.getAttribute('WantAssertionsSigned') === 'true',
     nameIdFormats: Array.from(sp.getElementsByTagNameNS(NS.md, 'NameIDFormat')).map((n) => (n.textContent ?? '').trim()),
+    acceptSha1: opts.acceptSha1 === true,
   };
 }

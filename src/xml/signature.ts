@@ -24,8 +24,21 @@ export class SignatureError extends Error {
 
 const ALLOWED_C14N = new Set<string>([ALG.excC14n, ALG_SAML2.c14n]);
 const ALLOWED_TRANSFORMS = new Set<string>([ALG.enveloped, ALG.excC14n, ALG_SAML2.c14n]);
-const ALLOWED_SIG = new Set<string>([ALG.rsaSha256, ALG_SAML2.rsaSha512, ALG_SAML2.rsaSha1]);
-const ALLOWED_DIGEST = new Set<string>([ALG.sha256, ALG_SAML2.sha512, ALG_SAML2.sha1]);
+const ALLOWED_SIG = new Set<string>([ALG.rsaSha256, ALG_SAML2.rsaSha512]);
+const ALLOWED_DIGEST = new Set<string>([ALG.sha256, ALG_SAML2.sha512]);
+/** SHA-1 only where the relying party's configuration says so (acceptSha1Signatures), as ADFS's per-trust setting. */
+const SHA1 = new Set<string>([ALG_SAML2.rsaSha1, ALG_SAML2.sha1]);
+
+export interface VerifyOptions {
+  /** Also accept RSA-SHA1 / SHA-1 (relyingParties[].acceptSha1Signatures); default SHA-256 and SHA-512 only. */
+  sha1?: boolean;
+}
+
+function algorithmAllowed(alg: string, allowed: Set<string>, opts: VerifyOptions, what: string): void {
+  if (allowed.has(alg) || (opts.sha1 && SHA1.has(alg))) return;
+  if (SHA1.has(alg)) throw new SignatureError(`${what} ${alg} (SHA-1) not accepted from this relying party: have it sign with SHA-256, or set acceptSha1Signatures: true on its relyingParties entry`);
+  throw new SignatureError(`${what} ${alg} not allowed`);
+}
 
 function only(el: Element, ns: string, local: string): Element {
   const list = childElements(el, ns, local);
@@ -43,7 +56,7 @@ export function hasXmlSignature(doc: Document): boolean {
  * with one of `certs`.
  * @throws SignatureError with a reason for the log (never shown to the sender).
  */
-export function verifyRootSignature(xml: string, doc: Document, certs: X509Certificate[]): void {
+export function verifyRootSignature(xml: string, doc: Document, certs: X509Certificate[], opts: VerifyOptions = {}): void {
   if (!certs.length) throw new SignatureError('no certificate to verify with');
   const root = doc.documentElement;
   const all = doc.getElementsByTagNameNS(NS.ds, 'Signature');
@@ -75,11 +88,11 @@ export function verifyRootSignature(xml: string, doc: Document, certs: X509Certi
   const c14n = only(signedInfo, NS.ds, 'CanonicalizationMethod').getAttribute('Algorithm') ?? '';
   if (!ALLOWED_C14N.has(c14n)) throw new SignatureError(`canonicalization ${c14n} not allowed`);
   const method = only(signedInfo, NS.ds, 'SignatureMethod').getAttribute('Algorithm') ?? '';
-  if (!ALLOWED_SIG.has(method)) throw new SignatureError(`signature method ${method} not allowed`);
+  algorithmAllowed(method, ALLOWED_SIG, opts, 'signature method');
   const ref = only(signedInfo, NS.ds, 'Reference');
   if (ref.getAttribute('URI') !== `#${id}`) throw new SignatureError('the reference is not to the root element');
   const digest = only(ref, NS.ds, 'DigestMethod').getAttribute('Algorithm') ?? '';
-  if (!ALLOWED_DIGEST.has(digest)) throw new SignatureError(`digest ${digest} not allowed`);
+  algorithmAllowed(digest, ALLOWED_DIGEST, opts, 'digest');
   const transforms = childElements(ref, NS.ds, 'Transforms');
   if (transforms.length > 1) throw new SignatureError('more than one Transforms');
   for (const t of transforms.length ? childElements(transforms[0]!, NS.ds, 'Transform') : []) {
@@ -116,6 +129,7 @@ const REDIRECT_SIG_ALGS: Record<string, string> = {
   [ALG_SAML2.rsaSha512]: 'sha512',
   [ALG_SAML2.rsaSha1]: 'sha1',
 };
+const REDIRECT_ALLOWED = new Set<string>([ALG.rsaSha256, ALG_SAML2.rsaSha512]);
 
 /**
  * HTTP-Redirect binding signature (saml-bindings 3.4.4.1): over the octets
@@ -123,7 +137,7 @@ const REDIRECT_SIG_ALGS: Record<string, string> = {
  * so the raw query is taken apart rather than decoded and re-encoded.
  * @throws SignatureError
  */
-export function verifyRedirectSignature(rawQuery: string, messageParam: 'SAMLRequest' | 'SAMLResponse', certs: X509Certificate[]): void {
+export function verifyRedirectSignature(rawQuery: string, messageParam: 'SAMLRequest' | 'SAMLResponse', certs: X509Certificate[], opts: VerifyOptions = {}): void {
   const raw = new Map<string, string>();
   for (const part of rawQuery.split('&')) {
     const eq = part.indexOf('=');
@@ -137,8 +151,8 @@ export function verifyRedirectSignature(rawQuery: string, messageParam: 'SAMLReq
   const msg = raw.get(messageParam);
   if (!sigAlgRaw || !sigRaw || !msg) throw new SignatureError('SigAlg, Signature or the message is missing');
   const sigAlg = decodeURIComponent(sigAlgRaw.replace(/\+/g, ' '));
-  const hash = REDIRECT_SIG_ALGS[sigAlg];
-  if (!hash) throw new SignatureError(`SigAlg ${sigAlg} not allowed`);
+  algorithmAllowed(sigAlg, REDIRECT_ALLOWED, opts, 'SigAlg');
+  const hash = REDIRECT_SIG_ALGS[sigAlg]!;
   let signed = `${messageParam}=${msg}`;
   if (raw.has('RelayState')) signed += `&RelayState=${raw.get('RelayState')}`;
   signed += `&SigAlg=${sigAlgRaw}`;

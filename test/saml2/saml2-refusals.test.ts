@@ -34,6 +34,8 @@ import { parseXmlSafely } from '../../src/xml/parse.js';
 let gh: RunningGatehouse;
 let signed: TestSp;
 let plain: TestSp;
+/** An SP whose entry accepts SHA-1 signatures (acceptSha1Signatures), as an ADFS trust set to SHA-1. */
+let legacy: TestSp;
 /** A browser in which alice has a Gatehouse session: a request that is wrongly accepted gets a token at once. */
 let withSession: Browser;
 const idpCert = () => testKeys().certPem;
@@ -51,11 +53,13 @@ beforeAll(async () => {
   const dir = mkdtempSync(join(tmpdir(), 'saml2-refusals-'));
   signed = makeSp(dir, 'signed', idpCert(), 'http://placeholder/adfs/ls/', { signRequests: true, editMetadata: addAcs2('signed') });
   plain = makeSp(dir, 'plain', idpCert(), 'http://placeholder/adfs/ls/', { editMetadata: addAcs2('plain') });
+  legacy = makeSp(dir, 'legacy', idpCert(), 'http://placeholder/adfs/ls/', { signRequests: true });
   gh = await startGatehouse((cfg) => {
+    cfg.relyingParties.push({ id: legacy.entityId, name: 'Legacy SP', protocol: 'saml2', metadataFile: legacy.metadataFile, acceptSha1Signatures: true });
     cfg.relyingParties.push({ id: signed.entityId, name: 'Signed SP', protocol: 'saml2', metadataFile: signed.metadataFile });
     cfg.relyingParties.push({ id: plain.entityId, name: 'Plain SP', protocol: 'saml2', metadataFile: plain.metadataFile });
   });
-  for (const sp of [signed, plain]) {
+  for (const sp of [signed, plain, legacy]) {
     sp.saml.options.entryPoint = `${gh.url}/adfs/ls/`;
     sp.saml.options.logoutUrl = `${gh.url}/adfs/ls/`;
   }
@@ -208,6 +212,37 @@ describe('signed AuthnRequests (the SP declares AuthnRequestsSigned)', () => {
     const id2 = val(parseXml(unsigned), '/samlp:AuthnRequest/@ID')!;
     expectSamlError(await withSession.post(`${gh.url}/adfs/ls/`, { SAMLRequest: base64(unsigned) }), signed.acs, id2, STATUS.requestDenied);
     expect(tokensFor(signed.entityId)).toBe(before);
+  });
+});
+
+describe('signature algorithms: SHA-1 only where the entry accepts it (acceptSha1Signatures)', () => {
+  const SHA1 = { signatureAlgorithm: 'sha1', digestAlgorithm: 'sha1' };
+
+  it('a request signed with RSA-SHA1 is refused, over both bindings, and the log names the key to set', async () => {
+    const before = tokensFor(signed.entityId);
+    const url = await redirectUrlOf(signed, 'r-sha1', SHA1);
+    expect(paramOf(url, 'SigAlg')).toBe('http://www.w3.org/2000/09/xmldsig#rsa-sha1');
+    const id = val(parseXml(decodeSaml(paramOf(url, 'SAMLRequest'))), '/samlp:AuthnRequest/@ID')!;
+    expectSamlError(await withSession.get(url), signed.acs, id, STATUS.requestDenied);
+    expect(refusal(id)?.detail).toMatch(/SigAlg http:\/\/www\.w3\.org\/2000\/09\/xmldsig#rsa-sha1 \(SHA-1\) not accepted .*acceptSha1Signatures: true/);
+
+    const req = await postRequestOf(signed, 'p-sha1', SHA1);
+    const xml = decodeSaml(req.SAMLRequest);
+    expect(xml).toContain('xmldsig#rsa-sha1');
+    const id2 = val(parseXml(xml), '/samlp:AuthnRequest/@ID')!;
+    expectSamlError(await withSession.post(`${gh.url}/adfs/ls/`, { ...req }), signed.acs, id2, STATUS.requestDenied);
+    expect(refusal(id2)?.detail).toMatch(/\(SHA-1\) not accepted from this relying party/);
+    expect(tokensFor(signed.entityId)).toBe(before);
+  });
+
+  it('the same requests from an entry with acceptSha1Signatures: true sign alice in; SHA-256 still works there', async () => {
+    for (const extra of [SHA1, {}]) {
+      const url = await redirectUrlOf(legacy, 'r-legacy', extra);
+      const { profile } = await legacy.saml.validatePostResponseAsync({ SAMLResponse: posted(await withSession.get(url)).b64 });
+      expect(profile?.nameID).toBe(objectGuidBase64('alice'));
+      const page = await withSession.post(`${gh.url}/adfs/ls/`, { ...(await postRequestOf(legacy, 'p-legacy', extra)) });
+      expect((await legacy.saml.validatePostResponseAsync({ SAMLResponse: posted(page).b64 })).profile?.nameID).toBe(objectGuidBase64('alice'));
+    }
   });
 });
 

@@ -49,7 +49,9 @@ export function makeSp(
     wantAuthnResponseSigned: false,
     identifierFormat: null,
     validateInResponseTo: 'always' as never,
+    // node-saml's defaults are SHA-1 for both, which Gatehouse refuses unless acceptSha1Signatures.
     signatureAlgorithm: 'sha256',
+    digestAlgorithm: 'sha256',
     ...(signRequests ? { privateKey: keys.keyPem, publicCert: keys.certPem } : {}),
     ...(encrypt ? { decryptionPvk: keys.keyPem } : {}),
     ...rest,

@@ -60,6 +60,12 @@ export const RelyingPartySchema = Type.Object(
     signResponse: Type.Optional(
       Type.Boolean({ description: 'SAML 2.0: also sign the samlp:Response. The assertion is always signed (which satisfies WantAssertionsSigned).' }),
     ),
+    acceptSha1Signatures: Type.Optional(
+      Type.Boolean({
+        description:
+          "SAML 2.0: also accept this SP's requests, logout messages and signed metadata signed with RSA-SHA1 (as ADFS's relying-party signature algorithm SHA-1). Default false: SHA-256 and SHA-512 only; a SHA-1 signature is refused and the log names this key.",
+      }),
+    ),
     encryptAssertion: Type.Optional(
       Type.Boolean({
         description: 'SAML 2.0: encrypt the assertion (AES-256-GCM, RSA-OAEP) to the metadata\'s encryption key. Default: when the metadata has one. true without a key is a configuration error.',
@@ -74,7 +80,7 @@ export type RelyingPartyInput = Static<typeof RelyingPartySchema>;
 
 /** The keys that only a SAML 2.0 relying party may set. */
 export const SAML2_ONLY_KEYS = [
-  'metadataFile', 'metadataUrl', 'metadataRefreshMinutes', 'metadataSigningCertFile', 'singleLogoutUrl', 'idpInitiated', 'signResponse', 'encryptAssertion',
+  'metadataFile', 'metadataUrl', 'metadataRefreshMinutes', 'metadataSigningCertFile', 'singleLogoutUrl', 'idpInitiated', 'signResponse', 'encryptAssertion', 'acceptSha1Signatures',
 ] as const;
 type Saml2OnlyKey = (typeof SAML2_ONLY_KEYS)[number];
 

@@ -16,13 +16,13 @@ export function checkSignature(msg: InboundMessage, sp: SamlServiceProvider, raw
     if (xmlSigned) throw new SignatureError('an XML signature inside a Redirect-bound message');
     const hasQuerySig = /(^|&)Signature=/.test(rawQuery);
     if (hasQuerySig && sp.signingCerts.length) {
-      verifyRedirectSignature(rawQuery, msg.param, sp.signingCerts);
+      verifyRedirectSignature(rawQuery, msg.param, sp.signingCerts, { sha1: sp.acceptSha1 });
       return true;
     }
     if (hasQuerySig && !sp.signingCerts.length && required) throw new SignatureError('no signing certificate registered for the SP');
   } else if (xmlSigned) {
     if (sp.signingCerts.length) {
-      verifyRootSignature(msg.xml, msg.doc, sp.signingCerts);
+      verifyRootSignature(msg.xml, msg.doc, sp.signingCerts, { sha1: sp.acceptSha1 });
       return true;
     }
     if (required) throw new SignatureError('no signing certificate registered for the SP');
