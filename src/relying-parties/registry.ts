@@ -60,13 +60,18 @@ export class RelyingPartyRegistry {
           throw new ConfigError(`${where}.metadataFile: cannot read ${rp.metadataFile} (${(err as NodeJS.ErrnoException).code})`);
         }
         try {
-          this.accept(rp, parseSpMetadata(xml, { pinned: this.pinned(rp), expectedEntityId: rp.id, acceptSha1: rp.acceptSha1Signatures === true }));
+          this.accept(rp, parseSpMetadata(xml, this.metadataChecks(rp)));
         } catch (err) {
           if (err instanceof MetadataError) throw new ConfigError(`${where}.metadataFile: ${err.message}`);
           throw err;
         }
       }
     }
+  }
+
+  /** What parseSpMetadata checks the entry's metadata against: its pinned signer, its id, its SHA-1 setting. */
+  private metadataChecks(rp: RelyingPartyConfig) {
+    return { pinned: this.pinned(rp), expectedEntityId: rp.id, acceptSha1: rp.acceptSha1Signatures === true };
   }
 
   private pinned(rp: RelyingPartyConfig): X509Certificate | undefined {
@@ -116,7 +121,7 @@ export class RelyingPartyRegistry {
       if (!res.ok) throw new MetadataError(`HTTP ${res.status}`);
       const xml = await res.text();
       if (xml.length > MAX_METADATA_BYTES) throw new MetadataError('metadata larger than 1 MiB');
-      this.accept(rp, parseSpMetadata(xml, { pinned: this.pinned(rp), expectedEntityId: rp.id, acceptSha1: rp.acceptSha1Signatures === true }));
+      this.accept(rp, parseSpMetadata(xml, this.metadataChecks(rp)));
       if (cache) {
         mkdirSync(join(cache, '..'), { recursive: true });
         writeFileSync(cache, xml);
@@ -127,7 +132,7 @@ export class RelyingPartyRegistry {
       log?.warn({ event: 'sp_metadata_failed', rp: rp.id, url: rp.metadataUrl, reason }, 'SAML SP metadata could not be refreshed');
       if (atStart && cache && !this.sps.has(rp.id)) {
         try {
-          this.accept(rp, parseSpMetadata(readFileSync(cache, 'utf8'), { pinned: this.pinned(rp), expectedEntityId: rp.id, acceptSha1: rp.acceptSha1Signatures === true }));
+          this.accept(rp, parseSpMetadata(readFileSync(cache, 'utf8'), this.metadataChecks(rp)));
           log?.warn({ event: 'sp_metadata_cached', rp: rp.id }, 'using the cached SAML SP metadata');
           return;
         } catch {

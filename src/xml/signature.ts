@@ -129,7 +129,6 @@ const REDIRECT_SIG_ALGS: Record<string, string> = {
   [ALG_SAML2.rsaSha512]: 'sha512',
   [ALG_SAML2.rsaSha1]: 'sha1',
 };
-const REDIRECT_ALLOWED = new Set<string>([ALG.rsaSha256, ALG_SAML2.rsaSha512]);
 
 /**
  * HTTP-Redirect binding signature (saml-bindings 3.4.4.1): over the octets
@@ -151,8 +150,9 @@ export function verifyRedirectSignature(rawQuery: string, messageParam: 'SAMLReq
   const msg = raw.get(messageParam);
   if (!sigAlgRaw || !sigRaw || !msg) throw new SignatureError('SigAlg, Signature or the message is missing');
   const sigAlg = decodeURIComponent(sigAlgRaw.replace(/\+/g, ' '));
-  algorithmAllowed(sigAlg, REDIRECT_ALLOWED, opts, 'SigAlg');
-  const hash = REDIRECT_SIG_ALGS[sigAlg]!;
+  algorithmAllowed(sigAlg, ALLOWED_SIG, opts, 'SigAlg');
+  const hash = REDIRECT_SIG_ALGS[sigAlg];
+  if (!hash) throw new SignatureError(`SigAlg ${sigAlg} not allowed`);
   let signed = `${messageParam}=${msg}`;
   if (raw.has('RelayState')) signed += `&RelayState=${raw.get('RelayState')}`;
   signed += `&SigAlg=${sigAlgRaw}`;
