@@ -44,10 +44,17 @@ async function upAndServing(): Promise<number> {
   await compose!.up().catch((err) => compose!.explain(err));
   await answers(`${GATEHOUSE}/adfs/probe`, 60_000);
   await answers(RP, 30_000);
+  // The probe can answer before the test has read Gatehouse's "is serving" line from the pipe, and the
+  // tests then read it from the output while spawnSync calls block the event loop: wait for it here.
+  for (const deadline = Date.now() + 30_000; !signingThumbprint(compose!); await new Promise((r) => setTimeout(r, 100))) {
+    if (Date.now() > deadline) compose!.explain(new Error('Gatehouse answered its probe but logged no "Gatehouse is serving" line with its thumbprint within 30 s'));
+  }
   return (performance.now() - t) / 1000;
 }
 
-const signingThumbprint = (c: ComposeEmulator) => /"thumbprint":"([0-9A-F]+)"/.exec(c.history.filter((r) => r.svc.name === 'gatehouse').at(-1)!.proc.output)?.[1];
+function signingThumbprint(c: ComposeEmulator): string | undefined {
+  return /"thumbprint":"([0-9A-F]+)"/.exec(c.history.filter((r) => r.svc.name === 'gatehouse').at(-1)!.proc.output)?.[1];
+}
 
 describe('docker-compose.yml', () => {
   it('is valid for docker-compose, and wires the demo application and Gatehouse to the DC like npm run demo', () => {
